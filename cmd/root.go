@@ -1,0 +1,106 @@
+// Package cmd is wsgo's command line: serve, routes and the rest, with their
+// flags, messages and exit codes.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+)
+
+// Exit codes, by convention.
+const (
+	exitOK      = 0
+	exitFailure = 1 // something went wrong at run time
+	exitUsage   = 2 // the command line was wrong
+)
+
+// Execute runs wsgo with the process's arguments and exits with its status.
+// A program that registers its own apps calls it from main.
+func Execute() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	root := newRoot()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "wsgo: %v\n", err)
+	var ue *usageError
+	if errors.As(err, &ue) {
+		if ue.hint != "" {
+			fmt.Fprintln(stderr, ue.hint)
+		}
+		return exitUsage
+	}
+	return exitFailure
+}
+
+// usageError is a mistake on the command line; it exits with status 2.
+type usageError struct {
+	err  error
+	hint string // printed after the error: usage, the registered apps, …
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usageErrorf(format string, args ...any) *usageError {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "wsgo",
+		Short: "A development server for WSGI-style Go apps",
+		Long: `wsgo serves apps written to a WSGI-style contract: an app receives the
+request's environ and a start_response callback, and returns its body as an
+iterator. Apps register by name; wsgo serve runs one on a local port.`,
+		Version:       version(),
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.PersistentFlags().Bool("no-color", false, "never colour the output (NO_COLOR in the environment does the same)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		var bad *pflag.InvalidValueError
+		if errors.As(err, &bad) {
+			f := bad.GetFlag()
+			err = fmt.Errorf("invalid --%s %q: want a %s", f.Name, bad.GetValue(), typeWord(f.Value.Type()))
+		}
+		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
+	})
+	root.AddCommand(newServe())
+	return root
+}
+
+// version is the module version wsgo was built at, or "devel".
+func version() string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok || info.Main.Version == "" || info.Main.Version == "(devel)" {
+		return "devel"
+	}
+	return info.Main.Version
+}
+
+// typeWord names a flag's value type as a user would.
+func typeWord(t string) string {
+	switch t {
+	case "int":
+		return "whole number"
+	case "duration":
+		return "duration such as 5s or 250ms"
+	case "bool":
+		return "true or false"
+	}
+	return t
+}

@@ -1,0 +1,152 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/devserver"
+)
+
+type serveOptions struct {
+	host    string
+	port    int
+	grace   time.Duration
+	noColor bool
+}
+
+func newServe() *cobra.Command {
+	var o serveOptions
+	c := &cobra.Command{
+		Use:   "serve APP",
+		Short: "Serve a registered app on a local port",
+		Long: `Serve the app registered under APP on http://HOST:PORT.
+
+The server binds 127.0.0.1 unless told otherwise. Ctrl-C (or SIGTERM) stops
+it after the requests in flight have finished; a second Ctrl-C stops it at once.`,
+		Example: `  wsgo serve demo
+  wsgo serve demo --port 8080
+  wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful`,
+		Args: appArg,
+		RunE: func(c *cobra.Command, args []string) error {
+			o.noColor, _ = c.Flags().GetBool("no-color")
+			return serve(c.Context(), args[0], o)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on")
+	f.IntVar(&o.port, "port", 8000, "port to listen on (0 picks a free one)")
+	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping")
+	return c
+}
+
+// appArg checks that exactly one app is named, and that it is registered.
+func appArg(c *cobra.Command, args []string) error {
+	switch {
+	case len(args) == 0:
+		return &usageError{err: errors.New("which app? name one to serve"), hint: usageWithApps(c)}
+	case len(args) > 1:
+		return &usageError{err: fmt.Errorf("serve takes one app, got %d: %s", len(args), strings.Join(args, " ")), hint: usageWithApps(c)}
+	}
+	_, err := lookupApp(args[0])
+	return err
+}
+
+func usageWithApps(c *cobra.Command) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Usage: %s\n\nRegistered apps:\n", c.UseLine())
+	for _, name := range apps.Names() {
+		e, _ := apps.Lookup(name)
+		fmt.Fprintf(&b, "  %-12s %s\n", name, e.Description)
+	}
+	return strings.TrimRight(b.String(), "\n")
+}
+
+// lookupApp finds a registered app, or says what the user may have meant.
+func lookupApp(name string) (apps.Entry, error) {
+	if e, ok := apps.Lookup(name); ok {
+		return e, nil
+	}
+	names := apps.Names()
+	msg := fmt.Sprintf("unknown app %q", name)
+	if s := suggest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return apps.Entry{}, usageErrorf("%s registered: %s", msg, strings.Join(names, ", "))
+}
+
+func serve(ctx context.Context, name string, o serveOptions) error {
+	entry, err := lookupApp(name)
+	if err != nil {
+		return err
+	}
+	if err := checkAddr(o.host, o.port); err != nil {
+		return err
+	}
+	log := devserver.NewLogger(os.Stderr, !o.noColor && devserver.ColorFor(os.Stderr))
+	ln, err := listen(o.host, o.port)
+	if err != nil {
+		return err
+	}
+	gw := &devserver.Gateway{App: entry.App, Name: entry.Name, Log: log}
+	srv := devserver.NewServer(devserver.LogRequests(gw, log), log)
+	banner(log, entry, ln.Addr().(*net.TCPAddr))
+	return runServer(ctx, srv, ln, o.grace, log)
+}
+
+func banner(log *devserver.Logger, e apps.Entry, addr *net.TCPAddr) {
+	log.Printf(" * Serving wsgo app %q", e.Name)
+	if !addr.IP.IsLoopback() {
+		log.Errorf(" * WARNING: this development server is reachable from the network at %s.\n   Do not use it in production; --host 127.0.0.1 keeps it on this machine.", addr)
+	}
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	log.Highlightf(" * Running on http://%s", net.JoinHostPort(host, strconv.Itoa(addr.Port)))
+	log.Printf("Press CTRL+C to quit")
+}
+
+// runServer serves until SIGINT or SIGTERM, then drains: in-flight requests
+// get grace to finish. A second signal stops at once.
+func runServer(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log *devserver.Logger) error {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	case <-sigs:
+	}
+
+	log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
+	drainCtx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-drainCtx.Done():
+		}
+	}()
+	if err := srv.Shutdown(drainCtx); err != nil {
+		srv.Close()
+		return fmt.Errorf("stopped before requests in flight finished: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,349 @@
+package devserver
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+// flushDelay is how long the gateway lets output sit in its buffer while the
+// app works on the next chunk. PEP 3333 forbids holding a chunk back until the
+// next one exists; flushing only when the app pauses keeps that promise
+// without a system call per chunk, and lets a body of one chunk go out with a
+// Content-Length.
+const flushDelay = 10 * time.Millisecond
+
+// Gateway serves an [apps.App] over HTTP: it builds the environ, enforces the
+// start_response and body rules of PEP 3333, and turns an app's failure into
+// a 500 page (while the headers are unsent) or an aborted connection, with
+// one log line either way.
+type Gateway struct {
+	App  apps.App
+	Name string  // the app's name in messages; "app" if empty
+	Log  *Logger // app errors and wsgi.errors; nil logs to standard error
+}
+
+// Handler returns an http.Handler that serves app, so that any Go server can
+// run a wsgo app.
+func Handler(app apps.App) http.Handler {
+	return &Gateway{App: app}
+}
+
+func (g *Gateway) name() string {
+	if g.Name == "" {
+		return "app"
+	}
+	return g.Name
+}
+
+func (g *Gateway) logger() *Logger {
+	if g.Log == nil {
+		return defaultLogger
+	}
+	return g.Log
+}
+
+// ServeHTTP runs the app for one request.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	log := g.logger()
+	rs := &response{w: w, req: r, declared: -1}
+	env := newEnviron(r, log)
+	err := rs.run(g.App, env)
+	rs.close()
+	if err == nil {
+		return
+	}
+	if errors.Is(err, http.ErrAbortHandler) {
+		panic(http.ErrAbortHandler)
+	}
+	if errors.Is(err, errClientGone) {
+		log.Notef("app %q: %v after %d bytes; the body was closed", g.name(), err, rs.written)
+		return
+	}
+	log.Errorf("app %q failed on %s %s: %v", g.name(), r.Method, r.RequestURI, err)
+	if rs.sent {
+		// Too late for a status: cut the connection so the client cannot
+		// take a partial body for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+	writeErrorPage(w, r, g.name(), err)
+}
+
+var errClientGone = errors.New("client went away")
+
+// appError is an app's failure, with the stack where it happened when known.
+type appError struct {
+	err   error
+	stack []byte
+}
+
+func (e *appError) Error() string { return e.err.Error() }
+func (e *appError) Unwrap() error { return e.err }
+
+// response is the state of one request's start_response and body.
+type response struct {
+	w   http.ResponseWriter
+	req *http.Request
+
+	mu        sync.Mutex
+	started   bool   // start_response has been called
+	committed bool   // headers are final: a chunk was yielded or write called
+	sent      bool   // headers are on the wire (or in net/http's buffer)
+	done      bool   // the handler has returned; the flush timer must not write
+	code      int    // status code from start_response
+	headers   apps.Headers
+	declared  int64  // the app's Content-Length, or -1
+	held      []byte // first chunk, held until the body's length is known
+	written   int64  // body bytes handed to w
+	err       error  // first failure, which ends the response
+	flush     *time.Timer
+}
+
+// run calls the app and drains its body, turning a panic into an error.
+func (rs *response) run(app apps.App, env apps.Environ) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = recovered(v)
+		}
+	}()
+	body := app.ServeWSGI(env, rs.start)
+	if body != nil {
+		body(rs.yield)
+	}
+	return rs.end()
+}
+
+func recovered(v any) error {
+	if v == http.ErrAbortHandler {
+		return http.ErrAbortHandler
+	}
+	err, ok := v.(error)
+	if !ok {
+		err = fmt.Errorf("panic: %v", v)
+	}
+	return &appError{err: err, stack: debug.Stack()}
+}
+
+// start is the app's start_response.
+func (rs *response) start(status string, headers apps.Headers, excInfo ...error) func([]byte) error {
+	var exc error
+	for _, e := range excInfo {
+		if e != nil {
+			exc = e
+		}
+	}
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	switch {
+	case exc != nil && rs.committed:
+		panic(exc) // PEP 3333: re-raise; the response can only be aborted now
+	case exc == nil && rs.started:
+		panic(ruleError("called twice", "a second call needs excInfo, the error that made the app change its response"))
+	}
+	code, err := parseStatus(status)
+	if err != nil {
+		panic(err)
+	}
+	declared := int64(-1)
+	for _, h := range headers {
+		if err := checkHeader(h); err != nil {
+			panic(err)
+		}
+		if len(h.Name) == len("Content-Length") && http.CanonicalHeaderKey(h.Name) == "Content-Length" {
+			if declared >= 0 {
+				panic(ruleError("bad Content-Length", "given twice"))
+			}
+			declared, _ = strconv.ParseInt(h.Value, 10, 64)
+		}
+	}
+	rs.started, rs.code, rs.headers, rs.declared = true, code, headers, declared
+	return rs.write
+}
+
+// yield receives one body chunk from the app.
+func (rs *response) yield(chunk []byte) bool {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.err != nil {
+		return false
+	}
+	if err := rs.req.Context().Err(); err != nil {
+		rs.err = errClientGone
+		return false
+	}
+	if len(chunk) == 0 {
+		return true
+	}
+	if !rs.started {
+		rs.err = ruleError("body before start_response", "the app yielded %d bytes before calling start_response", len(chunk))
+		return false
+	}
+	if !rs.committed {
+		rs.committed = true
+		rs.held = chunk
+		rs.armFlush()
+		return true
+	}
+	if rs.err = rs.output(chunk); rs.err != nil {
+		return false
+	}
+	rs.armFlush()
+	return true
+}
+
+// write is the write function start_response returns.
+func (rs *response) write(p []byte) error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.done {
+		return ruleError("write after the end", "write called after the body ended")
+	}
+	if rs.err != nil {
+		return rs.err
+	}
+	rs.committed = true
+	if rs.err = rs.output(p); rs.err != nil {
+		return rs.err
+	}
+	rs.armFlush()
+	return nil
+}
+
+// output sends the headers if they are not out yet, then p.
+func (rs *response) output(p []byte) error {
+	if !rs.sent {
+		if len(p)+len(rs.held) > 0 && !bodyAllowed(rs.code) {
+			return errNoBody(rs.code)
+		}
+		rs.sendHeaders(-1)
+	}
+	if rs.held != nil {
+		held := rs.held
+		rs.held = nil
+		if err := rs.send(held); err != nil {
+			return err
+		}
+	}
+	return rs.send(p)
+}
+
+// send writes body bytes, holding the app to its Content-Length.
+func (rs *response) send(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	over := rs.declared >= 0 && rs.written+int64(len(p)) > rs.declared
+	if over {
+		p = p[:rs.declared-rs.written]
+	}
+	n, err := rs.w.Write(p)
+	rs.written += int64(n)
+	switch {
+	case errors.Is(err, http.ErrBodyNotAllowed):
+		return errNoBody(rs.code)
+	case err != nil:
+		return errClientGone
+	case over:
+		return ruleError("Content-Length exceeded", "the app declared %d bytes and produced more", rs.declared)
+	}
+	return nil
+}
+
+// sendHeaders puts the status and headers on the wire. length, when not -1,
+// is the whole body's length, known because the body has ended.
+func (rs *response) sendHeaders(length int64) {
+	h := rs.w.Header()
+	for _, kv := range rs.headers {
+		h.Add(kv.Name, kv.Value)
+	}
+	if h.Get("Server") == "" {
+		h.Set("Server", Software)
+	}
+	if rs.declared < 0 && length >= 0 && bodyAllowed(rs.code) {
+		h.Set("Content-Length", strconv.FormatInt(length, 10))
+	}
+	rs.w.WriteHeader(rs.code)
+	rs.sent = true
+}
+
+// end finishes the response once the body is exhausted.
+func (rs *response) end() error {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.err != nil {
+		return rs.err
+	}
+	if !rs.started {
+		return ruleError("no start_response", "the app returned without calling start_response")
+	}
+	if !rs.sent {
+		n := int64(len(rs.held))
+		if rs.declared >= 0 && n != rs.declared {
+			return ruleError("Content-Length mismatch", "the app declared %d bytes and produced %d", rs.declared, n)
+		}
+		if n > 0 && !bodyAllowed(rs.code) {
+			return errNoBody(rs.code)
+		}
+		rs.sendHeaders(n)
+	}
+	if err := rs.send(rs.held); err != nil {
+		return err
+	}
+	rs.held = nil
+	if rs.declared >= 0 && rs.written < rs.declared {
+		return ruleError("Content-Length mismatch", "the app declared %d bytes and produced %d", rs.declared, rs.written)
+	}
+	return nil
+}
+
+// armFlush schedules a flush for when the app next pauses.
+func (rs *response) armFlush() {
+	if rs.flush == nil {
+		rs.flush = time.AfterFunc(flushDelay, rs.flushNow)
+		return
+	}
+	rs.flush.Reset(flushDelay)
+}
+
+// flushNow runs on the timer's goroutine: the app has been quiet for
+// flushDelay, so whatever it produced goes to the client now.
+func (rs *response) flushNow() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	if rs.done || rs.err != nil {
+		return
+	}
+	if rs.held != nil {
+		if rs.err = rs.output(nil); rs.err != nil {
+			return
+		}
+	}
+	if err := http.NewResponseController(rs.w).Flush(); err != nil {
+		rs.err = errClientGone
+	}
+}
+
+// close stops the flush timer; after it, nothing touches w but the handler.
+func (rs *response) close() {
+	rs.mu.Lock()
+	defer rs.mu.Unlock()
+	rs.done = true
+	if rs.flush != nil {
+		rs.flush.Stop()
+	}
+}
+
+// bodyAllowed reports whether a response with this status may have a body.
+func bodyAllowed(code int) bool {
+	return code != http.StatusNoContent && code != http.StatusNotModified
+}
+
+func errNoBody(code int) error {
+	return ruleError("body not allowed", "status %d has no body, but the app produced one", code)
+}

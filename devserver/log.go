@@ -1,0 +1,199 @@
+package devserver
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+)
+
+// A Logger writes wsgo's request log and its messages, one line each, in
+// colour when asked to. It is safe for concurrent use. As an io.Writer it is
+// the wsgi.errors stream apps write to.
+type Logger struct {
+	mu  sync.Mutex
+	out io.Writer
+	now func() time.Time
+
+	bold, cyan, green, yellow, boldRed, boldMagenta, red, faint *color.Color
+}
+
+var defaultLogger = NewLogger(os.Stderr, false)
+
+// NewLogger returns a Logger writing to w, with ANSI colour if colored is true.
+// Whether a terminal is there, and whether NO_COLOR is set, is the caller's
+// decision: see [ColorFor].
+func NewLogger(w io.Writer, colored bool) *Logger {
+	l := &Logger{out: w, now: time.Now}
+	l.bold = paint(colored, color.Bold)
+	l.cyan = paint(colored, color.FgCyan)
+	l.green = paint(colored, color.FgGreen)
+	l.yellow = paint(colored, color.FgYellow)
+	l.boldRed = paint(colored, color.Bold, color.FgRed)
+	l.boldMagenta = paint(colored, color.Bold, color.FgMagenta)
+	l.red = paint(colored, color.FgRed)
+	l.faint = paint(colored, color.Faint)
+	return l
+}
+
+
+func paint(on bool, attrs ...color.Attribute) *color.Color {
+	c := color.New(attrs...)
+	if on {
+		c.EnableColor()
+	} else {
+		c.DisableColor()
+	}
+	return c
+}
+
+// ColorFor reports whether output to f should be coloured: only on a
+// terminal, and never when NO_COLOR is set (https://no-color.org).
+func ColorFor(f *os.File) bool {
+	if _, set := os.LookupEnv("NO_COLOR"); set {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// Write writes p to the log as it is; it makes the Logger wsgi.errors.
+func (l *Logger) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.out.Write(p)
+}
+
+func (l *Logger) line(c *color.Color, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if c != nil {
+		msg = c.Sprint(msg)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintln(l.out, msg)
+}
+
+// Printf writes a plain line.
+func (l *Logger) Printf(format string, args ...any) { l.line(nil, format, args...) }
+
+// Errorf writes a line in red: something failed and the user should look.
+func (l *Logger) Errorf(format string, args ...any) { l.line(l.red, format, args...) }
+
+// Notef writes a faint line: worth knowing, nothing to act on.
+func (l *Logger) Notef(format string, args ...any) { l.line(l.faint, format, args...) }
+
+// Highlightf writes a bold line, for banners.
+func (l *Logger) Highlightf(format string, args ...any) { l.line(l.bold, format, args...) }
+
+// Request writes one request log line in Werkzeug's shape, with the bytes
+// sent and the time taken where Werkzeug writes "-":
+//
+//	127.0.0.1 - - [25/Nov/2026 07:51:53] "GET /get/prefix?ip= HTTP/1.1" 200 1234 1.2ms
+func (l *Logger) Request(r *http.Request, status int, size int64, took time.Duration, note string) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	req := fmt.Sprintf("%s %s %s", r.Method, r.RequestURI, r.Proto)
+	if c := l.statusColor(status); c != nil {
+		req = c.Sprint(req)
+	}
+	if note != "" {
+		note = " " + l.red.Sprint(note)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.out, "%s - - [%s] \"%s\" %d %d %s%s\n",
+		host, l.now().Format("02/Jan/2006 15:04:05"), req, status, size, formatDuration(took), note)
+}
+
+// statusColor follows Werkzeug's table, except that every 2xx is plain.
+func (l *Logger) statusColor(code int) *color.Color {
+	switch {
+	case code < 200:
+		return l.bold
+	case code < 300:
+		return nil
+	case code == http.StatusNotModified:
+		return l.cyan
+	case code < 400:
+		return l.green
+	case code == http.StatusNotFound:
+		return l.yellow
+	case code < 500:
+		return l.boldRed
+	default:
+		return l.boldMagenta
+	}
+}
+
+func formatDuration(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	default:
+		return fmt.Sprintf("%.2fs", d.Seconds())
+	}
+}
+
+// LogRequests wraps h so that every request writes one line to l when it
+// ends, including a request whose connection was aborted.
+func LogRequests(h http.Handler, l *Logger) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			note := ""
+			v := recover()
+			if v != nil {
+				note = "(connection aborted)"
+			}
+			l.Request(r, rec.statusCode(), rec.size, time.Since(start), note)
+			if v != nil {
+				panic(v)
+			}
+		}()
+		h.ServeHTTP(rec, r)
+	})
+}
+
+// recorder notes the status and size of a response on its way out.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	size   int64
+}
+
+func (rec *recorder) WriteHeader(code int) {
+	if rec.status == 0 && code >= 200 {
+		rec.status = code
+	}
+	rec.ResponseWriter.WriteHeader(code)
+}
+
+func (rec *recorder) Write(p []byte) (int, error) {
+	if rec.status == 0 {
+		rec.status = http.StatusOK
+	}
+	n, err := rec.ResponseWriter.Write(p)
+	rec.size += int64(n)
+	return n, err
+}
+
+func (rec *recorder) statusCode() int {
+	if rec.status == 0 {
+		return http.StatusOK
+	}
+	return rec.status
+}
+
+// Unwrap lets http.ResponseController reach the connection's Flush.
+func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }

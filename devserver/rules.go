@@ -1,0 +1,87 @@
+package devserver
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+// hopByHop headers describe one connection, not the response; PEP 3333
+// leaves them to the server.
+var hopByHop = map[string]bool{
+	"connection":          true,
+	"keep-alive":          true,
+	"proxy-authenticate":  true,
+	"proxy-authorization": true,
+	"te":                  true,
+	"trailers":            true,
+	"transfer-encoding":   true,
+	"upgrade":             true,
+}
+
+func ruleError(rule, format string, args ...any) *apps.ResponseError {
+	return &apps.ResponseError{Rule: rule, Detail: fmt.Sprintf(format, args...)}
+}
+
+// parseStatus checks a status line such as "404 Not Found" and returns its code.
+func parseStatus(status string) (int, error) {
+	if len(status) < 4 || status[3] != ' ' {
+		return 0, ruleError("malformed status", "%q is not three digits, a space and a reason, as in \"200 OK\"", status)
+	}
+	code, err := strconv.Atoi(status[:3])
+	if err != nil || code < 100 {
+		return 0, ruleError("malformed status", "%q does not start with a status code from 100 to 999", status)
+	}
+	if code < 200 {
+		return 0, ruleError("informational status", "%q: the server sends 1xx responses itself", status)
+	}
+	if i := strings.IndexFunc(status, isControl); i >= 0 {
+		return 0, ruleError("control character in status", "%q has %q at byte %d", status, status[i], i)
+	}
+	return code, nil
+}
+
+// checkHeader applies PEP 3333's rules to one response header.
+func checkHeader(h apps.Header) error {
+	if h.Name == "" {
+		return ruleError("bad header name", "empty name with value %q", h.Value)
+	}
+	for i := 0; i < len(h.Name); i++ {
+		if !isTokenChar(h.Name[i]) {
+			return ruleError("bad header name", "%q has %q, which a header name cannot hold", h.Name, h.Name[i])
+		}
+	}
+	lower := strings.ToLower(h.Name)
+	if hopByHop[lower] {
+		return ruleError("hop-by-hop header", "%q belongs to the connection, which the server manages", h.Name)
+	}
+	if lower == "status" {
+		return ruleError("status header", "give the status as start_response's first argument, not as a %q header", h.Name)
+	}
+	if i := strings.IndexFunc(h.Value, isControl); i >= 0 {
+		return ruleError("control character in header", "%s: %q has %q at byte %d", h.Name, h.Value, h.Value[i], i)
+	}
+	if lower == "content-length" {
+		if n, err := strconv.ParseInt(h.Value, 10, 64); err != nil || n < 0 {
+			return ruleError("bad Content-Length", "%q is not a whole number of bytes", h.Value)
+		}
+	}
+	return nil
+}
+
+// isControl reports the characters no status or header value may hold. A tab
+// is allowed: HTTP permits it inside a field value.
+func isControl(r rune) bool {
+	return (r < 0x20 && r != '\t') || r == 0x7f
+}
+
+// isTokenChar reports whether c may appear in a header name (RFC 9110 tchar).
+func isTokenChar(c byte) bool {
+	switch {
+	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+}
