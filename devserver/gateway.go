@@ -92,11 +92,11 @@ type response struct {
 	req *http.Request
 
 	mu        sync.Mutex
-	started   bool   // start_response has been called
-	committed bool   // headers are final: a chunk was yielded or write called
-	sent      bool   // headers are on the wire (or in net/http's buffer)
-	done      bool   // the handler has returned; the flush timer must not write
-	code      int    // status code from start_response
+	started   bool // start_response has been called
+	committed bool // headers are final: a chunk was yielded or write called
+	sent      bool // headers are on the wire (or in net/http's buffer)
+	done      bool // the handler has returned; the flush timer must not write
+	code      int  // status code from start_response
 	headers   apps.Headers
 	declared  int64  // the app's Content-Length, or -1
 	held      []byte // first chunk, held until the body's length is known

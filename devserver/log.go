@@ -41,7 +41,6 @@ func NewLogger(w io.Writer, colored bool) *Logger {
 	return l
 }
 
-
 func paint(on bool, attrs ...color.Attribute) *color.Color {
 	c := color.New(attrs...)
 	if on {
