@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
 )
 
 // A Logger writes wsgo's request log and its messages, one line each, in
@@ -57,8 +58,7 @@ func ColorFor(f *os.File) bool {
 	if _, set := os.LookupEnv("NO_COLOR"); set {
 		return false
 	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return isatty.IsTerminal(f.Fd())
 }
 
 // Write writes p to the log as it is; it makes the Logger wsgi.errors.

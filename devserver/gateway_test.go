@@ -1,0 +1,569 @@
+package devserver
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+// syncBuffer is a log destination tests can read while the server writes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// route is a tiny dispatcher so one server can hold a misbehaving app and a
+// good one, and a test can show the server still serves after a failure.
+type route map[string]apps.AppFunc
+
+func (m route) ServeWSGI(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	if app, ok := m[env.PathInfo()]; ok {
+		return app(env, start)
+	}
+	return ok(env, start)
+}
+
+func ok(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
+	return apps.BodyString("ok")
+}
+
+// newServer serves app on a loopback port, its log in the returned buffer.
+func newServer(t *testing.T, app apps.App) (*httptest.Server, *syncBuffer) {
+	t.Helper()
+	log := &syncBuffer{}
+	srv := httptest.NewServer(&Gateway{App: app, Name: "test", Log: NewLogger(log, false)})
+	t.Cleanup(srv.Close)
+	return srv, log
+}
+
+func get(t *testing.T, url string, header ...string) (*http.Response, string, error) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, string(body), err
+}
+
+// stillServes checks that a good request on the same server still works.
+func stillServes(t *testing.T, srv *httptest.Server) {
+	t.Helper()
+	resp, body, err := get(t, srv.URL+"/good")
+	if err != nil || resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("the next request failed: %v %v %q", resp, err, body)
+	}
+}
+
+func h(name, value string) apps.Header { return apps.Header{Name: name, Value: value} }
+
+var textPlain = apps.Headers{h("Content-Type", "text/plain")}
+
+// TestBrokenAppsGet500 covers each way an app can fail before its headers
+// are out: the client gets a 500 that says what went wrong, the log gets one
+// red line naming the app, and the next request is served.
+func TestBrokenAppsGet500(t *testing.T) {
+	tests := []struct {
+		name string
+		app  apps.AppFunc
+		want string // in the 500 page and the log line
+	}{
+		{"panic", func(apps.Environ, apps.StartResponse) iter.Seq[[]byte] { panic("boom at the start") }, "boom at the start"},
+		{"panic in body", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return func(func([]byte) bool) { panic(errors.New("boom in the body")) }
+		}, "boom in the body"},
+		{"no start_response", func(apps.Environ, apps.StartResponse) iter.Seq[[]byte] { return nil }, "without calling start_response"},
+		{"body before start_response", func(apps.Environ, apps.StartResponse) iter.Seq[[]byte] {
+			return apps.BodyString("early")
+		}, "before calling start_response"},
+		{"status without reason", status("200"), `malformed status: "200"`},
+		{"status not a number", status("OK 200"), "malformed status"},
+		{"status under 100", status("099 Low"), "malformed status"},
+		{"informational status", status("100 Continue"), "informational status"},
+		{"control character in status", status("200 O\nK"), "control character in status"},
+		{"empty header name", header("", "x"), "bad header name"},
+		{"space in header name", header("Bad Name", "x"), `bad header name: "Bad Name"`},
+		{"colon in header name", header("X-A:", "x"), "bad header name"},
+		{"CR LF in header value", header("X-Inject", "a\r\nSet-Cookie: evil=1"), "control character in header: X-Inject"},
+		{"NUL in header value", header("X-Nul", "a\x00b"), "control character in header"},
+		{"hop-by-hop Connection", header("Connection", "close"), `hop-by-hop header: "Connection"`},
+		{"hop-by-hop Transfer-Encoding", header("transfer-encoding", "chunked"), "hop-by-hop header"},
+		{"hop-by-hop Upgrade", header("Upgrade", "h2c"), "hop-by-hop header"},
+		{"Status header", header("Status", "200"), "status header"},
+		{"bad Content-Length", header("Content-Length", "-1"), "bad Content-Length"},
+		{"two Content-Lengths", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "1"), h("Content-Length", "1")})
+			return apps.BodyString("x")
+		}, "given twice"},
+		{"start_response twice", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			start("404 Not Found", textPlain)
+			return nil
+		}, "called twice"},
+		{"short single chunk", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "10")})
+			return apps.BodyString("short")
+		}, "declared 10 bytes and produced 5"},
+		{"long single chunk", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "2")})
+			return apps.BodyString("too long")
+		}, "declared 2 bytes and produced 8"},
+		{"empty body with Content-Length", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "3")})
+			return nil
+		}, "declared 3 bytes and produced 0"},
+		{"body on 204", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("204 No Content", nil)
+			return apps.BodyString("x")
+		}, "status 204 has no body"},
+		{"error after the first chunk, before any is sent", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return func(yield func([]byte) bool) {
+				yield([]byte("partial"))
+				start("500 Oops", textPlain, errors.New("failed mid-body"))
+			}
+		}, "failed mid-body"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, log := newServer(t, route{"/bad": tt.app})
+			resp, body, err := get(t, srv.URL+"/bad")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != 500 {
+				t.Errorf("status %d, want 500", resp.StatusCode)
+			}
+			if !strings.Contains(body, tt.want) || !strings.Contains(body, `app "test"`) {
+				t.Errorf("500 body does not name the app and say %q:\n%s", tt.want, body)
+			}
+			if lines := strings.Count(log.String(), "\n"); lines != 1 || !strings.Contains(log.String(), `app "test" failed on GET /bad`) || !strings.Contains(log.String(), tt.want) {
+				t.Errorf("log is not one line naming the app and saying %q:\n%s", tt.want, log)
+			}
+			stillServes(t, srv)
+		})
+	}
+}
+
+func status(s string) apps.AppFunc {
+	return func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start(s, textPlain)
+		return apps.BodyString("x")
+	}
+}
+
+func header(name, value string) apps.AppFunc {
+	return func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", apps.Headers{h(name, value)})
+		return apps.BodyString("x")
+	}
+}
+
+// streamThenFail sends two chunks, so the headers are out, then fails.
+func streamThenFail(fail func(start apps.StartResponse)) apps.AppFunc {
+	return func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", textPlain)
+		return func(yield func([]byte) bool) {
+			if yield([]byte("one ")) && yield([]byte("two ")) {
+				fail(start)
+			}
+		}
+	}
+}
+
+// TestFailuresAfterHeadersAbort: once the headers are out, a failure can only
+// cut the connection, so that the client cannot mistake a partial body for a
+// whole one.
+func TestFailuresAfterHeadersAbort(t *testing.T) {
+	tests := []struct {
+		name string
+		app  apps.AppFunc
+		want string
+	}{
+		{"panic mid-stream", streamThenFail(func(apps.StartResponse) { panic("boom mid-stream") }), "boom mid-stream"},
+		{"excInfo after headers", streamThenFail(func(start apps.StartResponse) {
+			start("500 Internal Server Error", textPlain, errors.New("late failure"))
+		}), "late failure"},
+		{"short body", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "100")})
+			return apps.Body([]byte("a"), []byte("b"))
+		}, "declared 100 bytes and produced 2"},
+		{"long body", func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "3")})
+			return apps.Body([]byte("ab"), []byte("cdef"))
+		}, "declared 3 bytes and produced more"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, log := newServer(t, route{"/bad": tt.app})
+			resp, body, err := get(t, srv.URL+"/bad")
+			if err == nil && resp.ContentLength < 0 {
+				t.Errorf("a streamed body was read to a clean end: %q", body)
+			}
+			if err == nil && int64(len(body)) > resp.ContentLength {
+				t.Errorf("got %d bytes past a Content-Length of %d", len(body), resp.ContentLength)
+			}
+			if !strings.Contains(log.String(), tt.want) {
+				t.Errorf("log does not say %q:\n%s", tt.want, log)
+			}
+			stillServes(t, srv)
+		})
+	}
+}
+
+func TestExcInfoReplacesUnsentHeaders(t *testing.T) {
+	app := func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", apps.Headers{h("X-First", "1")})
+		return func(yield func([]byte) bool) {
+			// An empty chunk does not send the headers (PEP 3333), so the
+			// app may still change its mind.
+			if !yield(nil) {
+				return
+			}
+			start("503 Service Unavailable", apps.Headers{h("Content-Type", "text/plain"), h("Retry-After", "1")}, errors.New("database down"))
+			yield([]byte("try later"))
+		}
+	}
+	srv, _ := newServer(t, route{"/x": app})
+	resp, body, err := get(t, srv.URL+"/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") != "1" || resp.Header.Get("X-First") != "" || body != "try later" {
+		t.Errorf("got %d %v %q; want the replacement 503 only", resp.StatusCode, resp.Header, body)
+	}
+}
+
+func TestHeadersKeepOrderAndRepeats(t *testing.T) {
+	app := func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("201 Created", apps.Headers{h("Set-Cookie", "a=1"), h("Content-Type", "text/plain"), h("Set-Cookie", "b=2"), h("Server", "mine")})
+		return apps.BodyString("made")
+	}
+	srv, _ := newServer(t, route{"/x": app})
+	resp, _, err := get(t, srv.URL+"/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := resp.Header.Values("Set-Cookie"); len(got) != 2 || got[0] != "a=1" || got[1] != "b=2" {
+		t.Errorf("Set-Cookie %q", got)
+	}
+	if resp.StatusCode != 201 || resp.Header.Get("Server") != "mine" {
+		t.Errorf("status %d, Server %q", resp.StatusCode, resp.Header.Get("Server"))
+	}
+}
+
+func TestContentLength(t *testing.T) {
+	big := strings.Repeat("x", 1<<20) // larger than net/http's own buffer
+	srv, _ := newServer(t, route{
+		"/single": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return apps.BodyString(big)
+		},
+		"/multi": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return apps.Body([]byte(big), []byte("tail"))
+		},
+		"/declared": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{h("Content-Length", "6")})
+			return apps.Body([]byte("abc"), nil, []byte("def"))
+		},
+		"/empty": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return nil
+		},
+	})
+	for path, want := range map[string]int64{"/single": int64(len(big)), "/multi": -1, "/declared": 6, "/empty": 0} {
+		resp, body, err := get(t, srv.URL+path)
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if resp.ContentLength != want {
+			t.Errorf("%s: Content-Length %d, want %d", path, resp.ContentLength, want)
+		}
+		if want >= 0 && int64(len(body)) != want {
+			t.Errorf("%s: body of %d bytes", path, len(body))
+		}
+	}
+}
+
+func TestHeadSendsNoBody(t *testing.T) {
+	srv, _ := newServer(t, route{"/x": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", textPlain)
+		return apps.BodyString("hello")
+	}})
+	conn := dial(t, srv)
+	fmt.Fprintf(conn, "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\nGET /good HTTP/1.1\r\nHost: h\r\n\r\n")
+	br := bufio.NewReader(conn)
+	head, err := http.ReadResponse(br, &http.Request{Method: "HEAD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if head.StatusCode != 200 || head.Header.Get("Content-Length") != "5" {
+		t.Errorf("HEAD: %d, Content-Length %q", head.StatusCode, head.Header.Get("Content-Length"))
+	}
+	// Had the body been sent, the next response would not parse.
+	next, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("response after HEAD: %v", err)
+	}
+	if b, _ := io.ReadAll(next.Body); string(b) != "ok" {
+		t.Errorf("response after HEAD: %q", b)
+	}
+}
+
+func dial(t *testing.T, srv *httptest.Server) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+func echo(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	body, err := io.ReadAll(env.Input())
+	if err != nil {
+		panic(err)
+	}
+	start("200 OK", textPlain)
+	return apps.Body(body)
+}
+
+func TestExpectContinue(t *testing.T) {
+	srv, _ := newServer(t, route{"/echo": echo})
+	conn := dial(t, srv)
+	fmt.Fprintf(conn, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 Continue") {
+		t.Fatalf("before the body the server said %q, %v; want 100 Continue", line, err)
+	}
+	br.ReadString('\n') // the blank line ending the interim response
+	conn.Write([]byte("hello"))
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := io.ReadAll(resp.Body); string(b) != "hello" {
+		t.Errorf("echo %q", b)
+	}
+}
+
+func TestWriteComesBeforeYieldedData(t *testing.T) {
+	srv, _ := newServer(t, route{"/x": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		write := start("200 OK", textPlain)
+		if err := write([]byte("written ")); err != nil {
+			panic(err)
+		}
+		return apps.BodyString("yielded")
+	}})
+	_, body, err := get(t, srv.URL+"/x")
+	if err != nil || body != "written yielded" {
+		t.Errorf("body %q, %v", body, err)
+	}
+}
+
+// TestFirstChunkIsNotHeldForTheSecond: PEP 3333 forbids waiting for the next
+// chunk before sending one. The app here will not produce its second chunk
+// until the client has read the first.
+func TestFirstChunkIsNotHeldForTheSecond(t *testing.T) {
+	gotFirst := make(chan struct{})
+	srv, _ := newServer(t, route{"/stream": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", textPlain)
+		return func(yield func([]byte) bool) {
+			if !yield([]byte("first\n")) {
+				return
+			}
+			select {
+			case <-gotFirst:
+				yield([]byte("second\n"))
+			case <-time.After(10 * time.Second):
+				yield([]byte("timed out\n"))
+			}
+		}
+	}})
+	resp, err := http.Get(srv.URL + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	if line, _ := br.ReadString('\n'); line != "first\n" {
+		t.Fatalf("first line %q", line)
+	}
+	close(gotFirst)
+	if line, _ := br.ReadString('\n'); line != "second\n" {
+		t.Errorf("second line %q: the first chunk waited for the second", line)
+	}
+}
+
+// cleanupApp streams until stopped; its deferred cleanup reports on done.
+func cleanupApp(done chan<- string, failAfter int) apps.AppFunc {
+	return func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", textPlain)
+		return func(yield func([]byte) bool) {
+			defer func() { done <- "closed" }()
+			for i := 0; i < 100000; i++ {
+				if i == failAfter {
+					panic("app error")
+				}
+				if !yield([]byte(strings.Repeat("x", 1024))) {
+					return
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+}
+
+func TestBodyCleanupRuns(t *testing.T) {
+	wait := func(t *testing.T, done <-chan string) {
+		t.Helper()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			t.Fatal("the body's cleanup never ran")
+		}
+	}
+	t.Run("normal end", func(t *testing.T) {
+		done := make(chan string, 1)
+		srv, _ := newServer(t, route{"/x": func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return func(yield func([]byte) bool) {
+				defer func() { done <- "closed" }()
+				yield([]byte("done"))
+			}
+		}})
+		get(t, srv.URL+"/x")
+		wait(t, done)
+	})
+	t.Run("app error", func(t *testing.T) {
+		done := make(chan string, 1)
+		srv, log := newServer(t, route{"/x": cleanupApp(done, 3)})
+		get(t, srv.URL+"/x")
+		wait(t, done)
+		waitForLog(t, log, "app error")
+	})
+	t.Run("client disconnect", func(t *testing.T) {
+		done := make(chan string, 1)
+		srv, log := newServer(t, route{"/x": cleanupApp(done, -1)})
+		conn := dial(t, srv)
+		fmt.Fprintf(conn, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
+		if _, err := io.ReadFull(conn, make([]byte, 4096)); err != nil {
+			t.Fatal(err)
+		}
+		conn.Close()
+		wait(t, done)
+		stillServes(t, srv)
+		waitForLog(t, log, "client went away")
+	})
+}
+
+// waitForLog waits, a bounded time, for the log to say want: the handler
+// writes its line after the body's cleanup has run.
+func waitForLog(t *testing.T, log *syncBuffer, want string) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if strings.Contains(log.String(), want) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("log does not say %q:\n%s", want, log)
+}
+
+func TestWsgiErrorsGoToTheLog(t *testing.T) {
+	srv, log := newServer(t, route{"/x": func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		fmt.Fprintln(env.Errors(), "a note from the app")
+		return ok(env, start)
+	}})
+	get(t, srv.URL+"/x")
+	if !strings.Contains(log.String(), "a note from the app\n") {
+		t.Errorf("log: %q", log)
+	}
+}
+
+func TestErrorPage(t *testing.T) {
+	err := &appError{err: errors.New("secret <detail>"), stack: []byte("goroutine 1 [running]:\nmain.go:12")}
+	tests := []struct {
+		name, remote, accept string
+		want, wantNot        []string
+		contentType          string
+	}{
+		{"loopback browser", "127.0.0.1:5000", "text/html,*/*", []string{"<!doctype html>", "secret &lt;detail&gt;", "main.go:12", `app “demo”`}, nil, "text/html; charset=utf-8"},
+		{"loopback curl", "[::1]:5000", "*/*", []string{"secret <detail>", "main.go:12", `app "demo"`}, []string{"<html"}, "text/plain; charset=utf-8"},
+		{"another host", "203.0.113.7:5000", "text/html", []string{"500 Internal Server Error"}, []string{"secret", "main.go"}, "text/plain; charset=utf-8"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("GET", "/x", nil)
+			r.RemoteAddr = tt.remote
+			r.Header.Set("Accept", tt.accept)
+			w := httptest.NewRecorder()
+			writeErrorPage(w, r, "demo", err)
+			body := w.Body.String()
+			if w.Code != 500 || w.Header().Get("Content-Type") != tt.contentType {
+				t.Errorf("%d %q", w.Code, w.Header().Get("Content-Type"))
+			}
+			for _, s := range tt.want {
+				if !strings.Contains(body, s) {
+					t.Errorf("page lacks %q:\n%s", s, body)
+				}
+			}
+			for _, s := range tt.wantNot {
+				if strings.Contains(body, s) {
+					t.Errorf("page shows %q:\n%s", s, body)
+				}
+			}
+		})
+	}
+}
+
+func TestHandlerServesAnApp(t *testing.T) {
+	srv := httptest.NewServer(Handler(apps.AppFunc(apps.Demo)))
+	defer srv.Close()
+	resp, body, err := get(t, srv.URL+"/get/prefix?ip=")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "The request method was GET\nThe request path info was /get/prefix\nThe remote host was 127.0.0.1\nThe query string was ip=\n\n"
+	if !strings.HasPrefix(body, want) || resp.Header.Get("Server") != "wsgo" {
+		t.Errorf("body:\n%s", body)
+	}
+}
