@@ -69,6 +69,17 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 		Version:       version(),
 		SilenceErrors: true,
 		SilenceUsage:  true,
+		Args:          cobra.ArbitraryArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return c.Help()
+			}
+			msg := fmt.Sprintf("unknown command %q", args[0])
+			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
+				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			}
+			return &usageError{err: errors.New(msg), hint: "Run 'wsgo --help' for the commands."}
+		},
 	}
 	root.PersistentFlags().Bool("no-color", false, "never colour the output (NO_COLOR in the environment does the same)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {

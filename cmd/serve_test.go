@@ -1,0 +1,70 @@
+package cmd
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/devserver"
+)
+
+// TestRunServerDrains: a request in flight when the stop comes still gets
+// its whole answer, and the server then returns cleanly.
+func TestRunServerDrains(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(inFlight)
+		<-release
+		io.WriteString(w, "finished")
+	})}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- runServer(ctx, srv, ln, 10*time.Second, devserver.NewLogger(io.Discard, false)) }()
+
+	got := make(chan string, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/slow")
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	<-inFlight
+	stop()
+	// The listener closes at once: new connections are refused while the
+	// old request finishes.
+	for i := 0; i < 200; i++ {
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		time.Sleep(10 * time.Millisecond)
+	}
+	close(release)
+	if body := <-got; body != "finished" {
+		t.Errorf("in-flight request got %q", body)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("runServer: %v", err)
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	names := []string{"demo", "hello", "admin"}
+	for in, want := range map[string]string{"dmeo": "demo", "deom": "demo", "helo": "hello", "hello!": "hello", "xyzzy": "", "adnim": "admin"} {
+		if got := suggest(in, names); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
