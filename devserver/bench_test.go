@@ -1,0 +1,76 @@
+package devserver
+
+import (
+	"io"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+var fixedBody = []byte("Hello, world! This is a small fixed body.\n")
+
+func plainHandler(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.Write(fixedBody)
+}
+
+func fixedApp(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
+	return apps.Body(fixedBody)
+}
+
+// BenchmarkServe compares, over real loopback connections with keep-alive,
+// a plain net/http handler, the same bytes from a wsgo app through Handler,
+// and the demo app.
+func BenchmarkServe(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"plain", http.HandlerFunc(plainHandler)},
+		{"gateway", Handler(apps.AppFunc(fixedApp))},
+		{"demo", Handler(apps.AppFunc(apps.Demo))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := httptest.NewServer(bc.h)
+			defer srv.Close()
+			client := srv.Client()
+			url := srv.URL + "/get/prefix?ip="
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				resp, err := client.Get(url)
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
+}
+
+// BenchmarkHandler isolates the gateway's own cost: no network, one request
+// served into a recorder.
+func BenchmarkHandler(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"plain", http.HandlerFunc(plainHandler)},
+		{"gateway", Handler(apps.AppFunc(fixedApp))},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
+			r.Header.Set("User-Agent", "bench")
+			r.Header.Set("Accept", "*/*")
+			b.ReportAllocs()
+			for b.Loop() {
+				bc.h.ServeHTTP(httptest.NewRecorder(), r)
+			}
+		})
+	}
+}
