@@ -17,14 +17,23 @@ import (
 
 	"github.com/wsgo/wsgo/apps"
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/reload"
 )
 
 type serveOptions struct {
-	host    string
-	port    int
-	grace   time.Duration
-	noColor bool
+	host     string
+	port     int
+	grace    time.Duration
+	noColor  bool
+	noReload bool
+	delay    time.Duration
+	watch    []string
+	exclude  []string
 }
+
+// envColor carries the supervisor's colour decision to its servers, whose
+// standard error is a pipe rather than the terminal.
+const envColor = "WSGO_COLOR"
 
 func newServe() *cobra.Command {
 	var o serveOptions
@@ -34,10 +43,17 @@ func newServe() *cobra.Command {
 		Long: `Serve the app registered under APP on http://HOST:PORT.
 
 The server binds 127.0.0.1 unless told otherwise. Ctrl-C (or SIGTERM) stops
-it after the requests in flight have finished; a second Ctrl-C stops it at once.`,
+it after the requests in flight have finished; a second Ctrl-C stops it at once.
+
+Reload is on by default: wsgo watches the program's module, rebuilds it on
+every save, and swaps the new server in once it is ready, on the same socket,
+so no request is refused or dropped. A failed build is shown on an error page
+until the next good one. Press Enter to rebuild at any time.`,
 		Example: `  wsgo serve demo
   wsgo serve demo --port 8080
-  wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful`,
+  wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful
+  wsgo serve demo --no-reload
+  wsgo serve demo --watch templates --exclude 'generated/*'`,
 		Args: appArg,
 		RunE: func(c *cobra.Command, args []string) error {
 			o.noColor, _ = c.Flags().GetBool("no-color")
@@ -47,7 +63,11 @@ it after the requests in flight have finished; a second Ctrl-C stops it at once.
 	f := c.Flags()
 	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on")
 	f.IntVar(&o.port, "port", 8000, "port to listen on (0 picks a free one)")
-	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping")
+	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
+	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
+	f.DurationVar(&o.delay, "delay", 50*time.Millisecond, "quiet period after a change before rebuilding")
+	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
 	return c
 }
 
@@ -87,6 +107,11 @@ func lookupApp(name string) (apps.Entry, error) {
 }
 
 func serve(ctx context.Context, name string, o serveOptions) error {
+	color := o.colorOn()
+	log := devserver.NewLogger(os.Stderr, color)
+	if failure, ok := os.LookupEnv(reload.EnvBuildError); ok {
+		return serveInherited(ctx, devserver.Failure(failure), o, log)
+	}
 	entry, err := lookupApp(name)
 	if err != nil {
 		return err
@@ -94,15 +119,79 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err
 	}
-	log := devserver.NewLogger(os.Stderr, !o.noColor && devserver.ColorFor(os.Stderr))
+	gw := &devserver.Gateway{App: entry.App, Name: entry.Name, Log: log}
+	if reload.Supervised() || os.Getenv("LISTEN_FDS") != "" {
+		return serveInherited(ctx, gw, o, log)
+	}
+
 	ln, err := listen(o.host, o.port)
 	if err != nil {
 		return err
 	}
-	gw := &devserver.Gateway{App: entry.App, Name: entry.Name, Log: log}
-	srv := devserver.NewServer(devserver.LogRequests(gw, log), log)
 	banner(log, entry, ln.Addr().(*net.TCPAddr))
+	if !o.noReload {
+		sup, err := o.supervisor(ln.(*net.TCPListener), log, color)
+		if err == nil {
+			return sup.Run(ctx)
+		}
+		log.Notef(" * Reload is off: %v", err)
+	}
+	srv := devserver.NewServer(devserver.LogRequests(gw, log), log)
 	return runServer(ctx, srv, ln, o.grace, log)
+}
+
+// serveInherited serves h on a socket passed in by a supervisor or systemd.
+func serveInherited(ctx context.Context, h http.Handler, o serveOptions, log *devserver.Logger) error {
+	ln, err := reload.Listener()
+	if err != nil {
+		return err
+	}
+	if ln == nil {
+		return errors.New("no listening socket was passed in (LISTEN_FDS), yet this process was started as a supervised server")
+	}
+	srv := devserver.NewServer(devserver.LogRequests(h, log), log)
+	if err := reload.Ready(); err != nil {
+		return err
+	}
+	return runServer(ctx, srv, ln, o.grace, log)
+}
+
+// supervisor prepares reload for this program, or says why it cannot.
+func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger, color bool) (*reload.Supervisor, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	src, err := reload.FindSource(wd)
+	if err != nil {
+		return nil, fmt.Errorf("%w (--no-reload silences this)", err)
+	}
+	env := []string{envColor + "=0"}
+	if color {
+		env = []string{envColor + "=1"}
+	}
+	return &reload.Supervisor{
+		Source:   src,
+		Listener: ln,
+		Args:     os.Args[1:],
+		Env:      env,
+		Grace:    o.grace,
+		Watch:    reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude},
+		Log:      log,
+		Keys:     os.Stdin,
+	}, nil
+}
+
+// colorOn decides whether to colour: never with --no-color or NO_COLOR, as
+// the supervisor decided for a supervised server, else only on a terminal.
+func (o serveOptions) colorOn() bool {
+	if o.noColor {
+		return false
+	}
+	if v := os.Getenv(envColor); v != "" {
+		return v == "1"
+	}
+	return devserver.ColorFor(os.Stderr)
 }
 
 func banner(log *devserver.Logger, e apps.Entry, addr *net.TCPAddr) {
@@ -134,7 +223,9 @@ func runServer(ctx context.Context, srv *http.Server, ln net.Listener, grace tim
 	case <-sigs:
 	}
 
-	log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
+	if !reload.Supervised() { // the supervisor tells that story
+		log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
+	}
 	drainCtx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	go func() {

@@ -87,6 +87,9 @@ func (l *Logger) Errorf(format string, args ...any) { l.line(l.red, format, args
 // Notef writes a faint line: worth knowing, nothing to act on.
 func (l *Logger) Notef(format string, args ...any) { l.line(l.faint, format, args...) }
 
+// Successf writes a green line: something worked.
+func (l *Logger) Successf(format string, args ...any) { l.line(l.green, format, args...) }
+
 // Highlightf writes a bold line, for banners.
 func (l *Logger) Highlightf(format string, args ...any) { l.line(l.bold, format, args...) }
 

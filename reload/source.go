@@ -1,0 +1,56 @@
+package reload
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+)
+
+var errNoSource = errors.New("no source")
+
+// Source is the program to rebuild: a main package inside its module.
+type Source struct {
+	Root    string // the module's directory, where go build runs
+	Module  string // the module path, from go.mod
+	Package string // the main package, relative to Root: "." or "./cmd/app"
+}
+
+// FindSource locates the running program's own source: its main package
+// (from debug.ReadBuildInfo) in the module found at or above dir. It fails
+// with a reason a user can act on when the binary was built elsewhere.
+func FindSource(dir string) (Source, error) {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return Source{}, fmt.Errorf("this binary carries no build information")
+	}
+	return findSource(dir, info.Path, info.Main.Path)
+}
+
+func findSource(dir, mainPkg, module string) (Source, error) {
+	if module == "" || mainPkg == "command-line-arguments" || !strings.HasPrefix(mainPkg, module) {
+		return Source{}, fmt.Errorf("this binary was not built from a module's main package (%q)", mainPkg)
+	}
+	for d := dir; ; d = filepath.Dir(d) {
+		if path, ok := modulePath(filepath.Join(d, "go.mod")); ok && path == module {
+			rel := strings.TrimPrefix(mainPkg, module)
+			return Source{Root: d, Module: module, Package: "." + rel}, nil
+		}
+		if filepath.Dir(d) == d {
+			return Source{}, fmt.Errorf("%w: module %s is not at or above %s; run wsgo from inside it", errNoSource, module, dir)
+		}
+	}
+}
+
+func modulePath(gomod string) (string, bool) {
+	data, err := os.ReadFile(gomod)
+	if err != nil {
+		return "", false
+	}
+	path := modfile.ModulePath(data)
+	return path, path != ""
+}

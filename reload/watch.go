@@ -1,0 +1,283 @@
+package reload
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// A Change is one debounced batch of edits.
+type Change struct {
+	Paths  []string // files that changed, relative to the root, sorted
+	Rescan bool     // the kernel dropped events; anything may have changed
+}
+
+// Watcher reports changes to the files a Go build reads below a root:
+// recursively, debounced, and without what editors, git and tools write.
+type Watcher struct {
+	// Changes delivers one batch per quiet period.
+	Changes <-chan Change
+	// Errors delivers failures that do not stop the watcher.
+	Errors <-chan error
+
+	root    string
+	delay   time.Duration
+	filter  *filter
+	fs      *fsnotify.Watcher
+	changes chan Change
+	errs    chan error
+	done    chan struct{}
+	dirs    int
+	files   int
+}
+
+// WatchOptions tune a Watcher.
+type WatchOptions struct {
+	Delay   time.Duration // quiet period before a batch is delivered; 50ms if zero
+	Watch   []string      // extra files or directories whose changes count
+	Exclude []string      // patterns (path.Match, on the base name or the path from root) that never count
+}
+
+// Watch starts watching root.
+func Watch(root string, o WatchOptions) (*Watcher, error) {
+	root, err := filepath.Abs(root)
+	if err != nil {
+		return nil, fmt.Errorf("reload: watch: %w", err)
+	}
+	if o.Delay <= 0 {
+		o.Delay = 50 * time.Millisecond
+	}
+	f := &filter{root: root, excludes: o.Exclude, git: newGitIgnore(root)}
+	for _, w := range o.Watch {
+		abs, err := filepath.Abs(w)
+		if err != nil {
+			return nil, fmt.Errorf("reload: --watch %s: %w", w, err)
+		}
+		f.watch = append(f.watch, abs)
+	}
+	fw, err := fsnotify.NewBufferedWatcher(4096)
+	if err != nil {
+		return nil, watchError(root, err)
+	}
+	w := &Watcher{
+		root: root, delay: o.Delay, filter: f, fs: fw,
+		changes: make(chan Change, 1), errs: make(chan error, 8), done: make(chan struct{}),
+	}
+	w.Changes, w.Errors = w.changes, w.errs
+	if _, err := w.addTree(root); err != nil {
+		fw.Close()
+		return nil, err
+	}
+	for _, extra := range f.watch {
+		if _, err := w.addTree(extra); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			fw.Close()
+			return nil, err
+		}
+	}
+	go w.loop(fw.Events, fw.Errors)
+	return w, nil
+}
+
+// Stats returns how many directories are watched and how many files in
+// them count, as of the start.
+func (w *Watcher) Stats() (dirs, files int) { return w.dirs, w.files }
+
+// GitIgnore reports whether .gitignore rules apply (root is in a git work tree).
+func (w *Watcher) GitIgnore() bool { return w.filter.git != nil }
+
+// SetEmbeds tells the watcher which files //go:embed directives pull into the
+// build, so that their changes count.
+func (w *Watcher) SetEmbeds(abs []string) { w.filter.setEmbeds(abs) }
+
+// Close stops the watcher.
+func (w *Watcher) Close() error {
+	close(w.done)
+	return w.fs.Close()
+}
+
+// addTree watches dir and every directory below it that is not skipped, and
+// returns the files below it that count.
+func (w *Watcher) addTree(dir string) ([]string, error) {
+	var dirs, found []string
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir {
+				return err
+			}
+			return nil // vanished mid-walk: its own event will tell
+		}
+		if d.IsDir() {
+			if w.filter.skipDir(p) {
+				return filepath.SkipDir
+			}
+			dirs = append(dirs, p)
+		} else if w.filter.counts(p) {
+			found = append(found, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	ignored := w.filter.git.ignored(dirs)
+	for _, d := range dirs {
+		if ignored[d] || w.insideIgnored(d, ignored) {
+			continue
+		}
+		if err := w.fs.Add(d); err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, watchError(d, err)
+		}
+		w.dirs++
+	}
+	found = slices.DeleteFunc(found, func(p string) bool { return w.insideIgnored(p, ignored) })
+	w.files += len(found)
+	return found, nil
+}
+
+func (w *Watcher) insideIgnored(p string, ignored map[string]bool) bool {
+	for d := filepath.Dir(p); len(d) > len(w.root); d = filepath.Dir(d) {
+		if ignored[d] {
+			return true
+		}
+	}
+	return false
+}
+
+// watchError explains the failure users hit most: the inotify watch limit.
+func watchError(path string, err error) error {
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE) {
+		return fmt.Errorf("reload: out of inotify watches at %s; raise the limit with "+
+			"`sudo sysctl fs.inotify.max_user_watches=524288` (and max_user_instances), "+
+			"or --exclude large directories", path)
+	}
+	return fmt.Errorf("reload: watch %s: %w", path, err)
+}
+
+// loop gathers events into batches, one per quiet period.
+func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
+	pending := map[string]bool{}
+	rescan := false
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for {
+		select {
+		case <-w.done:
+			return
+		case ev, ok := <-events:
+			if !ok {
+				return
+			}
+			if w.handle(ev, pending) {
+				timer.Reset(w.delay)
+			}
+		case err, ok := <-errs:
+			if !ok {
+				return
+			}
+			if errors.Is(err, fsnotify.ErrEventOverflow) {
+				// Events were lost: watch anything new and rebuild.
+				w.addTree(w.root)
+				rescan = true
+				timer.Reset(w.delay)
+				continue
+			}
+			w.report(err)
+		case <-timer.C:
+			c := w.batch(pending, rescan)
+			pending, rescan = map[string]bool{}, false
+			if len(c.Paths) == 0 && !c.Rescan {
+				continue
+			}
+			select {
+			case w.changes <- c:
+			case <-w.done:
+				return
+			}
+		}
+	}
+}
+
+// handle records one event and reports whether it counts.
+func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
+	if ev.Has(fsnotify.Create) {
+		if fi, err := statDir(ev.Name); err == nil && fi && !w.filter.skipDir(ev.Name) && !w.filter.inSkippedDir(ev.Name) {
+			// A new (or renamed-in) directory: watch it, and count what
+			// it already holds, which no event will report.
+			found, err := w.addTree(ev.Name)
+			if err != nil {
+				w.report(err)
+			}
+			for _, p := range found {
+				pending[p] = true
+			}
+			return len(found) > 0
+		}
+	}
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if w.dropTree(ev.Name) {
+			pending[ev.Name] = true // a directory went away, with its files
+			return true
+		}
+	}
+	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
+		return false // Chmod alone changes nothing the compiler reads
+	}
+	if !w.filter.counts(ev.Name) {
+		return false
+	}
+	pending[ev.Name] = true
+	return true
+}
+
+// dropTree stops watching a directory that was removed or renamed away, and
+// everything below it; a renamed directory would otherwise go on reporting
+// under its old name. It reports whether dir was watched.
+func (w *Watcher) dropTree(dir string) bool {
+	was := false
+	for _, p := range w.fs.WatchList() {
+		if p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) {
+			w.fs.Remove(p)
+			was = true
+		}
+	}
+	return was
+}
+
+// batch turns pending paths into a Change, leaving out what git ignores.
+func (w *Watcher) batch(pending map[string]bool, rescan bool) Change {
+	paths := make([]string, 0, len(pending))
+	for p := range pending {
+		paths = append(paths, p)
+	}
+	ignored := w.filter.git.ignored(paths)
+	c := Change{Rescan: rescan}
+	for _, p := range paths {
+		if ignored[p] || w.insideIgnored(p, ignored) {
+			continue
+		}
+		rel, err := filepath.Rel(w.root, p)
+		if err != nil {
+			rel = p
+		}
+		c.Paths = append(c.Paths, filepath.ToSlash(rel))
+	}
+	slices.Sort(c.Paths)
+	return c
+}
+
+func (w *Watcher) report(err error) {
+	select {
+	case w.errs <- err:
+	default: // nobody is listening; the next error will do
+	}
+}
