@@ -70,8 +70,16 @@ var runningOn = regexp.MustCompile(`Running on (http://\S+)`)
 // startServe runs wsgo with args and waits, a bounded time, for its banner.
 func startServe(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	s := &server{cmd: exec.Command(wsgoBin, args...), stderr: &lockedBuffer{}, exited: make(chan error, 1)}
-	s.cmd.Env = append(os.Environ(), env...)
+	c := exec.Command(wsgoBin, args...)
+	c.Env = append(os.Environ(), env...)
+	return startCmd(t, c)
+}
+
+// startCmd starts c, a wsgo serve, and waits a bounded time for its banner.
+func startCmd(t *testing.T, c *exec.Cmd) *server {
+	t.Helper()
+	args := c.Args
+	s := &server{cmd: c, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
 	s.cmd.Stderr = s.stderr
 	s.cmd.Stdout = s.stderr
 	if err := s.cmd.Start(); err != nil {

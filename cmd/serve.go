@@ -208,19 +208,21 @@ func banner(log *devserver.Logger, e apps.Entry, addr *net.TCPAddr) {
 }
 
 // runServer serves until SIGINT or SIGTERM, then drains: in-flight requests
-// get grace to finish. A second signal stops at once.
-func runServer(ctx context.Context, srv *http.Server, ln net.Listener, grace time.Duration, log *devserver.Logger) error {
+// get grace to finish. A second signal stops at once. reload.HandoverSignal,
+// from a supervisor swapping in a new server, drains by handing clients over.
+func runServer(ctx context.Context, srv *devserver.Server, ln net.Listener, grace time.Duration, log *devserver.Logger) error {
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, reload.HandoverSignal)
 	defer signal.Stop(sigs)
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
+	var sig os.Signal
 	select {
 	case err := <-served:
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
-	case <-sigs:
+	case sig = <-sigs:
 	}
 
 	if !reload.Supervised() { // the supervisor tells that story
@@ -235,7 +237,13 @@ func runServer(ctx context.Context, srv *http.Server, ln net.Listener, grace tim
 		case <-drainCtx.Done():
 		}
 	}()
-	if err := srv.Shutdown(drainCtx); err != nil {
+	var err error
+	if sig == reload.HandoverSignal {
+		err = srv.Handover(drainCtx, ln, min(grace, time.Second))
+	} else {
+		err = srv.Shutdown(drainCtx)
+	}
+	if err != nil {
 		srv.Close()
 		return fmt.Errorf("stopped before requests in flight finished: %w", err)
 	}

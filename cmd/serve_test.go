@@ -19,11 +19,11 @@ func TestRunServerDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	inFlight, release := make(chan struct{}), make(chan struct{})
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv := devserver.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(inFlight)
 		<-release
 		io.WriteString(w, "finished")
-	})}
+	}), devserver.NewLogger(io.Discard, false))
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- runServer(ctx, srv, ln, 10*time.Second, devserver.NewLogger(io.Discard, false)) }()

@@ -77,13 +77,14 @@ func (p *proc) isDraining() bool {
 	return p.draining
 }
 
-// drain asks the server to finish what it is doing and exit, and kills its
-// process group if it has not within grace. It returns once it has exited.
-func (p *proc) drain(grace time.Duration) {
+// drain asks the server, with sig, to finish what it is doing and exit, and
+// kills its process group if it has not within grace. It returns once the
+// server has exited.
+func (p *proc) drain(sig syscall.Signal, grace time.Duration) {
 	p.mu.Lock()
 	p.draining = true
 	p.mu.Unlock()
-	p.signal(syscall.SIGTERM)
+	syscall.Kill(p.pid(), sig)
 	select {
 	case <-p.exited:
 	case <-time.After(grace):

@@ -28,9 +28,9 @@ import (
 
 // Logger is what a Supervisor tells the user.
 type Logger interface {
-	Printf(format string, args ...any)  // the story of a cycle
+	Printf(format string, args ...any)   // the story of a cycle
 	Successf(format string, args ...any) // a server is ready
-	Errorf(format string, args ...any)  // a build failed or a server crashed
+	Errorf(format string, args ...any)   // a build failed or a server crashed
 }
 
 // Supervisor runs a server process and replaces it on every change.
@@ -91,7 +91,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		current = next
 		go func() { <-next.exited; exits <- next }()
 		if old != nil {
-			go old.drain(s.Grace)
+			go old.drain(HandoverSignal, s.Grace)
 		}
 	}
 
@@ -276,7 +276,7 @@ func (s *Supervisor) stop(current *proc, sigs <-chan os.Signal) {
 	}
 	s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
 	done := make(chan struct{})
-	go func() { current.drain(s.Grace); close(done) }()
+	go func() { current.drain(syscall.SIGTERM, s.Grace); close(done) }()
 	select {
 	case <-done:
 	case <-sigs:

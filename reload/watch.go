@@ -47,6 +47,16 @@ type WatchOptions struct {
 
 // Watch starts watching root.
 func Watch(root string, o WatchOptions) (*Watcher, error) {
+	w, err := newWatcher(root, o)
+	if err != nil {
+		return nil, err
+	}
+	go w.loop(w.fs.Events, w.fs.Errors)
+	return w, nil
+}
+
+// newWatcher watches root's directories but delivers nothing until its loop runs.
+func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 	root, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("reload: watch: %w", err)
@@ -81,7 +91,6 @@ func Watch(root string, o WatchOptions) (*Watcher, error) {
 			return nil, err
 		}
 	}
-	go w.loop(fw.Events, fw.Errors)
 	return w, nil
 }
 

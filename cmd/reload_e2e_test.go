@@ -1,0 +1,285 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+const greeterMain = `package main
+
+import (
+	"iter"
+
+	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/cmd"
+)
+
+func init() {
+	apps.Register("greet", apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
+		return apps.BodyString(message)
+	}))
+}
+
+func main() { cmd.Execute() }
+`
+
+func messageGo(msg string) string {
+	return fmt.Sprintf("package main\n\nconst message = %q\n", msg)
+}
+
+// greeter is a small module that uses wsgo, built, in a temporary directory.
+type greeter struct {
+	dir, bin, tmp string
+}
+
+func newGreeter(t *testing.T) *greeter {
+	t.Helper()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &greeter{dir: t.TempDir(), tmp: t.TempDir()}
+	g.bin = filepath.Join(t.TempDir(), "greeter")
+	gomod := fmt.Sprintf("module example.com/greeter\n\ngo 1.25\n\nrequire github.com/wsgo/wsgo v0.0.0\n\nreplace github.com/wsgo/wsgo => %s\n", repo)
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.write(t, "go.mod", gomod)
+	g.write(t, "go.sum", string(sum))
+	g.write(t, "main.go", greeterMain)
+	g.write(t, "message.go", messageGo("version 0"))
+	g.goCmd(t, "mod", "tidy")
+	g.goCmd(t, "build", "-o", g.bin, ".")
+	return g
+}
+
+func (g *greeter) write(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(g.dir, name), []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (g *greeter) goCmd(t *testing.T, args ...string) {
+	t.Helper()
+	c := exec.Command("go", args...)
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	if out, err := c.CombinedOutput(); err != nil {
+		t.Fatalf("go %v: %v\n%s", args, err, out)
+	}
+}
+
+// serve starts the greeter's `serve greet` with reload, in its module.
+func (g *greeter) serve(t *testing.T) *server {
+	t.Helper()
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	return s
+}
+
+// leftovers lists temporary binaries the supervisor left.
+func (g *greeter) leftovers(t *testing.T) []string {
+	t.Helper()
+	m, _ := filepath.Glob(filepath.Join(g.tmp, "wsgo-build-*"))
+	return m
+}
+
+var pidLine = regexp.MustCompile(`pid (\d+)`)
+
+// pids returns every server process id the supervisor reported.
+func (s *server) pids() []int {
+	var pids []int
+	for _, m := range pidLine.FindAllStringSubmatch(s.stderr.String(), -1) {
+		n, _ := strconv.Atoi(m[1])
+		pids = append(pids, n)
+	}
+	return pids
+}
+
+// alive reports whether pid runs (a zombie waiting to be reaped does not).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil
+	}
+	_, rest, _ := strings.Cut(string(stat), ") ")
+	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
+}
+
+// fetch returns the status and body for url, or an error.
+func fetch(client *http.Client, url string) (int, string, error) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// waitForBody polls url, a bounded time, until its body contains want.
+func waitForBody(t *testing.T, url string, wantStatus int, want string) string {
+	t.Helper()
+	var last string
+	for i := 0; i < 600; i++ {
+		code, body, err := fetch(http.DefaultClient, url)
+		if err == nil && code == wantStatus && strings.Contains(body, want) {
+			return body
+		}
+		last = fmt.Sprintf("%d %q %v", code, body, err)
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("%s never answered %d with %q; last: %s", url, wantStatus, want, last)
+	return ""
+}
+
+// TestReloadNeverDropsARequest edits the source five times while a client
+// sends requests without pause: every request must get a 200, and each
+// edit's text must appear.
+func TestReloadNeverDropsARequest(t *testing.T) {
+	g := newGreeter(t)
+	s := g.serve(t)
+
+	var (
+		stop     atomic.Bool
+		total    atomic.Int64
+		mu       sync.Mutex
+		failures []string
+		wg       sync.WaitGroup
+	)
+	// Two clients: one keeps its connection alive, one dials anew each time.
+	for _, fresh := range []bool{false, true} {
+		wg.Add(1)
+		go func(fresh bool) {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second}
+			if fresh {
+				client.Transport = &http.Transport{DisableKeepAlives: true}
+			}
+			deadline := time.Now().Add(3 * time.Minute)
+			for i := 0; i < 500000 && !stop.Load() && time.Now().Before(deadline); i++ {
+				code, body, err := fetch(client, s.url+"/")
+				total.Add(1)
+				if err != nil || code != 200 {
+					mu.Lock()
+					failures = append(failures, fmt.Sprintf("%d %q %v", code, body, err))
+					mu.Unlock()
+				}
+			}
+		}(fresh)
+	}
+
+	for i := 1; i <= 5; i++ {
+		want := fmt.Sprintf("version %d", i)
+		g.write(t, "message.go", messageGo(want))
+		waitForBody(t, s.url+"/", 200, want)
+	}
+	stop.Store(true)
+	wg.Wait()
+
+	if len(failures) > 0 {
+		t.Errorf("%d of %d requests failed across 5 reloads; first: %s", len(failures), total.Load(), failures[0])
+	}
+	t.Logf("%d requests across 5 reloads, none failed", total.Load())
+	if code := s.stop(t, os.Interrupt); code != 0 {
+		t.Errorf("exit %d on Ctrl-C", code)
+	}
+}
+
+func TestReloadShowsBuildErrorsAndCrashes(t *testing.T) {
+	g := newGreeter(t)
+	s := g.serve(t)
+
+	g.write(t, "message.go", "package main\n\nconst message = \n")
+	body := waitForBody(t, s.url+"/", 500, "message.go:4")
+	if !strings.Contains(body, "Build failed") {
+		t.Errorf("error page: %q", body)
+	}
+	s.waitForOutput(t, "Build failed")
+
+	g.write(t, "message.go", messageGo("fixed"))
+	waitForBody(t, s.url+"/", 200, "fixed")
+
+	g.write(t, "message.go", messageGo("crashing")+"\nfunc init() { panic(\"boom at start\") }\n")
+	body = waitForBody(t, s.url+"/", 500, "boom at start")
+	if !strings.Contains(body, "exited before it was ready") {
+		t.Errorf("crash page: %q", body)
+	}
+
+	g.write(t, "message.go", messageGo("recovered"))
+	waitForBody(t, s.url+"/", 200, "recovered")
+
+	// Browsers get HTML with the position marked.
+	g.write(t, "message.go", "package main\n\nconst message = \n")
+	waitForBody(t, s.url+"/", 500, "message.go:4")
+	req, _ := http.NewRequest("GET", s.url+"/", nil)
+	req.Header.Set("Accept", "text/html")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	html, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`<mark>\S*message.go:4:\d+</mark>`).Match(html) {
+		t.Errorf("HTML error page does not mark the position:\n%s", html)
+	}
+	if code := s.stop(t, syscall.SIGTERM); code != 0 {
+		t.Errorf("exit %d on SIGTERM", code)
+	}
+}
+
+// TestReloadLeavesNothingBehind stops the supervisor each way it can be
+// stopped; no server it started may outlive it, nor any temporary binary.
+func TestReloadLeavesNothingBehind(t *testing.T) {
+	g := newGreeter(t)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
+		t.Run(sig.String(), func(t *testing.T) {
+			s := g.serve(t)
+			want := "after " + sig.String()
+			g.write(t, "message.go", messageGo(want))
+			waitForBody(t, s.url+"/", 200, want)
+			pids := s.pids()
+			if len(pids) < 2 {
+				t.Fatalf("saw %d server pids, want the first and the rebuilt one:\n%s", len(pids), s.stderr)
+			}
+			code := s.stop(t, sig)
+			if sig != syscall.SIGKILL && code != 0 {
+				t.Errorf("exit %d on %v", code, sig)
+			}
+			for _, pid := range pids {
+				gone := false
+				for i := 0; i < 200 && !gone; i++ {
+					gone = !alive(pid)
+					if !gone {
+						time.Sleep(25 * time.Millisecond)
+					}
+				}
+				if !gone {
+					t.Errorf("server pid %d outlived the supervisor (%v)", pid, sig)
+					syscall.Kill(pid, syscall.SIGKILL)
+				}
+			}
+			if left := g.leftovers(t); len(left) > 0 {
+				t.Errorf("temporary binaries left: %v", left)
+			}
+		})
+	}
+}

@@ -1,0 +1,250 @@
+package reload
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// tree writes files (path → content) below a new temporary root.
+func tree(t *testing.T, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, content := range files {
+		write(t, filepath.Join(root, p), content)
+	}
+	return root
+}
+
+func write(t *testing.T, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startWatch(t *testing.T, root string, o WatchOptions) *Watcher {
+	t.Helper()
+	if o.Delay == 0 {
+		o.Delay = 100 * time.Millisecond
+	}
+	w, err := Watch(root, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// next waits, a bounded time, for the next batch.
+func next(t *testing.T, w *Watcher) Change {
+	t.Helper()
+	select {
+	case c := <-w.Changes:
+		return c
+	case err := <-w.Errors:
+		t.Fatalf("watch error: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change reported")
+	}
+	return Change{}
+}
+
+// none checks that no batch arrives within a few quiet periods, after a
+// marker edit that must arrive alone proves the watcher was listening.
+func none(t *testing.T, w *Watcher, root string) {
+	t.Helper()
+	marker := filepath.Join(root, "zz_marker.go")
+	write(t, marker, "package x // "+time.Now().String())
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"zz_marker.go"}) {
+		t.Fatalf("batch %v; want only the marker: an ignored change counted", c.Paths)
+	}
+}
+
+func TestWatchCountsWhatTheBuildReads(t *testing.T) {
+	root := tree(t, map[string]string{"go.mod": "module x\n", "main.go": "package main\n", "pkg/a.go": "package pkg\n"})
+	w := startWatch(t, root, WatchOptions{})
+	for _, name := range []string{"main.go", "pkg/a.go", "go.mod", "go.sum", "go.work", "pkg/new.go"} {
+		write(t, filepath.Join(root, name), "// edit")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{name}) {
+			t.Errorf("edit of %s gave %v", name, c.Paths)
+		}
+	}
+}
+
+func TestWatchIgnores(t *testing.T) {
+	root := tree(t, map[string]string{
+		"go.mod": "module x\n", "main.go": "package main\n",
+		".git/HEAD": "ref", ".hidden/a.go": "", "node_modules/m/a.go": "", "tmp/a.go": "",
+		"testdata/a.go": "", "gen/a.go": "",
+	})
+	w := startWatch(t, root, WatchOptions{Exclude: []string{"gen"}})
+	for _, p := range []string{
+		".git/HEAD", ".git/index", ".hidden/a.go", "node_modules/m/a.go", "tmp/a.go", "testdata/a.go", "gen/a.go",
+		"4913", "main.go~", ".main.go.swp", ".main.go.swx", "#main.go#", "main_test.go", "README.md", "notes.txt",
+	} {
+		write(t, filepath.Join(root, p), "x")
+	}
+	none(t, w, root)
+}
+
+func TestWatchChmodAloneDoesNotCount(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main\n"})
+	w := startWatch(t, root, WatchOptions{})
+	if err := os.Chmod(filepath.Join(root, "main.go"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	none(t, w, root)
+}
+
+func TestWatchGitignore(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("git is not installed")
+	}
+	root := tree(t, map[string]string{
+		"go.mod":         "module x\n",
+		".gitignore":     "build/\n*.gen.go\n!keep.gen.go\n",
+		"sub/.gitignore": "local.go\n",
+		"build/a.go":     "",
+	})
+	if out, err := exec.Command("git", "-C", root, "init", "-q").CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v %s", err, out)
+	}
+	w := startWatch(t, root, WatchOptions{})
+	if !w.GitIgnore() {
+		t.Fatal("gitignore not applied in a git work tree")
+	}
+	// Ignored: a directory-only pattern, a glob, a nested file's rule.
+	for _, p := range []string{"build/a.go", "build/new/b.go", "x.gen.go", "sub/local.go"} {
+		write(t, filepath.Join(root, p), "x")
+	}
+	none(t, w, root)
+	// Negation brings a file back.
+	write(t, filepath.Join(root, "keep.gen.go"), "x")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"keep.gen.go"}) {
+		t.Errorf("negated pattern: %v", c.Paths)
+	}
+}
+
+func TestWatchNewDirectory(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main\n"})
+	w := startWatch(t, root, WatchOptions{})
+	write(t, filepath.Join(root, "a/b/c.go"), "package b")
+	c := next(t, w)
+	if !slices.Contains(c.Paths, "a/b/c.go") {
+		t.Fatalf("new nested file: %v", c.Paths)
+	}
+	// The new directories are watched from now on.
+	write(t, filepath.Join(root, "a/b/d.go"), "package b")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"a/b/d.go"}) {
+		t.Errorf("file in new directory: %v", c.Paths)
+	}
+}
+
+func TestWatchRenamedDirectory(t *testing.T) {
+	root := tree(t, map[string]string{"old/a.go": "package old"})
+	w := startWatch(t, root, WatchOptions{})
+	if err := os.Rename(filepath.Join(root, "old"), filepath.Join(root, "new")); err != nil {
+		t.Fatal(err)
+	}
+	c := next(t, w)
+	if !slices.Contains(c.Paths, "new/a.go") {
+		t.Errorf("rename: %v; want the file under its new name", c.Paths)
+	}
+	write(t, filepath.Join(root, "new/a.go"), "package old // edited")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"new/a.go"}) {
+		t.Errorf("edit under the new name reported as %v", c.Paths)
+	}
+	for _, p := range w.fs.WatchList() {
+		if p == filepath.Join(root, "old") {
+			t.Error("still watching the old name")
+		}
+	}
+}
+
+// TestWatchVimSave replays vim's atomic save: probe file, swap file, rename
+// the original away, write the new one, remove the backup.
+func TestWatchVimSave(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main\n"})
+	w := startWatch(t, root, WatchOptions{})
+	p := filepath.Join(root, "main.go")
+	write(t, filepath.Join(root, "4913"), "")
+	os.Remove(filepath.Join(root, "4913"))
+	write(t, filepath.Join(root, ".main.go.swp"), "swap")
+	if err := os.Rename(p, p+"~"); err != nil {
+		t.Fatal(err)
+	}
+	write(t, p, "package main // saved\n")
+	os.Remove(p + "~")
+	os.Remove(filepath.Join(root, ".main.go.swp"))
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"main.go"}) {
+		t.Errorf("vim save gave %v; want main.go once", c.Paths)
+	}
+	none(t, w, root)
+}
+
+func TestWatchBurstIsOneBatch(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main\n"})
+	w := startWatch(t, root, WatchOptions{Delay: 300 * time.Millisecond})
+	for i := range 1000 {
+		write(t, filepath.Join(root, fmt.Sprintf("pkg%d/f%d.go", i%10, i)), "package p")
+	}
+	c := next(t, w)
+	if len(c.Paths) != 1000 {
+		t.Errorf("first batch has %d paths, want all 1000", len(c.Paths))
+	}
+	none(t, w, root)
+}
+
+func TestWatchExtraPaths(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "", "templates/index.html": "<p>"})
+	w := startWatch(t, root, WatchOptions{Watch: []string{filepath.Join(root, "templates")}})
+	write(t, filepath.Join(root, "templates/index.html"), "<p>edited")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"templates/index.html"}) {
+		t.Errorf("--watch path: %v", c.Paths)
+	}
+	w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
+	write(t, filepath.Join(root, "static.txt"), "embedded")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
+		t.Errorf("embedded file: %v", c.Paths)
+	}
+}
+
+func TestWatchOverflowRescans(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": ""})
+	w, err := newWatcher(root, WatchOptions{Delay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	errs := make(chan error, 1)
+	go w.loop(w.fs.Events, errs)
+	// A directory made while events were being lost is watched by the rescan.
+	if err := os.MkdirAll(filepath.Join(root, "late"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	errs <- fsnotify.ErrEventOverflow
+	c := next(t, w)
+	if !c.Rescan {
+		t.Fatalf("overflow gave %+v; want a rescan", c)
+	}
+	if !slices.Contains(w.fs.WatchList(), filepath.Join(root, "late")) {
+		t.Error("rescan did not watch the new directory")
+	}
+}
+
+func TestWatchErrorNamesTheSysctl(t *testing.T) {
+	err := watchError("/src", fmt.Errorf("add: %w", os.NewSyscallError("inotify_add_watch", errNoSpace)))
+	if got := err.Error(); !contains(got, "fs.inotify.max_user_watches") || contains(got, "no space left") {
+		t.Errorf("message %q", got)
+	}
+}
