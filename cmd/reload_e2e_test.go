@@ -21,6 +21,7 @@ const greeterMain = `package main
 
 import (
 	"iter"
+	"os"
 
 	"github.com/wsgo/wsgo/apps"
 	"github.com/wsgo/wsgo/cmd"
@@ -28,6 +29,9 @@ import (
 
 func init() {
 	apps.Register("greet", apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		if env.PathInfo() == "/exit" {
+			os.Exit(3)
+		}
 		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return apps.BodyString(message)
 	}))
@@ -281,5 +285,54 @@ func TestReloadLeavesNothingBehind(t *testing.T) {
 				t.Errorf("temporary binaries left: %v", left)
 			}
 		})
+	}
+}
+
+// TestReloadRestartsAndRebuildsOnEnter: a server that dies mid-run is
+// reported and replaced, and Enter in the terminal forces a rebuild.
+func TestReloadRestartsAndRebuildsOnEnter(t *testing.T) {
+	g := newGreeter(t)
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	keys, err := c.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	first := s.pids()
+
+	http.Get(s.url + "/exit") // the server exits mid-run
+	s.waitForOutput(t, "stopped (exit status 3); rebuilding to restart it")
+	waitForBody(t, s.url+"/", 200, "version 0")
+	if len(s.pids()) <= len(first) {
+		t.Fatalf("no new server after the crash:\n%s", s.stderr)
+	}
+
+	before := len(s.pids())
+	io.WriteString(keys, "\n")
+	s.waitForOutput(t, "Rebuilding, as asked")
+	for i := 0; i < 600 && len(s.pids()) == before; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if len(s.pids()) == before {
+		t.Fatalf("Enter did not rebuild:\n%s", s.stderr)
+	}
+	waitForBody(t, s.url+"/", 200, "version 0")
+}
+
+func TestReloadOffWhenTheSourceIsElsewhere(t *testing.T) {
+	g := newGreeter(t)
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
+	c.Dir = t.TempDir() // not inside the greeter's module
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Reload is off: no source: module example.com/greeter is not at or above")
+	waitForBody(t, s.url+"/", 200, "version 0")
+
+	off := startServe(t, nil, "serve", "demo", "--port", "0", "--no-reload")
+	waitForBody(t, off.url+"/", 200, "The request method was GET")
+	if strings.Contains(off.stderr.String(), "Watching") || strings.Contains(off.stderr.String(), "Reload") {
+		t.Errorf("--no-reload still reloads:\n%s", off.stderr)
 	}
 }

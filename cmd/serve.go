@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -158,6 +159,9 @@ func serveInherited(ctx context.Context, h http.Handler, o serveOptions, log *de
 
 // supervisor prepares reload for this program, or says why it cannot.
 func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger, color bool) (*reload.Supervisor, error) {
+	if !reload.Supported {
+		return nil, fmt.Errorf("not supported on %s (Linux and macOS have it)", runtime.GOOS)
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err

@@ -5,7 +5,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"syscall"
 )
 
 // The environment a supervisor gives each server process.
@@ -17,10 +16,6 @@ const (
 	// EnvBuildError carries the failure an error-page server shows.
 	EnvBuildError = "WSGO_BUILD_ERROR"
 )
-
-// HandoverSignal asks a server to stop accepting and hand its clients over
-// to the next server on the same socket; SIGTERM asks it to stop.
-const HandoverSignal = syscall.SIGUSR1
 
 // listenFD is the first descriptor passed under the LISTEN_FDS convention
 // (sd_listen_fds(3)): 0, 1 and 2 are the standard streams.
