@@ -15,34 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	greeterpkg "github.com/wsgo/wsgo/internal/greeter"
 )
-
-const greeterMain = `package main
-
-import (
-	"iter"
-	"os"
-
-	"github.com/wsgo/wsgo/apps"
-	"github.com/wsgo/wsgo/cmd"
-)
-
-func init() {
-	apps.Register("greet", apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-		if env.PathInfo() == "/exit" {
-			os.Exit(3)
-		}
-		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
-		return apps.BodyString(message)
-	}))
-}
-
-func main() { cmd.Execute() }
-`
-
-func messageGo(msg string) string {
-	return fmt.Sprintf("package main\n\nconst message = %q\n", msg)
-}
 
 // greeter is a small module that uses wsgo, built, in a temporary directory.
 type greeter struct {
@@ -57,17 +32,12 @@ func newGreeter(t *testing.T) *greeter {
 	}
 	g := &greeter{dir: t.TempDir(), tmp: t.TempDir()}
 	g.bin = filepath.Join(t.TempDir(), "greeter")
-	gomod := fmt.Sprintf("module example.com/greeter\n\ngo 1.25\n\nrequire github.com/wsgo/wsgo v0.0.0\n\nreplace github.com/wsgo/wsgo => %s\n", repo)
-	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
-	if err != nil {
+	if err := greeterpkg.Write(g.dir, repo, "version 0"); err != nil {
 		t.Fatal(err)
 	}
-	g.write(t, "go.mod", gomod)
-	g.write(t, "go.sum", string(sum))
-	g.write(t, "main.go", greeterMain)
-	g.write(t, "message.go", messageGo("version 0"))
-	g.goCmd(t, "mod", "tidy")
-	g.goCmd(t, "build", "-o", g.bin, ".")
+	if err := greeterpkg.Go(g.dir, "build", "-o", g.bin, "."); err != nil {
+		t.Fatal(err)
+	}
 	return g
 }
 
@@ -78,15 +48,7 @@ func (g *greeter) write(t *testing.T, name, content string) {
 	}
 }
 
-func (g *greeter) goCmd(t *testing.T, args ...string) {
-	t.Helper()
-	c := exec.Command("go", args...)
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-	if out, err := c.CombinedOutput(); err != nil {
-		t.Fatalf("go %v: %v\n%s", args, err, out)
-	}
-}
+func messageGo(msg string) string { return greeterpkg.Message(msg) }
 
 // serve starts the greeter's `serve greet` with reload, in its module.
 func (g *greeter) serve(t *testing.T) *server {

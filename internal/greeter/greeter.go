@@ -1,0 +1,68 @@
+// Package greeter writes a small module that uses wsgo, for the end-to-end
+// tests and benchmarks of reload: an app "greet" that answers with the text
+// in message.go, so that an edit to that file is easy to see in a response.
+package greeter
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+const mainGo = `package main
+
+import (
+	"iter"
+	"os"
+
+	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/cmd"
+)
+
+func init() {
+	apps.Register("greet", apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		if env.PathInfo() == "/exit" {
+			os.Exit(3)
+		}
+		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
+		return apps.BodyString(message)
+	}))
+}
+
+func main() { cmd.Execute() }
+`
+
+// Message returns the source of message.go saying msg.
+func Message(msg string) string {
+	return fmt.Sprintf("package main\n\nconst message = %q\n", msg)
+}
+
+// Write creates the module in dir, using the wsgo checkout at repo, with
+// message.go saying msg. It resolves dependencies from the module cache only.
+func Write(dir, repo, msg string) error {
+	gomod := fmt.Sprintf("module example.com/greeter\n\ngo 1.25\n\nrequire github.com/wsgo/wsgo v0.0.0\n\nreplace github.com/wsgo/wsgo => %s\n", repo)
+	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
+	if err != nil {
+		return err
+	}
+	for name, content := range map[string]string{
+		"go.mod": gomod, "go.sum": string(sum), "main.go": mainGo, "message.go": Message(msg),
+	} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	return Go(dir, "mod", "tidy")
+}
+
+// Go runs the go command in dir without reaching the network.
+func Go(dir string, args ...string) error {
+	c := exec.Command("go", args...)
+	c.Dir = dir
+	c.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	if out, err := c.CombinedOutput(); err != nil {
+		return fmt.Errorf("go %v: %w\n%s", args, err, out)
+	}
+	return nil
+}
