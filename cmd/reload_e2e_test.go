@@ -90,23 +90,12 @@ func alive(pid int) bool {
 	return !strings.HasPrefix(rest, "Z") && !strings.HasPrefix(rest, "X")
 }
 
-// fetch returns the status and body for url, or an error.
-func fetch(client *http.Client, url string) (int, string, error) {
-	resp, err := client.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
-}
-
 // waitForBody polls url, a bounded time, until its body contains want.
 func waitForBody(t *testing.T, url string, wantStatus int, want string) string {
 	t.Helper()
 	var last string
 	for i := 0; i < 600; i++ {
-		code, body, err := fetch(http.DefaultClient, url)
+		code, body, err := greeterpkg.Fetch(http.DefaultClient, url)
 		if err == nil && code == wantStatus && strings.Contains(body, want) {
 			return body
 		}
@@ -142,7 +131,7 @@ func TestReloadNeverDropsARequest(t *testing.T) {
 			}
 			deadline := time.Now().Add(3 * time.Minute)
 			for i := 0; i < 500000 && !stop.Load() && time.Now().Before(deadline); i++ {
-				code, body, err := fetch(client, s.url+"/")
+				code, body, err := greeterpkg.Fetch(client, s.url+"/")
 				total.Add(1)
 				if err != nil || code != 200 {
 					mu.Lock()

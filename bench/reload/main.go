@@ -80,7 +80,7 @@ func run(n int) error {
 			defer wg.Done()
 			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: fresh}}
 			for i := 0; i < 10_000_000 && !stop.Load(); i++ {
-				if _, _, err := get(client, url); err != nil {
+				if _, _, err := greeter.Fetch(client, url); err != nil {
 					failed.Add(1)
 				}
 				total.Add(1)
@@ -116,7 +116,7 @@ func run(n int) error {
 		os.WriteFile(filepath.Join(mod, "message.go"), []byte(greeter.Message(want)), 0o644)
 		client := &http.Client{Timeout: 30 * time.Second}
 		for time.Since(began) < time.Minute {
-			if code, body, err := get(client, url); err == nil && code == 200 && body == want {
+			if code, body, err := greeter.Fetch(client, url); err == nil && code == 200 && body == want {
 				break
 			}
 			time.Sleep(2 * time.Millisecond)
@@ -154,16 +154,6 @@ func waitForURL(r io.Reader) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("wsgo exited before it was ready")
-}
-
-func get(c *http.Client, url string) (int, string, error) {
-	resp, err := c.Get(url)
-	if err != nil {
-		return 0, "", err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b), err
 }
 
 func median(ds []time.Duration) time.Duration {
