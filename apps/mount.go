@@ -1,0 +1,72 @@
+package apps
+
+import (
+	"fmt"
+	"iter"
+	"slices"
+	"strings"
+)
+
+// Dispatcher serves several apps from one server, each below its own path
+// prefix, and a root app for everything else, as Werkzeug's
+// DispatcherMiddleware does. The longest matching prefix wins; it moves from
+// PATH_INFO to SCRIPT_NAME (PEP 3333), so the mounted app sees paths relative
+// to its mount point. A prefix matches only whole segments: "/hello" matches
+// "/hello" and "/hello/x", not "/helloworld".
+type Dispatcher struct {
+	root   App
+	mounts []mount // longest prefix first
+}
+
+type mount struct {
+	prefix string
+	app    App
+}
+
+// NewDispatcher returns a Dispatcher that sends to root what no mount takes.
+func NewDispatcher(root App) *Dispatcher {
+	return &Dispatcher{root: root}
+}
+
+// Mount serves app below prefix, which must start with "/" and must not be
+// mounted already. A trailing slash is dropped: "/hello/" is "/hello".
+func (d *Dispatcher) Mount(prefix string, app App) error {
+	if !strings.HasPrefix(prefix, "/") {
+		return fmt.Errorf("mount prefix %q must start with /", prefix)
+	}
+	p := strings.TrimRight(prefix, "/")
+	if p == "" {
+		return fmt.Errorf("mount prefix %q is the root; the app named first serves /", prefix)
+	}
+	for _, m := range d.mounts {
+		if m.prefix == p {
+			return fmt.Errorf("mount prefix %q is given twice", p)
+		}
+	}
+	d.mounts = append(d.mounts, mount{p, app})
+	slices.SortStableFunc(d.mounts, func(a, b mount) int { return len(b.prefix) - len(a.prefix) })
+	return nil
+}
+
+// Prefixes returns the mounted prefixes, longest first.
+func (d *Dispatcher) Prefixes() []string {
+	out := make([]string, len(d.mounts))
+	for i, m := range d.mounts {
+		out[i] = m.prefix
+	}
+	return out
+}
+
+// ServeWSGI sends the request to the app mounted at the longest prefix of
+// PATH_INFO, or to the root app.
+func (d *Dispatcher) ServeWSGI(env Environ, start StartResponse) iter.Seq[[]byte] {
+	path := env.PathInfo()
+	for _, m := range d.mounts {
+		if rest, ok := strings.CutPrefix(path, m.prefix); ok && (rest == "" || rest[0] == '/') {
+			env["SCRIPT_NAME"] = env.ScriptName() + m.prefix
+			env["PATH_INFO"] = rest
+			return m.app.ServeWSGI(env, start)
+		}
+	}
+	return d.root.ServeWSGI(env, start)
+}
