@@ -244,6 +244,10 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"serve", "demo", "--bogus"}, 2, []string{"unknown flag: --bogus"}},
 		{[]string{"serv", "demo"}, 2, []string{`unknown command "serv"; did you mean "serve"?`}},
 		{[]string{"serve", "demo", "--port", busyPort}, 1, []string{"port " + busyPort + " is in use; try --port "}},
+		{[]string{"serve", "demo", "--mount", "hello=hello"}, 2, []string{`mount prefix "hello" must start with /`}},
+		{[]string{"serve", "demo", "--mount", "/h=helo"}, 2, []string{`unknown app "helo"; did you mean "hello"?`}},
+		{[]string{"serve", "demo", "--mount", "/h=hello", "--mount", "/h/=demo"}, 2, []string{`mount prefix "/h" is given twice`}},
+		{[]string{"serve", "demo", "--mount", "/h"}, 2, []string{`invalid --mount "/h": want PREFIX=APP`}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -319,4 +323,44 @@ func serveOnTerminal(t *testing.T, env, args []string) string {
 	}
 	t.Fatalf("no banner:\n%q", out)
 	return ""
+}
+
+func TestServeEnvironmentDefaults(t *testing.T) {
+	// WSGO_PORT stands in for --port: 0 picks a free port, not 8000.
+	s := startServe(t, []string{"WSGO_PORT=0", "WSGO_HOST=127.0.0.1"}, "serve", "demo", "--no-reload")
+	if strings.HasSuffix(s.url, ":8000") {
+		t.Errorf("WSGO_PORT ignored: %s", s.url)
+	}
+	// A flag wins over the environment, which is then not even read.
+	startServe(t, []string{"WSGO_PORT=not-a-port"}, "serve", "demo", "--no-reload", "--port", "0")
+
+	code, out := runWsgo(t, []string{"WSGO_PORT=abc"}, "serve", "demo")
+	if code != 2 || !strings.Contains(out, `invalid WSGO_PORT="abc": want a whole number`) {
+		t.Errorf("exit %d: %s", code, out)
+	}
+}
+
+func TestServeMounts(t *testing.T) {
+	s := startServe(t, nil, "serve", "demo", "--mount", "/hello=hello", "--mount", "/echo/=demo", "--port", "0", "--no-reload")
+	s.waitForOutput(t, `Serving wsgo app "hello" below /hello`)
+	for _, tt := range []struct{ path, want string }{
+		{"/hello/hello/Ada", "<h1>Hello, Ada!</h1>"},
+		{"/hello/api/hello/Ada", `{"hello":"Ada"}`},
+		{"/echo/x%2Fy", `SCRIPT_NAME = "/echo"` + "\n"},
+		{"/echo/x%2Fy", `PATH_INFO = "/x/y"`},
+		{"/echo", `PATH_INFO = ""`},
+		{"/helloworld", `SCRIPT_NAME = ""` + "\n"},
+		{"/helloworld", `PATH_INFO = "/helloworld"`},
+		{"/anything", "The request path info was /anything"},
+	} {
+		resp, err := http.Get(s.url + tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), tt.want) {
+			t.Errorf("%s: %d, want %q in:\n%s", tt.path, resp.StatusCode, tt.want, body)
+		}
+	}
 }

@@ -287,3 +287,31 @@ func TestReloadOffWhenTheSourceIsElsewhere(t *testing.T) {
 		t.Errorf("--no-reload still reloads:\n%s", off.stderr)
 	}
 }
+
+// TestNewWritesAnAppThatBuildsAndPasses runs wsgo new in a user's module.
+func TestNewWritesAnAppThatBuildsAndPasses(t *testing.T) {
+	g := newGreeter(t)
+	for _, name := range []string{"widgets", "shop"} {
+		c := exec.Command(wsgoBin, "new", name)
+		c.Dir = g.dir
+		if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "wrote apps/"+name+".go") {
+			t.Fatalf("wsgo new %s: %v\n%s", name, err, out)
+		}
+	}
+	if err := greeterpkg.Go(g.dir, "vet", "./..."); err != nil {
+		t.Fatal(err)
+	}
+	if err := greeterpkg.Go(g.dir, "test", "./apps/"); err != nil {
+		t.Fatal(err)
+	}
+	c := exec.Command(wsgoBin, "new", "widgets")
+	c.Dir = g.dir
+	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
+		t.Errorf("second wsgo new widgets: %v\n%s", err, out)
+	}
+	c = exec.Command(wsgoBin, "new", "2fast")
+	c.Dir = g.dir
+	if out, _ := c.CombinedOutput(); c.ProcessState.ExitCode() != 2 || !strings.Contains(string(out), "use a Go identifier") {
+		t.Errorf("wsgo new 2fast: exit %d\n%s", c.ProcessState.ExitCode(), out)
+	}
+}

@@ -1,3 +1,5 @@
+//go:generate go run ../internal/gendoc -o ../docs/cli.md
+
 // Package cmd is wsgo's command line: serve, routes and the rest, with their
 // flags, messages and exit codes.
 package cmd
@@ -27,7 +29,7 @@ func Execute() {
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
-	root := newRoot()
+	root := Root()
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
@@ -59,7 +61,9 @@ func usageErrorf(format string, args ...any) *usageError {
 	return &usageError{err: fmt.Errorf(format, args...)}
 }
 
-func newRoot() *cobra.Command {
+// Root returns wsgo's command tree, for programs that add commands of their
+// own, and for generating the CLI reference.
+func Root() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "wsgo",
 		Short: "A development server for WSGI-style Go apps",
@@ -90,7 +94,7 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 		}
 		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
 	})
-	root.AddCommand(newServe())
+	root.AddCommand(newServe(), newRoutes(), newNew())
 	return root
 }
 

@@ -30,6 +30,7 @@ type serveOptions struct {
 	delay    time.Duration
 	watch    []string
 	exclude  []string
+	mounts   []string
 }
 
 // envColor carries the supervisor's colour decision to its servers, whose
@@ -53,21 +54,27 @@ until the next good one. Press Enter to rebuild at any time.`,
 		Example: `  wsgo serve demo
   wsgo serve demo --port 8080
   wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful
+  wsgo serve demo --mount /hello=hello   # hello below /hello, demo for the rest
   wsgo serve demo --no-reload
   wsgo serve demo --watch templates --exclude 'generated/*'`,
-		Args: appArg,
+		Args:              appArg,
+		ValidArgsFunction: completeApps,
 		RunE: func(c *cobra.Command, args []string) error {
 			o.noColor, _ = c.Flags().GetBool("no-color")
+			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT"}); err != nil {
+				return err
+			}
 			return serve(c.Context(), args[0], o)
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on")
-	f.IntVar(&o.port, "port", 8000, "port to listen on (0 picks a free one)")
+	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (or WSGO_HOST)")
+	f.IntVar(&o.port, "port", 8000, "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
 	f.DurationVar(&o.delay, "delay", 50*time.Millisecond, "quiet period after a change before rebuilding")
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
+	f.StringArrayVar(&o.mounts, "mount", nil, "also serve app APP below PREFIX, as PREFIX=APP (repeatable)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
 	return c
 }
@@ -117,10 +124,18 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	specs, err := parseMounts(o.mounts)
+	if err != nil {
+		return err
+	}
+	app, err := mountApps(entry, specs)
+	if err != nil {
+		return err
+	}
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err
 	}
-	gw := &devserver.Gateway{App: entry.App, Name: entry.Name, Log: log}
+	gw := &devserver.Gateway{App: app, Name: entry.Name, Log: log}
 	if reload.Supervised() || os.Getenv("LISTEN_FDS") != "" {
 		return serveInherited(ctx, gw, o, log)
 	}
@@ -129,7 +144,7 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	banner(log, entry, ln.Addr().(*net.TCPAddr))
+	banner(log, entry, specs, ln.Addr().(*net.TCPAddr))
 	if !o.noReload {
 		sup, err := o.supervisor(ln.(*net.TCPListener), log, color)
 		if err == nil {
@@ -198,8 +213,11 @@ func (o serveOptions) colorOn() bool {
 	return devserver.ColorFor(os.Stderr)
 }
 
-func banner(log *devserver.Logger, e apps.Entry, addr *net.TCPAddr) {
+func banner(log *devserver.Logger, e apps.Entry, mounts []mountSpec, addr *net.TCPAddr) {
 	log.Printf(" * Serving wsgo app %q", e.Name)
+	for _, m := range mounts {
+		log.Printf(" * Serving wsgo app %q below %s", m.entry.Name, m.prefix)
+	}
 	if !addr.IP.IsLoopback() {
 		log.Errorf(" * WARNING: this development server is reachable from the network at %s.\n   Do not use it in production; --host 127.0.0.1 keeps it on this machine.", addr)
 	}
@@ -250,6 +268,21 @@ func runServer(ctx context.Context, srv *devserver.Server, ln net.Listener, grac
 	if err != nil {
 		srv.Close()
 		return fmt.Errorf("stopped before requests in flight finished: %w", err)
+	}
+	return nil
+}
+
+// flagsFromEnv sets each flag not given on the command line from its
+// environment variable, if set: flags win over the environment.
+func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
+	for flag, env := range vars {
+		v, ok := os.LookupEnv(env)
+		if !ok || c.Flags().Changed(flag) {
+			continue
+		}
+		if err := c.Flags().Set(flag, v); err != nil {
+			return usageErrorf("invalid %s=%q: want a %s", env, v, typeWord(c.Flags().Lookup(flag).Value.Type()))
+		}
 	}
 	return nil
 }

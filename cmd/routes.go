@@ -1,0 +1,179 @@
+package cmd
+
+import (
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+type routesOptions struct {
+	sort       string
+	allMethods bool
+	json       bool
+	mounts     []string
+}
+
+func newRoutes() *cobra.Command {
+	var o routesOptions
+	c := &cobra.Command{
+		Use:   "routes [APP...]",
+		Short: "List registered apps and their routes",
+		Long: `List the routes of registered apps, as flask routes does: one row a route,
+with the app, its methods, the rule and the endpoint that answers it. An app
+without a router is one catch-all row. With --mount, rules are shown as the
+full paths wsgo serve would answer them at, with the first APP at the root.`,
+		Example: `  wsgo routes
+  wsgo routes hello --all-methods
+  wsgo routes demo --mount /hello=hello
+  wsgo routes --json`,
+		ValidArgsFunction: completeApps,
+		RunE: func(c *cobra.Command, args []string) error {
+			rows, err := routeRows(args, o)
+			if err != nil {
+				return err
+			}
+			if o.json {
+				return writeRoutesJSON(c.OutOrStdout(), rows)
+			}
+			writeRoutesTable(c.OutOrStdout(), rows)
+			return nil
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&o.sort, "sort", "app", "order rows by app, rule, methods or match (the order patterns were registered)")
+	f.BoolVar(&o.allMethods, "all-methods", false, "show HEAD, which GET routes also answer")
+	f.BoolVar(&o.json, "json", false, "print JSON, for scripts")
+	f.StringArrayVar(&o.mounts, "mount", nil, "show APP mounted below PREFIX, as PREFIX=APP (repeatable), as serve does")
+	c.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{"app", "rule", "methods", "match"}, cobra.ShellCompDirectiveNoFileComp))
+	return c
+}
+
+// routeRow is one line of `wsgo routes`.
+type routeRow struct {
+	App      string   `json:"app"`
+	Methods  []string `json:"methods"`
+	Rule     string   `json:"rule"`
+	Endpoint string   `json:"endpoint"`
+	order    int
+}
+
+func routeRows(names []string, o routesOptions) ([]routeRow, error) {
+	if !slices.Contains([]string{"app", "rule", "methods", "match"}, o.sort) {
+		return nil, usageErrorf("invalid --sort %q: want app, rule, methods or match", o.sort)
+	}
+	specs, err := parseMounts(o.mounts)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 && len(specs) == 0 {
+		names = apps.Names()
+	}
+	if len(specs) > 0 && len(names) != 1 {
+		return nil, usageErrorf("with --mount, name the one app served at the root (got %d)", len(names))
+	}
+	var listed []mountSpec
+	for _, n := range names {
+		e, err := lookupApp(n)
+		if err != nil {
+			return nil, err
+		}
+		listed = append(listed, mountSpec{"", e})
+	}
+	if len(specs) > 0 {
+		if _, err := mountApps(listed[0].entry, specs); err != nil {
+			return nil, err
+		}
+		listed = append(listed, specs...)
+	}
+
+	var rows []routeRow
+	for _, m := range listed {
+		for _, r := range appRoutes(m.entry) {
+			methods := []string{cmp.Or(r.Method, "ANY")}
+			if o.allMethods && r.Method == "GET" {
+				methods = append(methods, "HEAD")
+			}
+			rule := r.Host + strings.TrimSuffix(m.prefix, "/") + r.Path
+			rows = append(rows, routeRow{App: m.entry.Name, Methods: methods, Rule: rule, Endpoint: r.Endpoint, order: len(rows)})
+		}
+	}
+	sortRows(rows, o.sort)
+	return rows, nil
+}
+
+// appRoutes lists an app's routes, or one catch-all route for an app
+// without a router.
+func appRoutes(e apps.Entry) []apps.Route {
+	if l, ok := e.App.(apps.RouteLister); ok {
+		return l.Routes()
+	}
+	return []apps.Route{{Path: "/{path...}", Endpoint: cmp.Or(e.Description, e.Name)}}
+}
+
+func sortRows(rows []routeRow, by string) {
+	key := func(r routeRow) string {
+		switch by {
+		case "rule":
+			return r.Rule
+		case "methods":
+			return strings.Join(r.Methods, ",")
+		case "match":
+			return ""
+		}
+		return r.App
+	}
+	slices.SortStableFunc(rows, func(a, b routeRow) int {
+		return cmp.Or(strings.Compare(key(a), key(b)), cmp.Compare(a.order, b.order))
+	})
+}
+
+// writeRoutesTable prints rows as flask routes does: a header, a dashed
+// rule, left-aligned columns joined by two spaces.
+func writeRoutesTable(w io.Writer, rows []routeRow) {
+	if len(rows) == 0 {
+		fmt.Fprintln(w, "No routes were registered.")
+		return
+	}
+	table := [][]string{{"App", "Methods", "Rule", "Endpoint"}}
+	for _, r := range rows {
+		table = append(table, []string{r.App, strings.Join(r.Methods, ", "), r.Rule, r.Endpoint})
+	}
+	widths := make([]int, 4)
+	for _, row := range table {
+		for i, cell := range row {
+			widths[i] = max(widths[i], len(cell))
+		}
+	}
+	line := func(cells []string) {
+		parts := make([]string, len(cells))
+		for i, c := range cells {
+			parts[i] = c + strings.Repeat(" ", widths[i]-len(c))
+		}
+		fmt.Fprintln(w, strings.TrimRight(strings.Join(parts, "  "), " "))
+	}
+	line(table[0])
+	dashes := make([]string, 4)
+	for i, n := range widths {
+		dashes[i] = strings.Repeat("-", n)
+	}
+	line(dashes)
+	for _, row := range table[1:] {
+		line(row)
+	}
+}
+
+func writeRoutesJSON(w io.Writer, rows []routeRow) error {
+	if rows == nil {
+		rows = []routeRow{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(rows)
+}
