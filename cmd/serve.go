@@ -165,7 +165,15 @@ func serveInherited(ctx context.Context, h http.Handler, o serveOptions, log *de
 	if ln == nil {
 		return errors.New("no listening socket was passed in (LISTEN_FDS), yet this process was started as a supervised server")
 	}
+	var lr *devserver.LiveReload
+	if id := reload.BuildID(); id != "" { // pages reload when the next build is up
+		lr = devserver.NewLiveReload(h, id)
+		h = lr
+	}
 	srv := devserver.NewServer(devserver.LogRequests(h, log), log)
+	if lr != nil {
+		srv.OnDrain(lr.Close)
+	}
 	if err := reload.Ready(); err != nil {
 		return err
 	}

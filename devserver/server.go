@@ -19,6 +19,16 @@ type Server struct {
 	closing atomic.Bool
 	mu      sync.Mutex
 	conns   map[net.Conn]http.ConnState
+	onDrain []func()
+}
+
+// OnDrain registers f to run when the server starts to drain, by Handover or
+// Shutdown: a place to end long-lived streams, which would hold it open.
+func (s *Server) OnDrain(f func()) {
+	s.mu.Lock()
+	s.onDrain = append(s.onDrain, f)
+	s.mu.Unlock()
+	s.RegisterOnShutdown(f)
 }
 
 // NewServer returns a Server for h with a ReadHeaderTimeout (net/http has
@@ -67,6 +77,12 @@ func (s *Server) openConns() int {
 func (s *Server) Handover(ctx context.Context, ln net.Listener, linger time.Duration) error {
 	s.closing.Store(true)
 	ln.Close()
+	s.mu.Lock()
+	hooks := append([]func(){}, s.onDrain...)
+	s.mu.Unlock()
+	for _, f := range hooks {
+		f()
+	}
 	deadline := time.Now().Add(linger)
 	for s.openConns() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)

@@ -15,6 +15,9 @@ const (
 	EnvReadyFD = "WSGO_READY_FD"
 	// EnvBuildError carries the failure an error-page server shows.
 	EnvBuildError = "WSGO_BUILD_ERROR"
+	// EnvBuildID names the build a server process runs, unique to each start,
+	// so that pages can tell a new server from the one that served them.
+	EnvBuildID = "WSGO_BUILD_ID"
 )
 
 // listenFD is the first descriptor passed under the LISTEN_FDS convention
@@ -70,3 +73,6 @@ func Ready() error {
 	}
 	return nil
 }
+
+// BuildID returns the id of the build this supervised server runs, or "".
+func BuildID() string { return os.Getenv(EnvBuildID) }

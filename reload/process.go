@@ -41,6 +41,7 @@ func startProc(exe string, args, env []string, socket *os.File, stderr io.Writer
 	cmd.Env = append(cmd.Env,
 		"LISTEN_FDS=1", "LISTEN_FDNAMES=http",
 		EnvSupervised+"=1", EnvReadyFD+"=4",
+		EnvBuildID+"="+strconv.FormatInt(time.Now().UnixNano(), 36),
 	)
 	cmd.ExtraFiles = []*os.File{socket, readyW}
 	cmd.Stdout = stderr

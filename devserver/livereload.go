@@ -1,0 +1,231 @@
+package devserver
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"html"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// ReservedPrefix is the path prefix wsgo keeps for itself while it reloads;
+// requests below it never reach the app.
+const ReservedPrefix = "/__wsgo/"
+
+//go:embed livereload.js
+var liveReloadJS []byte
+
+//go:embed livereload-worker.js
+var liveReloadWorkerJS []byte
+
+// maxInjectBuffer caps how much of an HTML response with a Content-Length is
+// held to find its </body>; a larger one passes through untouched.
+const maxInjectBuffer = 16 << 20
+
+// LiveReload makes pages served by h reload themselves when a new build of
+// the server is up. It adds a script tag before the last </body> of each
+// HTML response and serves, under ReservedPrefix, that script and a
+// Server-Sent Events stream that announces buildID. A page that reconnects
+// to a server with another build id reloads.
+type LiveReload struct {
+	h       http.Handler
+	buildID string
+	tag     []byte
+
+	mu      sync.Mutex
+	closing chan struct{}
+}
+
+// NewLiveReload wraps h, announcing buildID.
+func NewLiveReload(h http.Handler, buildID string) *LiveReload {
+	tag := fmt.Sprintf(`<script src="%slivereload.js" data-build="%s"></script>`, ReservedPrefix, html.EscapeString(buildID))
+	return &LiveReload{h: h, buildID: buildID, tag: []byte(tag), closing: make(chan struct{})}
+}
+
+// Close ends every event stream, so that pages reconnect, to the next server,
+// while this one drains.
+func (lr *LiveReload) Close() {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	select {
+	case <-lr.closing:
+	default:
+		close(lr.closing)
+	}
+}
+
+// ServeHTTP serves the reserved paths and passes everything else to the app.
+func (lr *LiveReload) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if rest, ok := strings.CutPrefix(r.URL.Path, ReservedPrefix); ok {
+		lr.serveReserved(w, r, rest)
+		return
+	}
+	iw := &injector{ResponseWriter: w, tag: lr.tag, head: r.Method == http.MethodHead}
+	lr.h.ServeHTTP(iw, r)
+	iw.finish()
+}
+
+func (lr *LiveReload) serveReserved(w http.ResponseWriter, r *http.Request, rest string) {
+	switch rest {
+	case "livereload.js":
+		serveScript(w, liveReloadJS)
+	case "livereload-worker.js":
+		serveScript(w, liveReloadWorkerJS)
+	case "events":
+		lr.serveEvents(w, r)
+	default:
+		http.Error(w, "404 not found: "+ReservedPrefix+" is wsgo's own", http.StatusNotFound)
+	}
+}
+
+func serveScript(w http.ResponseWriter, js []byte) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(js)
+}
+
+// serveEvents streams the build id, then keeps the connection open until the
+// client leaves or this server drains. The stream's end is the signal.
+func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\n", lr.buildID)
+	rc := http.NewResponseController(w)
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	ping := time.NewTicker(15 * time.Second)
+	defer ping.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-lr.closing:
+			return
+		case <-ping.C:
+			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
+				return
+			}
+		}
+	}
+}
+
+// injector passes a response through, adding the script tag before the last
+// </body> of an HTML body. A body with a Content-Length is held whole (up to
+// maxInjectBuffer) so the length can be corrected; a streamed body flows
+// through, holding back only what follows its latest </body>.
+type injector struct {
+	http.ResponseWriter
+	tag  []byte
+	head bool
+
+	decided bool
+	inject  bool
+	whole   bool   // a Content-Length body, held whole
+	code    int    // status, while the headers are held
+	held    []byte // held body bytes
+	failed  error
+}
+
+func (iw *injector) decide(code int) {
+	iw.decided = true
+	h := iw.ResponseWriter.Header()
+	ct := strings.ToLower(h.Get("Content-Type"))
+	iw.inject = !iw.head && bodyAllowed(code) && strings.HasPrefix(ct, "text/html") && h.Get("Content-Encoding") == ""
+	if !iw.inject {
+		return
+	}
+	if cl := h.Get("Content-Length"); cl != "" {
+		n, err := strconv.Atoi(cl)
+		iw.inject = err == nil && n <= maxInjectBuffer
+		iw.whole = iw.inject
+	}
+}
+
+func (iw *injector) WriteHeader(code int) {
+	switch {
+	case code < 200:
+		iw.ResponseWriter.WriteHeader(code) // interim: the final response follows
+		return
+	case iw.decided:
+		return // net/http ignores a second call too
+	}
+	iw.decide(code)
+	if iw.whole {
+		iw.code = code // sent by finish, with the corrected length
+		return
+	}
+	iw.ResponseWriter.WriteHeader(code)
+}
+
+func (iw *injector) Write(p []byte) (int, error) {
+	if !iw.decided {
+		iw.WriteHeader(http.StatusOK)
+	}
+	if !iw.inject {
+		return iw.ResponseWriter.Write(p)
+	}
+	if iw.failed != nil {
+		return 0, iw.failed
+	}
+	iw.held = append(iw.held, p...)
+	if iw.whole {
+		return len(p), nil
+	}
+	// Stream: send all before the latest "</body", and, past it, all but
+	// a possible start of one.
+	keep := lastBodyClose(iw.held)
+	if keep < 0 {
+		keep = max(0, len(iw.held)-len("</body"))
+	}
+	if keep > 0 {
+		if _, err := iw.ResponseWriter.Write(iw.held[:keep]); err != nil {
+			iw.failed = err
+			return 0, err
+		}
+		iw.held = append(iw.held[:0], iw.held[keep:]...)
+	}
+	return len(p), nil
+}
+
+// finish sends what was held, with the tag in place if a </body> was found.
+func (iw *injector) finish() {
+	if !iw.inject || iw.failed != nil {
+		return
+	}
+	body := iw.held
+	if i := lastBodyClose(body); i >= 0 {
+		body = bytes.Join([][]byte{body[:i], iw.tag, body[i:]}, nil)
+	}
+	if iw.whole {
+		iw.ResponseWriter.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		iw.ResponseWriter.WriteHeader(iw.code)
+	}
+	iw.ResponseWriter.Write(body)
+}
+
+// Flush sends what can be sent: a held whole body cannot be, yet.
+func (iw *injector) Flush() {
+	if iw.whole {
+		return
+	}
+	http.NewResponseController(iw.ResponseWriter).Flush()
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (iw *injector) Unwrap() http.ResponseWriter { return iw.ResponseWriter }
+
+// lastBodyClose returns the index of the last "</body" in b, any case, or -1.
+func lastBodyClose(b []byte) int {
+	for i := len(b) - len("</body"); i >= 0; i-- {
+		if b[i] == '<' && b[i+1] == '/' && bytes.EqualFold(b[i+2:i+6], []byte("body")) {
+			return i
+		}
+	}
+	return -1
+}

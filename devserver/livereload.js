@@ -1,0 +1,31 @@
+// wsgo live reload: reload this page when a server with a new build answers.
+// One connection per browser where SharedWorker exists, so that many tabs do
+// not use up the browser's connections to this host.
+(() => {
+  const build = document.currentScript.dataset.build;
+  const base = "/__wsgo/";
+  const onBuild = (id) => {
+    if (id && id !== build) location.reload();
+  };
+  if (window.SharedWorker) {
+    try {
+      const worker = new SharedWorker(base + "livereload-worker.js", { name: "wsgo-livereload" });
+      worker.port.onmessage = (e) => onBuild(e.data);
+      worker.port.start();
+      return;
+    } catch (e) {
+      // Some browsers refuse workers on some origins: one stream per tab then.
+    }
+  }
+  let delay = 250;
+  const connect = () => {
+    const es = new EventSource(base + "events");
+    es.addEventListener("build", (e) => { delay = 250; onBuild(e.data); });
+    es.onerror = () => {
+      es.close();
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 5000);
+    };
+  };
+  connect();
+})();

@@ -1,0 +1,150 @@
+package devserver
+
+import (
+	"bufio"
+	"io"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+const tag = `<script src="/__wsgo/livereload.js" data-build="b1"></script>`
+
+// handler writes chunks with the given headers.
+func handler(headers map[string]string, chunks ...string) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		for k, v := range headers {
+			w.Header().Set(k, v)
+		}
+		for _, c := range chunks {
+			w.Write([]byte(c))
+			http.NewResponseController(w).Flush()
+		}
+	})
+}
+
+func withLength(body string) map[string]string {
+	return map[string]string{"Content-Type": "text/html; charset=utf-8", "Content-Length": strconv.Itoa(len(body))}
+}
+
+var htmlType = map[string]string{"Content-Type": "text/html"}
+
+func TestLiveReloadInjection(t *testing.T) {
+	page := "<html><body><p>hi</p></body></html>"
+	tests := []struct {
+		name   string
+		h      http.Handler
+		method string
+		want   string
+	}{
+		{"with Content-Length", handler(withLength(page), page), "GET", "<html><body><p>hi</p>" + tag + "</body></html>"},
+		{"upper case", handler(withLength("<BODY>x</BODY>"), "<BODY>x</BODY>"), "GET", "<BODY>x" + tag + "</BODY>"},
+		{"last </body> only", handler(htmlType, "<body>a</body>b</body>c"), "GET", "<body>a</body>b" + tag + "</body>c"},
+		{"split across chunks", handler(htmlType, "<body>x</bo", "dy></html>"), "GET", "<body>x" + tag + "</body></html>"},
+		{"split before the slash", handler(htmlType, "<body>x<", "/BoDy>"), "GET", "<body>x" + tag + "</BoDy>"},
+		{"no </body>", handler(htmlType, "<p>fragment</p>"), "GET", "<p>fragment</p>"},
+		{"not HTML", handler(map[string]string{"Content-Type": "text/plain"}, page), "GET", page},
+		{"compressed", handler(map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, page), "GET", page},
+		{"HEAD", handler(withLength(page)), "HEAD", ""},
+		{"through the gateway", Handler(apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html"}})
+			return apps.BodyString(page)
+		})), "GET", "<html><body><p>hi</p>" + tag + "</body></html>"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(NewLiveReload(tt.h, "b1"))
+			defer srv.Close()
+			req, _ := http.NewRequest(tt.method, srv.URL+"/page", nil)
+			req.Header.Set("Accept-Encoding", "identity") // keep the client from decoding gzip
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(body) != tt.want {
+				t.Errorf("body %q\nwant %q", body, tt.want)
+			}
+			if resp.ContentLength >= 0 && tt.method == "GET" && resp.ContentLength != int64(len(body)) {
+				t.Errorf("Content-Length %d for %d bytes", resp.ContentLength, len(body))
+			}
+		})
+	}
+}
+
+func TestLiveReloadReservedPrefix(t *testing.T) {
+	var calls atomic.Int32
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { calls.Add(1) })
+	srv := httptest.NewServer(NewLiveReload(app, "b1"))
+	defer srv.Close()
+	for path, want := range map[string]int{"/__wsgo/nope": 404, "/__wsgo/livereload.js": 200, "/__wsgo/livereload-worker.js": 200} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s: %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+	if calls.Load() != 0 {
+		t.Errorf("the app saw %d requests under the reserved prefix", calls.Load())
+	}
+	http.Get(srv.URL + "/__wsgoish")
+	if calls.Load() != 1 {
+		t.Error("a path merely starting with /__wsgo did not reach the app")
+	}
+}
+
+func TestLiveReloadEvents(t *testing.T) {
+	lr := NewLiveReload(http.NotFoundHandler(), "build-7")
+	srv := httptest.NewServer(lr)
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/__wsgo/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	lines := make(chan string, 16)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var got []string
+	for line := range lines {
+		got = append(got, line)
+		if line == "data: build-7" {
+			break
+		}
+	}
+	if strings.Join(got, "|") != "retry: 250|event: build|data: build-7" {
+		t.Errorf("stream began %q", got)
+	}
+	// Draining ends the stream, which tells the page to reconnect.
+	lr.Close()
+	select {
+	case _, open := <-lines:
+		for open {
+			_, open = <-lines
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the stream outlived Close")
+	}
+}
