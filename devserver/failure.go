@@ -28,7 +28,7 @@ footer { color: #666; font-size: .85em; }
 <body>
 <h1>{{.Title}}</h1>
 <pre>{{.Detail}}</pre>
-<footer>{{.When}} · wsgo serves this page until the next good build; save a fix and reload.</footer>
+<footer>{{.When}} · wsgo serves this page until the next good build: save a fix and this page reloads itself (or reload it).</footer>
 </body>
 </html>
 `))

@@ -1,6 +1,7 @@
 // Package greeter writes a small module that uses wsgo, for the end-to-end
 // tests and benchmarks of reload: an app "greet" that answers with the text
 // in message.go, so that an edit to that file is easy to see in a response.
+// /page answers the same text as an HTML page, /exit ends the server.
 package greeter
 
 import (
@@ -24,8 +25,12 @@ import (
 
 func init() {
 	apps.Register("greet", apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-		if env.PathInfo() == "/exit" {
+		switch env.PathInfo() {
+		case "/exit":
 			os.Exit(3)
+		case "/page":
+			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
+			return apps.BodyString("<!doctype html><html><head><title>greeter</title></head><body><h1 id=\"msg\">", message, "</h1></body></html>")
 		}
 		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return apps.BodyString(message)

@@ -1,0 +1,106 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromium finds the browser, or skips the test; where CI promises one
+// (WSGO_REQUIRE_BROWSER), a missing browser is a failure instead.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	if os.Getenv("WSGO_REQUIRE_BROWSER") != "" {
+		t.Fatal("no Chromium on PATH, and WSGO_REQUIRE_BROWSER is set: install it (apt-get install chromium)")
+	}
+	t.Skip("no Chromium on PATH: apt-get install chromium to run the browser test")
+	return ""
+}
+
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(chromium(t)),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-quic", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1000, 700),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// waitFor polls the page, without acting on it, until expr is true. The
+// page reloads itself meanwhile, so a failed evaluation is tried again.
+func waitFor(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	for i := 0; i < 1800; i++ {
+		if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](expr)); err == nil && ok {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	text, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body ? document.body.innerText : ""`))
+	t.Fatalf("the page never showed %s\npage text: %s", what, text)
+}
+
+// screenshot saves the page under WSGO_SCREENSHOTS, when it is set.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	dir := os.Getenv("WSGO_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Errorf("screenshot: %v", err)
+		return
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestBrowserLiveReload opens a page in a real Chromium, then edits, breaks
+// and fixes the source; the page follows by itself each time.
+func TestBrowserLiveReload(t *testing.T) {
+	ctx := browser(t)
+	g := newGreeter(t)
+	s := g.serve(t)
+
+	msg := `(document.getElementById("msg") || {}).textContent === %q`
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/page")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "version 0", fmt.Sprintf(msg, "version 0"))
+
+	g.write(t, "message.go", messageGo("version 1"))
+	waitFor(t, ctx, "the edit", fmt.Sprintf(msg, "version 1"))
+
+	g.write(t, "message.go", "package main\n\nconst message = \n")
+	waitFor(t, ctx, "the compiler error", `document.body.innerText.includes("syntax error") && !!document.querySelector("mark")`)
+	screenshot(t, ctx, "reload-error.png")
+
+	g.write(t, "message.go", messageGo("fixed, and reloaded by itself"))
+	waitFor(t, ctx, "the fix", fmt.Sprintf(msg, "fixed, and reloaded by itself"))
+	screenshot(t, ctx, "reload-page.png")
+}
