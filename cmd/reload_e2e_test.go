@@ -315,3 +315,22 @@ func TestNewWritesAnAppThatBuildsAndPasses(t *testing.T) {
 		t.Errorf("wsgo new 2fast: exit %d\n%s", c.ProcessState.ExitCode(), out)
 	}
 }
+
+// TestServeValidatesByDefault: serve checks apps against the contract
+// unless told not to.
+func TestServeValidatesByDefault(t *testing.T) {
+	g := newGreeter(t)
+	for _, tt := range []struct {
+		args   []string
+		status int
+		want   string
+	}{
+		{nil, 500, `validate: app "greet": Content-Type is required`},
+		{[]string{"--no-validate"}, 200, "version 0"},
+	} {
+		c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0", "--no-reload"}, tt.args...)...)
+		c.Dir = g.dir
+		s := startCmd(t, c)
+		waitForBody(t, s.url+"/no-type", tt.status, tt.want)
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/apps/validate"
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/reload"
 )
@@ -31,6 +32,7 @@ type serveOptions struct {
 	watch    []string
 	exclude  []string
 	mounts   []string
+	noCheck  bool
 }
 
 // envColor carries the supervisor's colour decision to its servers, whose
@@ -74,6 +76,7 @@ until the next good one. Press Enter to rebuild at any time.`,
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
 	f.DurationVar(&o.delay, "delay", 50*time.Millisecond, "quiet period after a change before rebuilding")
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
+	f.BoolVar(&o.noCheck, "no-validate", false, "do not check apps against the contract (wsgiref.validate's rules)")
 	f.StringArrayVar(&o.mounts, "mount", nil, "also serve app APP below PREFIX, as PREFIX=APP (repeatable)")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
 	return c
@@ -131,6 +134,9 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	app, err := mountApps(entry, specs)
 	if err != nil {
 		return err
+	}
+	if !o.noCheck {
+		app = validate.Wrap(entry.Name, app)
 	}
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err

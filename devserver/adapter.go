@@ -66,6 +66,9 @@ func (w *bodyWriter) WriteHeader(code int) {
 		return
 	}
 	w.code = code
+	if w.header.Get("Content-Type") == "" && bodyAllowed(code) {
+		w.header.Set("Content-Type", "text/plain; charset=utf-8") // the contract wants one
+	}
 	var hs apps.Headers
 	for name, values := range w.header {
 		for _, v := range values {

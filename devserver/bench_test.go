@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/apps/validate"
 )
 
 var fixedBody = []byte("Hello, world! This is a small fixed body.\n")
@@ -32,6 +33,7 @@ func BenchmarkServe(b *testing.B) {
 	}{
 		{"plain", http.HandlerFunc(plainHandler)},
 		{"gateway", Handler(apps.AppFunc(fixedApp))},
+		{"validated", Handler(validate.Wrap("fixed", apps.AppFunc(fixedApp)))},
 		{"demo", Handler(apps.AppFunc(apps.Demo))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
@@ -62,6 +64,7 @@ func BenchmarkHandler(b *testing.B) {
 	}{
 		{"plain", http.HandlerFunc(plainHandler)},
 		{"gateway", Handler(apps.AppFunc(fixedApp))},
+		{"validated", Handler(validate.Wrap("fixed", apps.AppFunc(fixedApp)))},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)

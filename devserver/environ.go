@@ -110,14 +110,21 @@ func serverAddr(r *http.Request) (string, string) {
 }
 
 // input is wsgi.input: the request body without its Close, which belongs to
-// the server.
+// the server. It remembers a failed read: the client went away mid-body.
 type input struct {
-	r io.Reader
+	r    io.Reader
+	n    int64
+	fail error
 }
 
 func (in *input) Read(p []byte) (int, error) {
 	if in.r == nil {
 		return 0, io.EOF
 	}
-	return in.r.Read(p)
+	n, err := in.r.Read(p)
+	in.n += int64(n)
+	if err != nil && err != io.EOF && in.fail == nil {
+		in.fail = err
+	}
+	return n, err
 }

@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"net/http"
@@ -56,6 +57,12 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	env := newEnviron(r, log)
 	err := rs.run(g.App, env)
 	rs.close()
+	if in, ok := env["wsgi.input"].(*input); ok && in.fail != nil {
+		// The body broke off: whatever the app made of it, the client is gone.
+		log.Notef("app %q: client went away while sending the request body (%d bytes of %s read: %v); the body was closed",
+			g.name(), in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
+		panic(http.ErrAbortHandler)
+	}
 	if err == nil {
 		return
 	}
@@ -347,3 +354,4 @@ func bodyAllowed(code int) bool {
 func errNoBody(code int) error {
 	return ruleError("body not allowed", "status %d has no body, but the app produced one", code)
 }
+

@@ -1,7 +1,8 @@
 // Package greeter writes a small module that uses wsgo, for the end-to-end
 // tests and benchmarks of reload: an app "greet" that answers with the text
 // in message.go, so that an edit to that file is easy to see in a response.
-// /page answers the same text as an HTML page, /exit ends the server.
+// /page answers the same text as an HTML page, /no-type leaves out the
+// Content-Type the contract requires, and /exit ends the server.
 package greeter
 
 import (
@@ -28,6 +29,9 @@ func init() {
 		switch env.PathInfo() {
 		case "/exit":
 			os.Exit(3)
+		case "/no-type": // breaks a rule the validator enforces
+			start("200 OK", nil)
+			return apps.BodyString(message)
 		case "/page":
 			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
 			return apps.BodyString("<!doctype html><html><head><title>greeter</title></head><body><h1 id=\"msg\">", message, "</h1></body></html>")

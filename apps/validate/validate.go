@@ -1,0 +1,230 @@
+// Package validate checks that an app and the server that runs it keep the
+// contract, as Python's wsgiref.validate does for WSGI: the environ the app
+// is handed, the status and headers it gives start_response, and the way
+// it produces its body.
+//
+// A broken rule panics with an [*Error] that names the rule and the app; a
+// server turns that into a 500 and a log line. Doubtful but legal things
+// (an unusual method, a missing QUERY_STRING) are written to wsgi.errors.
+package validate
+
+import (
+	"fmt"
+	"io"
+	"iter"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+// Error is a broken rule of the contract.
+type Error struct {
+	App    string // the app's name
+	Rule   string // the rule, as wsgiref.validate words it
+	Detail string // what was seen
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("validate: app %q: %s: %s", e.App, e.Rule, e.Detail)
+}
+
+// Wrap returns app with every request and response checked. name is the
+// app's name in error messages.
+func Wrap(name string, app apps.App) apps.App {
+	return apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		c := &check{app: name}
+		c.environ(env)
+		body := app.ServeWSGI(env, c.start(start))
+		if body == nil {
+			c.fail("body is nil", "the app returned a nil body; return an empty one (apps.Body())")
+		}
+		return c.body(body)
+	})
+}
+
+// check is the state of one request under validation.
+type check struct {
+	app      string
+	started  bool // start_response was called
+	yielding bool // the first non-empty chunk was yielded
+	status   int
+}
+
+func (c *check) fail(rule, format string, args ...any) {
+	panic(&Error{App: c.app, Rule: rule, Detail: fmt.Sprintf(format, args...)})
+}
+
+func (c *check) warn(env apps.Environ, format string, args ...any) {
+	fmt.Fprintf(env.Errors(), "validate: app %q: warning: "+format+"\n", append([]any{c.app}, args...)...)
+}
+
+var required = []string{
+	"REQUEST_METHOD", "SERVER_NAME", "SERVER_PORT",
+	"wsgi.version", "wsgi.input", "wsgi.errors", "wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once",
+}
+
+var usualMethods = map[string]bool{
+	"GET": true, "HEAD": true, "POST": true, "PUT": true, "DELETE": true,
+	"OPTIONS": true, "PATCH": true, "TRACE": true, "CONNECT": true,
+}
+
+// environ checks what the server handed the app.
+func (c *check) environ(env apps.Environ) {
+	if env == nil {
+		c.fail("environ is not a map", "nil environ")
+	}
+	for _, k := range required {
+		if _, ok := env[k]; !ok {
+			c.fail("environ lacks a required key", "%s is missing", k)
+		}
+	}
+	for k, v := range env {
+		if !strings.Contains(k, ".") {
+			if _, ok := v.(string); !ok {
+				c.fail("CGI values are strings", "%s holds a %T", k, v)
+			}
+		}
+	}
+	for _, k := range []string{"HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"} {
+		if _, ok := env[k]; ok {
+			c.fail("no HTTP_CONTENT_* keys", "%s is present; the value belongs in %s", k, strings.TrimPrefix(k, "HTTP_"))
+		}
+	}
+	if v, ok := env["wsgi.version"].(apps.Version); !ok || v != (apps.Version{Major: 1, Minor: 0}) {
+		c.fail("wsgi.version is (1, 0)", "got %v", env["wsgi.version"])
+	}
+	if s := env.Get("wsgi.url_scheme"); s != "http" && s != "https" {
+		c.fail("wsgi.url_scheme is http or https", "got %q", s)
+	}
+	if _, ok := env["wsgi.input"].(io.Reader); !ok {
+		c.fail("wsgi.input is a reader", "got %T", env["wsgi.input"])
+	}
+	if _, ok := env["wsgi.errors"].(io.Writer); !ok {
+		c.fail("wsgi.errors is a writer", "got %T", env["wsgi.errors"])
+	}
+	for _, k := range []string{"wsgi.multithread", "wsgi.multiprocess", "wsgi.run_once"} {
+		if _, ok := env[k].(bool); !ok {
+			c.fail("wsgi flags are booleans", "%s holds a %T", k, env[k])
+		}
+	}
+	if m := env.Method(); m == "" {
+		c.fail("REQUEST_METHOD is not empty", "it is empty")
+	} else if !usualMethods[m] {
+		c.warn(env, "unusual REQUEST_METHOD %q", m)
+	}
+	if _, ok := env["QUERY_STRING"]; !ok {
+		c.warn(env, "QUERY_STRING is missing; servers should set it, empty if need be")
+	}
+	script, hasScript := env["SCRIPT_NAME"].(string)
+	path, hasPath := env["PATH_INFO"].(string)
+	if hasScript && script != "" && !strings.HasPrefix(script, "/") {
+		c.fail("SCRIPT_NAME is empty or starts with /", "got %q", script)
+	}
+	if script == "/" {
+		c.fail("SCRIPT_NAME is never /", "an app at the root has SCRIPT_NAME \"\" and PATH_INFO \"/\"")
+	}
+	if hasPath && path != "" && !strings.HasPrefix(path, "/") {
+		c.fail("PATH_INFO is empty or starts with /", "got %q", path)
+	}
+	if (!hasScript || script == "") && !hasPath {
+		c.fail("PATH_INFO is present when SCRIPT_NAME is empty", "both are missing or empty")
+	}
+	if cl, ok := env["CONTENT_LENGTH"].(string); ok {
+		if n, err := strconv.ParseInt(cl, 10, 64); err != nil || n < 0 {
+			c.fail("CONTENT_LENGTH is a whole number", "got %q", cl)
+		}
+	}
+}
+
+var headerName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9\-_]*$`)
+
+// start wraps start_response with its checks.
+func (c *check) start(next apps.StartResponse) apps.StartResponse {
+	return func(status string, headers apps.Headers, excInfo ...error) func([]byte) error {
+		exc := false
+		for _, e := range excInfo {
+			exc = exc || e != nil
+		}
+		if c.started && !exc {
+			c.fail("start_response once", "a second call without excInfo")
+		}
+		c.started = true
+		c.status = c.checkStatus(status)
+		c.checkHeaders(headers)
+		write := next(status, headers, excInfo...)
+		return func(p []byte) error {
+			if c.yielding {
+				c.fail("write before the body", "write called after the body began; write's output must come first")
+			}
+			return write(p)
+		}
+	}
+}
+
+func (c *check) checkStatus(status string) int {
+	if len(status) < 4 || status[3] != ' ' {
+		c.fail("status is three digits and a space", "got %q", status)
+	}
+	code, err := strconv.Atoi(status[:3])
+	if err != nil || code < 100 {
+		c.fail("status code is a number of at least 100", "got %q", status)
+	}
+	if strings.TrimSpace(status[4:]) == "" {
+		c.fail("status has a reason phrase", "got %q; write it as %q", status, status[:3]+" Reason")
+	}
+	return code
+}
+
+func (c *check) checkHeaders(headers apps.Headers) {
+	hasType := false
+	for _, h := range headers {
+		name := strings.ToLower(h.Name)
+		switch {
+		case name == "status":
+			c.fail("no Status header", "the status goes in start_response's first argument")
+		case !headerName.MatchString(h.Name) || strings.HasSuffix(h.Name, "-") || strings.HasSuffix(h.Name, "_"):
+			c.fail("header names are letters, digits, - and _", "bad name %q", h.Name)
+		case strings.IndexFunc(h.Value, func(r rune) bool { return r < 0x20 }) >= 0:
+			c.fail("header values hold no control characters", "%s: %q", h.Name, h.Value)
+		}
+		hasType = hasType || name == "content-type"
+	}
+	switch noBody := c.status == 204 || c.status == 304; {
+	case noBody && hasType:
+		c.fail("no Content-Type on 204 or 304", "status %d has no body to describe", c.status)
+	case !noBody && !hasType:
+		c.fail("Content-Type is required", "status %d needs one, e.g. text/plain; charset=utf-8", c.status)
+	}
+}
+
+// body wraps the app's body, checking the order of events and that it stops
+// when the server stops asking.
+func (c *check) body(body iter.Seq[[]byte]) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		if body == nil {
+			return
+		}
+		// Called directly, not ranged over: a range loop would turn an
+		// iterator that ignores a false from yield into a runtime panic that
+		// names neither the rule nor the app.
+		stopped := false
+		body(func(chunk []byte) bool {
+			if stopped {
+				c.fail("the body stops when asked", "it yielded again after the server stopped reading")
+			}
+			if len(chunk) > 0 && !c.started {
+				c.fail("start_response before the body", "a %d-byte chunk came first", len(chunk))
+			}
+			if len(chunk) > 0 {
+				c.yielding = true
+			}
+			stopped = !yield(chunk)
+			return !stopped
+		})
+		if !c.started {
+			c.fail("start_response before the body", "the body ended without a call")
+		}
+	}
+}
