@@ -354,4 +354,3 @@ func bodyAllowed(code int) bool {
 func errNoBody(code int) error {
 	return ruleError("body not allowed", "status %d has no body, but the app produced one", code)
 }
-
