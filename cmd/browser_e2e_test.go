@@ -13,7 +13,7 @@ import (
 )
 
 // chromium finds the browser, or skips the test; where CI promises one
-// (WSGO_REQUIRE_BROWSER), a missing browser is a failure instead.
+// (WSGO_NO_SKIP), a missing browser is a failure instead.
 func chromium(t *testing.T) string {
 	t.Helper()
 	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
@@ -21,8 +21,8 @@ func chromium(t *testing.T) string {
 			return p
 		}
 	}
-	if os.Getenv("WSGO_REQUIRE_BROWSER") != "" {
-		t.Fatal("no Chromium on PATH, and WSGO_REQUIRE_BROWSER is set: install it (apt-get install chromium)")
+	if os.Getenv("WSGO_NO_SKIP") != "" {
+		t.Fatal("no Chromium on PATH, and WSGO_NO_SKIP is set: install it (apt-get install chromium)")
 	}
 	t.Skip("no Chromium on PATH: apt-get install chromium to run the browser test")
 	return ""
