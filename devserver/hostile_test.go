@@ -1,0 +1,256 @@
+package devserver
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+// hostileServer serves app with NewServer's limits, as wsgo serve does.
+func hostileServer(t *testing.T, app apps.App, configure ...func(*http.Server)) (*httptest.Server, *syncBuffer) {
+	t.Helper()
+	log := &syncBuffer{}
+	l := NewLogger(log, false)
+	srv := httptest.NewUnstartedServer(nil)
+	srv.Config = NewServer(&Gateway{App: app, Name: "test", Log: l}, l).Server
+	for _, f := range configure {
+		f(srv.Config)
+	}
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return srv, log
+}
+
+// rawResponse sends raw on a new connection and reads one response.
+func rawResponse(t *testing.T, srv *httptest.Server, raw string) *http.Response {
+	t.Helper()
+	conn := dial(t, srv)
+	io.WriteString(conn, raw)
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no response to %.60q: %v", raw, err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// counting records the environs the app was handed.
+type counting struct {
+	mu   sync.Mutex
+	envs []apps.Environ
+}
+
+func (c *counting) ServeWSGI(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	if env.PathInfo() == "/good" {
+		return ok(env, start)
+	}
+	body, _ := io.ReadAll(env.Input())
+	env["test.body"] = string(body)
+	c.mu.Lock()
+	c.envs = append(c.envs, env)
+	c.mu.Unlock()
+	start("200 OK", textPlain)
+	return apps.BodyString("seen")
+}
+
+func (c *counting) seen() []apps.Environ {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]apps.Environ(nil), c.envs...)
+}
+
+func TestHostileRequestsAreTurnedAway(t *testing.T) {
+	tests := []struct {
+		name   string
+		raw    string
+		status []int
+	}{
+		{"header block over the limit", "GET / HTTP/1.1\r\nHost: h\r\nX-Big: " + strings.Repeat("a", 100<<10) + "\r\n\r\n", []int{431}},
+		{"request line over the limit", "GET /" + strings.Repeat("a", 100<<10) + " HTTP/1.1\r\nHost: h\r\n\r\n", []int{431, 414}},
+		{"bad percent-encoding", "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"NUL in the path", "GET /a\x00b HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"CR in the path", "GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"space in a header name", "GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n", []int{400}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			app := &counting{}
+			srv, _ := hostileServer(t, app)
+			resp := rawResponse(t, srv, tt.raw)
+			if !containsInt(tt.status, resp.StatusCode) {
+				t.Errorf("status %d, want one of %v", resp.StatusCode, tt.status)
+			}
+			if n := len(app.seen()); n != 0 {
+				t.Errorf("the app saw %d such requests", n)
+			}
+			stillServes(t, srv)
+		})
+	}
+}
+
+func containsInt(list []int, v int) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestUnderscoreHeaderCannotSpoof(t *testing.T) {
+	app := &counting{}
+	srv, _ := hostileServer(t, app)
+	rawResponse(t, srv, "GET /who HTTP/1.1\r\nHost: h\r\nX-Forwarded_For: 10.0.0.1\r\nX_Auth-User: admin\r\n\r\n")
+	env := app.seen()[0]
+	for _, k := range []string{"HTTP_X_FORWARDED_FOR", "HTTP_X_AUTH_USER"} {
+		if v, ok := env[k]; ok {
+			t.Errorf("%s = %q reached the app from an underscore header", k, v)
+		}
+	}
+	stillServes(t, srv)
+}
+
+// TestNoRequestSmuggling sends Content-Length and Transfer-Encoding together.
+// RFC 9112 says chunked wins; the bytes after the chunked body are a second
+// request, never the first one's body.
+func TestNoRequestSmuggling(t *testing.T) {
+	app := &counting{}
+	srv, _ := hostileServer(t, app)
+	conn := dial(t, srv)
+	io.WriteString(conn, "POST /first HTTP/1.1\r\nHost: h\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /second HTTP/1.1\r\nHost: h\r\n\r\n")
+	br := bufio.NewReader(conn)
+	var codes []int
+	for range 2 {
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			break
+		}
+		io.Copy(io.Discard, resp.Body)
+		codes = append(codes, resp.StatusCode)
+	}
+	seen := app.seen()
+	if len(codes) == 1 && codes[0] == 400 {
+		return // refusing outright is the other safe answer
+	}
+	if len(seen) != 2 || seen[0].PathInfo() != "/first" || seen[1].PathInfo() != "/second" {
+		t.Fatalf("app saw %d requests, responses %v", len(seen), codes)
+	}
+	if cl, ok := seen[0]["CONTENT_LENGTH"]; ok || seen[0]["test.body"] != "" {
+		t.Errorf("first request: CONTENT_LENGTH %v, body %q; want the chunked, empty body", cl, seen[0]["test.body"])
+	}
+	stillServes(t, srv)
+}
+
+func TestSlowClientIsCutOff(t *testing.T) {
+	srv, _ := hostileServer(t, &counting{}, func(s *http.Server) { s.ReadHeaderTimeout = 300 * time.Millisecond })
+	conn := dial(t, srv)
+	io.WriteString(conn, "GET / HTTP/1.1\r\n")
+	rest := "Host: h\r\nX-Slow: " + strings.Repeat("s", 40) + "\r\n\r\n"
+	closed := false
+	for i := 0; i < len(rest) && !closed; i++ {
+		if _, err := conn.Write([]byte{rest[i]}); err != nil {
+			closed = true
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	b, err := io.ReadAll(conn)
+	if err != nil && !closed {
+		t.Fatalf("the server never cut the slow client off: %v", err)
+	}
+	if strings.Contains(string(b), "200 OK") {
+		t.Errorf("a client one byte per 50ms got through ReadHeaderTimeout: %q", b)
+	}
+	stillServes(t, srv)
+}
+
+func TestClientGoneMidBody(t *testing.T) {
+	done := make(chan struct{})
+	app := apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", textPlain)
+		return func(yield func([]byte) bool) {
+			defer close(done)
+			buf := make([]byte, 64)
+			for {
+				n, err := env.Input().Read(buf)
+				if n > 0 && !yield(buf[:n]) || err != nil {
+					return
+				}
+			}
+		}
+	})
+	srv, log := hostileServer(t, route{"/upload": app})
+	conn := dial(t, srv)
+	io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nonly ten b")
+	time.Sleep(50 * time.Millisecond)
+	conn.Close()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the body's cleanup never ran")
+	}
+	waitForLog(t, log, "client went away while sending the request body (10 bytes of 1000 read")
+	stillServes(t, srv)
+}
+
+func TestThousandConcurrentConnections(t *testing.T) {
+	var served atomic.Int64
+	srv, _ := hostileServer(t, route{"/c": func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		served.Add(1)
+		return ok(env, start)
+	}})
+	const n = 1000
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			conn, err := net.DialTimeout("tcp", srv.Listener.Addr().String(), 30*time.Second)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(60 * time.Second))
+			fmt.Fprintf(conn, "GET /c?i=%d HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", i)
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if b, _ := io.ReadAll(resp.Body); resp.StatusCode != 200 || string(b) != "ok" {
+				errs <- fmt.Errorf("%d %q", resp.StatusCode, b)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	failed := 0
+	var first error
+	for err := range errs {
+		if first == nil {
+			first = err
+		}
+		failed++
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d connections failed; first: %v", failed, n, first)
+	}
+	if served.Load() != n {
+		t.Errorf("served %d of %d", served.Load(), n)
+	}
+	stillServes(t, srv)
+}

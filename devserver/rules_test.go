@@ -1,0 +1,58 @@
+package devserver
+
+import (
+	"errors"
+	"iter"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wsgo/wsgo/apps"
+)
+
+// FuzzStartResponse feeds start_response arbitrary statuses and headers.
+// Whatever it accepts must be safe to put on the wire as given; whatever it
+// refuses must be refused with a ResponseError, which becomes a 500.
+func FuzzStartResponse(f *testing.F) {
+	f.Add("200 OK", "Content-Type", "text/plain")
+	f.Add("404 Not Found", "Set-Cookie", "a=1; Path=/")
+	f.Add("200", "X", "y")
+	f.Add("200 OK", "X-Inject", "a\r\nSet-Cookie: evil=1")
+	f.Add("200 OK", "Connection", "close")
+	f.Add("999 Odd", "X_Under", "\t tab")
+	f.Add("099 Low", "Bad Name", "x")
+	f.Add("200 O\x00K", "X", "\x7f")
+	f.Fuzz(func(t *testing.T, status, name, value string) {
+		code, serr := parseStatus(status)
+		herr := checkHeader(apps.Header{Name: name, Value: value})
+		for _, err := range []error{serr, herr} {
+			var re *apps.ResponseError
+			if err != nil && !errors.As(err, &re) {
+				t.Fatalf("refused with %T, not a ResponseError: %v", err, err)
+			}
+		}
+		if serr == nil && (code < 200 || code > 999 || strings.ContainsAny(status, "\r\n\x00")) {
+			t.Fatalf("accepted status %q", status)
+		}
+		if herr == nil && (strings.ContainsAny(value, "\r\n\x00") || name == "" || strings.ContainsAny(name, " :\r\n")) {
+			t.Fatalf("accepted header %q: %q", name, value)
+		}
+		if serr != nil || herr != nil {
+			return
+		}
+		// Accepted: the gateway sends exactly that status and header.
+		app := apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+			start(status, apps.Headers{{Name: name, Value: value}})
+			return nil
+		})
+		rec := httptest.NewRecorder()
+		(&Gateway{App: app, Log: NewLogger(discard{}, false)}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		if rec.Code != code {
+			t.Fatalf("status %q sent as %d", status, rec.Code)
+		}
+	})
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
