@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"github.com/wsgo/wsgo/apps"
 )
@@ -25,20 +26,72 @@ var version = apps.Version{Major: 1, Minor: 0}
 // name holds "_" is dropped, since it would otherwise read as the dashed header
 // of the same name. Nothing from the process environment is copied in.
 func Environ(r *http.Request) apps.Environ {
-	return newEnviron(r, os.Stderr)
+	return newEnviron(r, os.Stderr, nil)
 }
 
-func newEnviron(r *http.Request, errs io.Writer) apps.Environ {
+// Values stored in an environ are boxed in interfaces, and boxing a string
+// that is not a constant allocates. The gateway runs per request, so the
+// common values below are boxed once.
+var (
+	versionValue any = version
+	keyCache         = func() map[string]string {
+		m := map[string]string{}
+		for _, name := range []string{
+			"Accept", "Accept-Encoding", "Accept-Language", "Authorization", "Cache-Control",
+			"Connection", "Cookie", "Dnt", "If-Modified-Since", "If-None-Match", "Origin",
+			"Pragma", "Priority", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform",
+			"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
+			"Upgrade-Insecure-Requests", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
+			"X-Requested-With", "Expect", "Range", "If-Match", "If-Range",
+		} {
+			m[name] = headerKey(name)
+		}
+		return m
+	}()
+)
+
+func methodValue(m string) any {
+	switch m {
+	case "GET":
+		return "GET"
+	case "HEAD":
+		return "HEAD"
+	case "POST":
+		return "POST"
+	}
+	return m
+}
+
+func protoValue(p string) any {
+	switch p {
+	case "HTTP/1.1":
+		return "HTTP/1.1"
+	case "HTTP/2.0":
+		return "HTTP/2.0"
+	case "HTTP/1.0":
+		return "HTTP/1.0"
+	}
+	return p
+}
+
+// serverAddrCache remembers SERVER_NAME and SERVER_PORT, boxed, for the
+// last local address seen: every request on a connection shares one.
+type serverAddrCache struct {
+	addr       *net.TCPAddr
+	name, port any
+}
+
+func newEnviron(r *http.Request, errs io.Writer, cache *atomic.Pointer[serverAddrCache]) apps.Environ {
 	env := make(apps.Environ, 24+len(r.Header))
-	env["REQUEST_METHOD"] = r.Method
+	env["REQUEST_METHOD"] = methodValue(r.Method)
 	env["SCRIPT_NAME"] = ""
 	env["PATH_INFO"] = r.URL.Path
 	env["QUERY_STRING"] = r.URL.RawQuery
 	env["REQUEST_URI"] = r.RequestURI
-	env["SERVER_PROTOCOL"] = r.Proto
+	env["SERVER_PROTOCOL"] = protoValue(r.Proto)
 	env["SERVER_SOFTWARE"] = Software
 	env["GATEWAY_INTERFACE"] = "CGI/1.1"
-	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r)
+	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r, cache)
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		env["REMOTE_ADDR"], env["REMOTE_PORT"] = host, port
 	} else if r.RemoteAddr != "" {
@@ -54,12 +107,12 @@ func newEnviron(r *http.Request, errs io.Writer) apps.Environ {
 		env[cgiKey(name)] = strings.Join(values, ",")
 	}
 
-	scheme := "http"
+	env["wsgi.version"] = versionValue
 	if r.TLS != nil {
-		scheme = "https"
+		env["wsgi.url_scheme"] = "https"
+	} else {
+		env["wsgi.url_scheme"] = "http"
 	}
-	env["wsgi.version"] = version
-	env["wsgi.url_scheme"] = scheme
 	env["wsgi.input"] = &input{r: r.Body}
 	env["wsgi.errors"] = errs
 	env["wsgi.multithread"] = true
@@ -77,6 +130,14 @@ func cgiKey(name string) string {
 	case "Content-Length":
 		return "CONTENT_LENGTH"
 	}
+	if k, ok := keyCache[name]; ok {
+		return k
+	}
+	return headerKey(name)
+}
+
+// headerKey is HTTP_ and the name in upper case, "-" turned to "_".
+func headerKey(name string) string {
 	b := make([]byte, 0, len("HTTP_")+len(name))
 	b = append(b, "HTTP_"...)
 	for i := 0; i < len(name); i++ {
@@ -94,9 +155,18 @@ func cgiKey(name string) string {
 
 // serverAddr returns SERVER_NAME and SERVER_PORT: the address the request
 // arrived on, or failing that the Host header, as CGI servers do.
-func serverAddr(r *http.Request) (string, string) {
+func serverAddr(r *http.Request, cache *atomic.Pointer[serverAddrCache]) (any, any) {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
+		tcp, cacheable := a.(*net.TCPAddr) // compared by pointer: one per connection
+		if cacheable && cache != nil {
+			if c := cache.Load(); c != nil && c.addr == tcp {
+				return c.name, c.port
+			}
+		}
 		if host, port, err := net.SplitHostPort(a.String()); err == nil {
+			if cacheable && cache != nil {
+				cache.Store(&serverAddrCache{addr: tcp, name: host, port: port})
+			}
 			return host, port
 		}
 	}

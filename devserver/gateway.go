@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wsgo/wsgo/apps"
@@ -28,6 +29,8 @@ type Gateway struct {
 	App  apps.App
 	Name string  // the app's name in messages; "app" if empty
 	Log  *Logger // app errors and wsgi.errors; nil logs to standard error
+
+	addr atomic.Pointer[serverAddrCache]
 }
 
 // Handler returns an http.Handler that serves app, so that any Go server can
@@ -54,7 +57,7 @@ func (g *Gateway) logger() *Logger {
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := g.logger()
 	rs := &response{w: w, req: r, declared: -1}
-	env := newEnviron(r, log)
+	env := newEnviron(r, log, &g.addr)
 	err := rs.run(g.App, env)
 	rs.close()
 	if in, ok := env["wsgi.input"].(*input); ok && in.fail != nil {
