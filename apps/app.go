@@ -79,6 +79,7 @@ type ResponseError struct {
 	Detail string // what the app did, e.g. `header "Connection"`
 }
 
+// Error returns the rule and what broke it, for the log and the 500 page.
 func (e *ResponseError) Error() string {
 	return "start_response: " + e.Rule + ": " + e.Detail
 }

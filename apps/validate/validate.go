@@ -26,6 +26,7 @@ type Error struct {
 	Detail string // what was seen
 }
 
+// Error names the app, the rule and what was seen.
 func (e *Error) Error() string {
 	return fmt.Sprintf("validate: app %q: %s: %s", e.App, e.Rule, e.Detail)
 }
