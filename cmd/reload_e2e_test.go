@@ -334,3 +334,47 @@ func TestServeValidatesByDefault(t *testing.T) {
 		waitForBody(t, s.url+"/no-type", tt.status, tt.want)
 	}
 }
+
+// TestReloadCancelsAnOutdatedBuild: a change during a build cancels it; only
+// the newest source is built and served.
+func TestReloadCancelsAnOutdatedBuild(t *testing.T) {
+	g := newGreeter(t)
+	s := g.serve(t)
+	g.write(t, "message.go", messageGo("first"))
+	s.waitForOutput(t, "message.go changed: building")
+	g.write(t, "message.go", messageGo("second")) // while "first" builds
+	waitForBody(t, s.url+"/", 200, "second")
+	out := s.stderr.String()
+	if changes, builds := strings.Count(out, "changed: building"), strings.Count(out, "Built in"); changes != 2 || builds != 1 {
+		t.Errorf("%d changes and %d finished builds; want 2 and 1 (the first cancelled):\n%s", changes, builds, out)
+	}
+}
+
+// TestSecondInterruptStopsAtOnce: Ctrl-C drains, a second Ctrl-C does not wait.
+func TestSecondInterruptStopsAtOnce(t *testing.T) {
+	g := newGreeter(t)
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0", "--grace", "5m")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	go http.Get(s.url + "/slow")
+	s.waitForOutput(t, "slow request started")
+
+	s.cmd.Process.Signal(os.Interrupt)
+	s.waitForOutput(t, "Stopping: letting requests in flight finish")
+	if code := s.stop(t, os.Interrupt); code != 1 {
+		t.Errorf("exit %d after a second Ctrl-C, want 1 (requests were cut off)", code)
+	}
+	if !strings.Contains(s.stderr.String(), "stopped at once, as asked") {
+		t.Errorf("no word of the cut-off requests:\n%s", s.stderr)
+	}
+	for _, pid := range s.pids() {
+		for i := 0; i < 200 && alive(pid); i++ {
+			time.Sleep(25 * time.Millisecond)
+		}
+		if alive(pid) {
+			t.Errorf("server pid %d still runs", pid)
+		}
+	}
+}

@@ -82,8 +82,8 @@ func (p *proc) isDraining() bool {
 
 // drain asks the server, with sig, to finish what it is doing and exit, and
 // kills its process group if it has not within grace. It returns once the
-// server has exited.
-func (p *proc) drain(sig syscall.Signal, grace time.Duration) {
+// server has exited, and whether it had to be killed.
+func (p *proc) drain(sig syscall.Signal, grace time.Duration) (killed bool) {
 	p.mu.Lock()
 	p.draining = true
 	p.mu.Unlock()
@@ -93,9 +93,11 @@ func (p *proc) drain(sig syscall.Signal, grace time.Duration) {
 	case <-time.After(grace):
 		p.signal(syscall.SIGKILL)
 		<-p.exited
+		killed = true
 	}
 	// Whatever it started and left behind goes with it.
 	p.signal(syscall.SIGKILL)
+	return killed
 }
 
 // kill stops the process group at once and waits for the process.

@@ -28,7 +28,8 @@ type result struct {
 }
 
 // Run supervises until ctx is cancelled or SIGINT/SIGTERM arrives, then
-// drains the server and returns nil. A second signal stops it at once.
+// drains the server and returns nil. A second signal stops it at once, and
+// Run returns an error saying that requests were cut off.
 func (s *Supervisor) Run(ctx context.Context) error {
 	if err := s.init(); err != nil {
 		return err
@@ -113,12 +114,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 
 		case <-ctx.Done():
 			cancelBuild()
-			s.stop(current, sigs)
-			return nil
+			return s.stop(current, sigs)
 		case <-sigs:
 			cancelBuild()
-			s.stop(current, sigs)
-			return nil
+			return s.stop(current, sigs)
 		}
 	}
 }
@@ -233,17 +232,23 @@ func (s *Supervisor) errorPage(ctx context.Context, failure string) *proc {
 }
 
 // stop drains the current server; a second signal kills it at once.
-func (s *Supervisor) stop(current *proc, sigs <-chan os.Signal) {
+// It fails when requests in flight were cut short.
+func (s *Supervisor) stop(current *proc, sigs <-chan os.Signal) error {
 	if current == nil {
-		return
+		return nil
 	}
 	s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
-	done := make(chan struct{})
-	go func() { current.drain(syscall.SIGTERM, s.Grace); close(done) }()
+	done := make(chan bool, 1)
+	go func() { done <- current.drain(syscall.SIGTERM, s.Grace) }()
 	select {
-	case <-done:
+	case killed := <-done:
+		if killed {
+			return fmt.Errorf("stopped the server after --grace %s, before its requests finished", s.Grace)
+		}
+		return nil
 	case <-sigs:
 		current.kill()
+		return errors.New("stopped at once, as asked; requests in flight were cut off")
 	}
 }
 

@@ -2,7 +2,8 @@
 // tests and benchmarks of reload: an app "greet" that answers with the text
 // in message.go, so that an edit to that file is easy to see in a response.
 // /page answers the same text as an HTML page, /no-type leaves out the
-// Content-Type the contract requires, and /exit ends the server.
+// Content-Type the contract requires, /slow waits until the request is
+// cancelled, and /exit ends the server.
 package greeter
 
 import (
@@ -17,6 +18,7 @@ import (
 const mainGo = `package main
 
 import (
+	"fmt"
 	"iter"
 	"os"
 
@@ -29,6 +31,11 @@ func init() {
 		switch env.PathInfo() {
 		case "/exit":
 			os.Exit(3)
+		case "/slow": // answers when the client or the server gives up
+			fmt.Fprintln(env.Errors(), "slow request started")
+			<-env.Context().Done()
+			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
+			return apps.BodyString("slow")
 		case "/no-type": // breaks a rule the validator enforces
 			start("200 OK", nil)
 			return apps.BodyString(message)
