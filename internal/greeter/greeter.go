@@ -57,7 +57,7 @@ func Message(msg string) string {
 }
 
 // Write creates the module in dir, using the wsgo checkout at repo, with
-// message.go saying msg. It resolves dependencies from the module cache only.
+// message.go saying msg.
 func Write(dir, repo, msg string) error {
 	gomod := fmt.Sprintf("module example.com/greeter\n\ngo 1.25\n\nrequire github.com/wsgo/wsgo v0.0.0\n\nreplace github.com/wsgo/wsgo => %s\n", repo)
 	sum, err := os.ReadFile(filepath.Join(repo, "go.sum"))
@@ -74,11 +74,11 @@ func Write(dir, repo, msg string) error {
 	return Go(dir, "mod", "tidy")
 }
 
-// Go runs the go command in dir without reaching the network.
+// Go runs the go command in dir, letting it complete go.mod as needed.
 func Go(dir string, args ...string) error {
 	c := exec.Command("go", args...)
 	c.Dir = dir
-	c.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
+	c.Env = append(os.Environ(), "GOFLAGS=-mod=mod")
 	if out, err := c.CombinedOutput(); err != nil {
 		return fmt.Errorf("go %v: %w\n%s", args, err, out)
 	}
