@@ -171,12 +171,15 @@ func serveInherited(ctx context.Context, h http.Handler, o serveOptions, log *de
 	if ln == nil {
 		return errors.New("no listening socket was passed in (LISTEN_FDS), yet this process was started as a supervised server")
 	}
+	// The reserved live-reload paths are answered before the request log,
+	// so that a page's event stream does not log a line at every reload.
+	h = devserver.LogRequests(h, log)
 	var lr *devserver.LiveReload
 	if id := reload.BuildID(); id != "" { // pages reload when the next build is up
 		lr = devserver.NewLiveReload(h, id)
 		h = lr
 	}
-	srv := devserver.NewServer(devserver.LogRequests(h, log), log)
+	srv := devserver.NewServer(h, log)
 	if lr != nil {
 		srv.OnDrain(lr.Close)
 	}

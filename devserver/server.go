@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"context"
+	"errors"
 	stdlog "log"
 	"net"
 	"net/http"
@@ -87,5 +88,8 @@ func (s *Server) Handover(ctx context.Context, ln net.Listener, linger time.Dura
 	for s.openConns() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
-	return s.Shutdown(ctx)
+	if err := s.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
+		return err // ErrClosed: the listener closed above, before Serve let go of it
+	}
+	return nil
 }

@@ -1,0 +1,72 @@
+package devserver
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// TestHandoverMovesKeepAliveClients: a client idle on a keep-alive
+// connection when the hand-over starts gets its next answer, marked
+// Connection: close, instead of a connection closed under its request.
+func TestHandoverMovesKeepAliveClients(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	}), NewLogger(io.Discard, false))
+	var drained atomic.Bool // Shutdown runs its hooks on goroutines of their own
+	srv.OnDrain(func() { drained.Store(true) })
+	go srv.Serve(ln)
+
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(conn)
+	get := func() *http.Response {
+		fmt.Fprint(conn, "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatalf("request on the kept-alive connection: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp
+	}
+	if resp := get(); resp.Close {
+		t.Fatal("closed before the hand-over")
+	}
+
+	done := make(chan error, 1)
+	go func() { done <- srv.Handover(context.Background(), ln, 5*time.Second) }()
+	for i := 0; i < 500 && !srv.closing.Load(); i++ {
+		time.Sleep(2 * time.Millisecond)
+	}
+	if resp := get(); !resp.Close {
+		t.Error("the response during the hand-over did not carry Connection: close")
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Handover: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Handover did not return once its client had moved on")
+	}
+	if !drained.Load() {
+		t.Error("OnDrain hooks did not run")
+	}
+	if _, err := net.Dial("tcp", ln.Addr().String()); err == nil {
+		t.Error("still accepting after the hand-over")
+	}
+}
