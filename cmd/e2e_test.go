@@ -248,6 +248,10 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"serve", "demo", "--mount", "/h=helo"}, 2, []string{`unknown app "helo"; did you mean "hello"?`}},
 		{[]string{"serve", "demo", "--mount", "/h=hello", "--mount", "/h/=demo"}, 2, []string{`mount prefix "/h" is given twice`}},
 		{[]string{"serve", "demo", "--mount", "/h"}, 2, []string{`invalid --mount "/h": want PREFIX=APP`}},
+		{[]string{"serve", "demo", "--grace", "0s"}, 2, []string{"invalid --grace 0s: want a positive duration"}},
+		{[]string{"serve", "demo", "--delay", "-1s"}, 2, []string{"invalid --delay -1s"}},
+		{[]string{"serve", "demo", "--delay", "soon"}, 2, []string{`invalid --delay "soon": want a duration such as 5s or 250ms`}},
+		{[]string{"serve", "demo", "--watch", "no/such/dir"}, 2, []string{"invalid --watch no/such/dir: no such file or directory"}},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

@@ -141,6 +141,9 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err
 	}
+	if err := o.checkReloadFlags(); err != nil {
+		return err
+	}
 	gw := &devserver.Gateway{App: app, Name: entry.Name, Log: log}
 	if reload.Supervised() || os.Getenv("LISTEN_FDS") != "" {
 		return serveInherited(ctx, gw, o, log)
@@ -160,6 +163,22 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	}
 	srv := devserver.NewServer(devserver.LogRequests(gw, log), log)
 	return runServer(ctx, srv, ln, o.grace, log)
+}
+
+// checkReloadFlags rejects durations and paths that cannot be meant.
+func (o serveOptions) checkReloadFlags() error {
+	if o.grace <= 0 {
+		return usageErrorf("invalid --grace %s: want a positive duration, such as 5s", o.grace)
+	}
+	if o.delay < 0 {
+		return usageErrorf("invalid --delay %s: want a duration of 0 or more, such as 50ms", o.delay)
+	}
+	for _, w := range o.watch {
+		if _, err := os.Stat(w); err != nil {
+			return usageErrorf("invalid --watch %s: %v", w, errors.Unwrap(err))
+		}
+	}
+	return nil
 }
 
 // serveInherited serves h on a socket passed in by a supervisor or systemd.
