@@ -345,8 +345,8 @@ func TestReloadCancelsAnOutdatedBuild(t *testing.T) {
 	g.write(t, "message.go", messageGo("second")) // while "first" builds
 	waitForBody(t, s.url+"/", 200, "second")
 	out := s.stderr.String()
-	if changes, builds := strings.Count(out, "changed: building"), strings.Count(out, "Built in"); changes != 2 || builds != 1 {
-		t.Errorf("%d changes and %d finished builds; want 2 and 1 (the first cancelled):\n%s", changes, builds, out)
+	if changes, builds := strings.Count(out, "changed: building"), strings.Count(out, "Built in"); changes < 2 || builds != 1 {
+		t.Errorf("%d changes and %d finished builds; want 2 or more and 1 (the first cancelled):\n%s", changes, builds, out)
 	}
 }
 
