@@ -108,12 +108,15 @@ func moduleAt(dir string) (string, error) {
 
 // packageName is the package already in dir, or the directory's name.
 func packageName(dir string) string {
-	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool {
-		return !strings.HasSuffix(fi.Name(), "_test.go")
-	}, parser.PackageClauseOnly)
-	if err == nil {
-		for name := range pkgs {
-			return name
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		name := e.Name()
+		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.PackageClauseOnly)
+		if err == nil {
+			return f.Name.Name
 		}
 	}
 	base := filepath.Base(filepath.Clean(dir))
