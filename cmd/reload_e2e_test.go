@@ -155,7 +155,7 @@ func TestReloadNeverDropsARequest(t *testing.T) {
 	}
 	t.Logf("%d requests across 5 reloads, none failed", total.Load())
 	if code := s.stop(t, os.Interrupt); code != 0 {
-		t.Errorf("exit %d on Ctrl-C", code)
+		t.Errorf("exit %d on Ctrl-C:\n%s", code, s.stderr)
 	}
 }
 
@@ -197,7 +197,7 @@ func TestReloadShowsBuildErrorsAndCrashes(t *testing.T) {
 		t.Errorf("HTML error page does not mark the position:\n%s", html)
 	}
 	if code := s.stop(t, syscall.SIGTERM); code != 0 {
-		t.Errorf("exit %d on SIGTERM", code)
+		t.Errorf("exit %d on SIGTERM:\n%s", code, s.stderr)
 	}
 }
 
@@ -217,7 +217,7 @@ func TestReloadLeavesNothingBehind(t *testing.T) {
 			}
 			code := s.stop(t, sig)
 			if sig != syscall.SIGKILL && code != 0 {
-				t.Errorf("exit %d on %v", code, sig)
+				t.Errorf("exit %d on %v:\n%s", code, sig, s.stderr)
 			}
 			for _, pid := range pids {
 				gone := false

@@ -299,7 +299,7 @@ func runServer(ctx context.Context, srv *devserver.Server, ln net.Listener, grac
 	if sig == reload.HandoverSignal {
 		err = srv.Handover(drainCtx, ln, min(grace, time.Second))
 	} else {
-		err = srv.Shutdown(drainCtx)
+		err = srv.Stop(drainCtx, ln)
 	}
 	if err != nil {
 		srv.Close()

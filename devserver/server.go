@@ -23,15 +23,6 @@ type Server struct {
 	onDrain []func()
 }
 
-// OnDrain registers f to run when the server starts to drain, by Handover or
-// Shutdown: a place to end long-lived streams, which would hold it open.
-func (s *Server) OnDrain(f func()) {
-	s.mu.Lock()
-	s.onDrain = append(s.onDrain, f)
-	s.mu.Unlock()
-	s.RegisterOnShutdown(f)
-}
-
 // NewServer returns a Server for h with a ReadHeaderTimeout (net/http has
 // none by default, which lets a slow client hold a connection open forever),
 // a cap on header size, and an idle timeout. Its own errors go to log.
@@ -63,19 +54,32 @@ func (s *Server) track(c net.Conn, state http.ConnState) {
 	s.conns[c] = state
 }
 
-func (s *Server) openConns() int {
+// OnDrain registers f to run when the server starts to drain: a place to end
+// long-lived streams, which would otherwise hold it open.
+func (s *Server) OnDrain(f func()) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return len(s.conns)
+	s.onDrain = append(s.onDrain, f)
 }
 
 // Handover stops accepting on ln and hands this server's clients to whatever
 // else accepts on the same socket. Closing an idle keep-alive connection
 // races with a request the client may be sending on it, so instead every
 // response from now on carries "Connection: close", and for up to linger the
-// server waits for its connections to go that way. Then it shuts down as
-// Shutdown does, which waits for requests in flight until ctx is done.
+// server waits for its connections to go that way. Then it drains as Stop does.
 func (s *Server) Handover(ctx context.Context, ln net.Listener, linger time.Duration) error {
+	return s.drain(ctx, ln, linger)
+}
+
+// Stop stops accepting on ln and waits, until ctx is done, for the requests
+// in flight. Unlike Shutdown, it does not wait for connections that never
+// sent a request: HTTP clients open spare connections, and Shutdown would
+// wait five seconds for each before counting it idle.
+func (s *Server) Stop(ctx context.Context, ln net.Listener) error {
+	return s.drain(ctx, ln, 0)
+}
+
+func (s *Server) drain(ctx context.Context, ln net.Listener, linger time.Duration) error {
 	s.closing.Store(true)
 	ln.Close()
 	s.mu.Lock()
@@ -88,8 +92,26 @@ func (s *Server) Handover(ctx context.Context, ln net.Listener, linger time.Dura
 	for s.openConns() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
+	s.closeNew()
 	if err := s.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
 		return err // ErrClosed: the listener closed above, before Serve let go of it
 	}
 	return nil
+}
+
+// closeNew closes connections on which no request has begun.
+func (s *Server) closeNew() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c, state := range s.conns {
+		if state == http.StateNew {
+			c.Close()
+		}
+	}
+}
+
+func (s *Server) openConns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
 }

@@ -70,3 +70,28 @@ func TestHandoverMovesKeepAliveClients(t *testing.T) {
 		t.Error("still accepting after the hand-over")
 	}
 }
+
+// TestStopDoesNotWaitForSpareConnections: a connection that never sent a
+// request (HTTP clients open spares) must not hold the stop; Shutdown alone
+// would wait five seconds for it, past this test's three.
+func TestStopDoesNotWaitForSpareConnections(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), NewLogger(io.Discard, false))
+	go srv.Serve(ln)
+	spare, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer spare.Close()
+	for i := 0; i < 500 && srv.openConns() == 0; i++ {
+		time.Sleep(2 * time.Millisecond) // until the server has accepted it
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := srv.Stop(ctx, ln); err != nil {
+		t.Errorf("Stop: %v", err)
+	}
+}
