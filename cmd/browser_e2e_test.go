@@ -6,9 +6,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
@@ -103,4 +106,48 @@ func TestBrowserLiveReload(t *testing.T) {
 	g.write(t, "message.go", messageGo("fixed, and reloaded by itself"))
 	waitFor(t, ctx, "the fix", fmt.Sprintf(msg, "fixed, and reloaded by itself"))
 	screenshot(t, ctx, "reload-page.png")
+}
+
+// TestBrowserTabsShareOneStream opens the page in two tabs: neither opens
+// an event stream of its own (the SharedWorker holds the one stream), and
+// both reload by themselves after an edit.
+func TestBrowserTabsShareOneStream(t *testing.T) {
+	first := browser(t)
+	g := newGreeter(t)
+	s := g.serve(t)
+
+	var ownStreams atomic.Int32
+	countStreams := func(ev any) {
+		if e, ok := ev.(*network.EventRequestWillBeSent); ok && strings.Contains(e.Request.URL, "/__wsgo/events") {
+			ownStreams.Add(1)
+		}
+	}
+	msg := `(document.getElementById("msg") || {}).textContent === %q`
+	open := func(tab context.Context) {
+		t.Helper()
+		if err := chromedp.Listen(tab, countStreams); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(tab, chromedp.Navigate(s.url+"/page")); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, tab, "version 0", fmt.Sprintf(msg, "version 0"))
+	}
+	open(first)
+	// A second tab in the same browser: the context is made once the first
+	// has started the browser, or it would start a browser of its own.
+	second, cancel := chromedp.NewContext(first)
+	defer cancel()
+	open(second)
+	if shared, _ := chromedp.Run(first, chromedp.Evaluate[bool](`typeof SharedWorker === "function"`)); !shared {
+		t.Skip("this Chromium has no SharedWorker")
+	}
+
+	g.write(t, "message.go", messageGo("both tabs"))
+	for _, tab := range []context.Context{first, second} {
+		waitFor(t, tab, "the edit", fmt.Sprintf(msg, "both tabs"))
+	}
+	if n := ownStreams.Load(); n != 0 {
+		t.Errorf("the tabs opened %d event streams of their own; the shared worker should hold the only one", n)
+	}
 }

@@ -112,9 +112,11 @@ func (w *Watcher) Close() error {
 }
 
 // addTree watches dir and every directory below it that is not skipped, and
-// returns the files below it that count.
+// returns the files below it that count. Each directory is watched before
+// it is read, so that a file created meanwhile is either read or reported.
 func (w *Watcher) addTree(dir string) ([]string, error) {
 	var dirs, found []string
+	var watchErr error
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			if p == dir {
@@ -122,29 +124,34 @@ func (w *Watcher) addTree(dir string) ([]string, error) {
 			}
 			return nil // vanished mid-walk: its own event will tell
 		}
-		if d.IsDir() {
-			if w.filter.skipDir(p) {
-				return filepath.SkipDir
+		if !d.IsDir() {
+			if w.filter.counts(p) {
+				found = append(found, p)
 			}
-			dirs = append(dirs, p)
-		} else if w.filter.counts(p) {
-			found = append(found, p)
+			return nil
 		}
+		if w.filter.skipDir(p) {
+			return filepath.SkipDir
+		}
+		if err := w.fs.Add(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			watchErr = watchError(p, err)
+			return filepath.SkipAll
+		}
+		dirs = append(dirs, p)
 		return nil
 	})
+	if watchErr != nil {
+		return nil, watchErr
+	}
 	if err != nil {
 		return nil, err
 	}
+	// Directories git ignores were watched while walking; let them go.
 	ignored := w.filter.git.ignored(dirs)
 	for _, d := range dirs {
 		if ignored[d] || w.insideIgnored(d, ignored) {
+			w.fs.Remove(d)
 			continue
-		}
-		if err := w.fs.Add(d); err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
-				continue
-			}
-			return nil, watchError(d, err)
 		}
 		w.dirs++
 	}
