@@ -378,3 +378,13 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+func TestReloadOffWithoutTheGoCommand(t *testing.T) {
+	g := newGreeter(t)
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "PATH="+t.TempDir()) // no go here
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Reload is off: the go command is not on PATH")
+	waitForBody(t, s.url+"/", 200, "version 0")
+}

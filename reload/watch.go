@@ -174,7 +174,7 @@ func watchError(path string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EMFILE) {
 		return fmt.Errorf("reload: out of inotify watches at %s; raise the limit with "+
 			"`sudo sysctl fs.inotify.max_user_watches=524288` (and max_user_instances), "+
-			"or --exclude large directories", path)
+			"--exclude large directories, or serve with --no-reload", path)
 	}
 	return fmt.Errorf("reload: watch %s: %w", path, err)
 }
