@@ -24,7 +24,6 @@ type result struct {
 	title   string        // one line: "build failed", "server exited before it was ready"
 	built   time.Duration // time in go build
 	ready   time.Duration // time from start to ready
-	changes []string
 }
 
 // Run supervises until ctx is cancelled or SIGINT/SIGTERM arrives, then
@@ -46,7 +45,20 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		go readKeys(s.Keys, keys)
 	}
 	exits := make(chan *proc, 4)
-	results := make(chan result, 1)
+	results := make(chan result)
+	done := make(chan struct{})
+	defer close(done)
+	// send delivers a build's result, or, once Run has returned, stops the
+	// server it started so that none outlives the supervisor.
+	send := func(r result) {
+		select {
+		case results <- r:
+		case <-done:
+			if r.proc != nil {
+				r.proc.kill()
+			}
+		}
+	}
 
 	s.embeds()
 	var current *proc
@@ -65,25 +77,28 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		return fmt.Errorf("reload: %w", err)
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
-	go func() { results <- s.start(buildCtx, self, 0, nil, false) }()
+	defer func() { cancelBuild() }()
+	go func() { send(s.start(buildCtx, self, 0, false)) }()
+	// rebuild cancels the build under way, if any, and starts another.
+	rebuild := func() {
+		cancelBuild()
+		buildCtx, cancelBuild = context.WithCancel(ctx)
+		go func(ctx context.Context) { send(s.build(ctx)) }(buildCtx)
+	}
 
 	for {
 		select {
 		case c := <-s.watcher.Changes:
-			cancelBuild()
-			buildCtx, cancelBuild = context.WithCancel(ctx)
 			paths := c.Paths
 			if c.Rescan {
 				paths = append([]string{"(events were lost: rescanned)"}, paths...)
 			}
 			s.Log.Printf(" * %s changed: building", summarize(paths))
-			go func(ctx context.Context) { results <- s.build(ctx, paths) }(buildCtx)
+			rebuild()
 
 		case <-keys:
-			cancelBuild()
-			buildCtx, cancelBuild = context.WithCancel(ctx)
 			s.Log.Printf(" * Rebuilding, as asked")
-			go func(ctx context.Context) { results <- s.build(ctx, nil) }(buildCtx)
+			rebuild()
 
 		case r := <-results:
 			if r.proc != nil {
@@ -105,9 +120,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			s.Log.Errorf(" * Server pid %d stopped (%s); rebuilding to restart it", p.pid(), p.exitReason())
 			current = nil
-			cancelBuild()
-			buildCtx, cancelBuild = context.WithCancel(ctx)
-			go func(ctx context.Context) { results <- s.build(ctx, nil) }(buildCtx)
+			rebuild()
 
 		case err := <-s.watcher.Errors:
 			s.Log.Errorf(" * %v", err)
@@ -164,7 +177,7 @@ func (s *Supervisor) init() error {
 }
 
 // build compiles the program into a temporary file and starts it.
-func (s *Supervisor) build(ctx context.Context, changes []string) result {
+func (s *Supervisor) build(ctx context.Context) result {
 	n := s.builds.Add(1)
 	out := filepath.Join(os.TempDir(), fmt.Sprintf("wsgo-build-%d-%d", os.Getpid(), n))
 	defer os.Remove(out) // the running server keeps its own copy open
@@ -180,15 +193,14 @@ func (s *Supervisor) build(ctx context.Context, changes []string) result {
 	}
 	if err != nil {
 		return result{title: fmt.Sprintf("Build failed in %s (go build %s)", round(built), s.Source.Package),
-			failure: strings.TrimSpace(string(output)), built: built, changes: changes}
+			failure: strings.TrimSpace(string(output)), built: built}
 	}
 	go s.embeds()
-	r := s.start(ctx, out, built, changes, true)
-	return r
+	return s.start(ctx, out, built, true)
 }
 
 // start runs exe and waits until it is ready, exits, or ctx is cancelled.
-func (s *Supervisor) start(ctx context.Context, exe string, built time.Duration, changes []string, fresh bool) result {
+func (s *Supervisor) start(ctx context.Context, exe string, built time.Duration, fresh bool) result {
 	began := time.Now()
 	p, err := startProc(exe, s.Args, s.Env, s.socket, s.Stderr)
 	if fresh {
@@ -199,10 +211,10 @@ func (s *Supervisor) start(ctx context.Context, exe string, built time.Duration,
 	}
 	select {
 	case <-p.ready:
-		return result{proc: p, built: built, ready: time.Since(began), changes: changes}
+		return result{proc: p, built: built, ready: time.Since(began)}
 	case <-p.exited:
 		return result{title: fmt.Sprintf("Server exited before it was ready (%s)", p.exitReason()),
-			failure: strings.TrimSpace(p.output.String()), built: built, changes: changes}
+			failure: strings.TrimSpace(p.output.String()), built: built}
 	case <-ctx.Done():
 		p.kill()
 		return result{}
