@@ -58,9 +58,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	log := g.logger()
 	rs := &response{w: w, req: r, declared: -1}
 	env := newEnviron(r, log, &g.addr)
+	in := env["wsgi.input"].(*input) // taken now: middleware may replace it
 	err := rs.run(g.App, env)
 	rs.close()
-	if in, ok := env["wsgi.input"].(*input); ok && in.fail != nil {
+	if in.fail != nil {
 		// The body broke off: whatever the app made of it, the client is gone.
 		log.Notef("app %q: client went away while sending the request body (%d bytes of %s read: %v); the body was closed",
 			g.name(), in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
