@@ -53,7 +53,10 @@ it after the requests in flight have finished; a second Ctrl-C stops it at once.
 Reload is on by default: wsgo watches the program's module, rebuilds it on
 every save, and swaps the new server in once it is ready, on the same socket,
 so no request is refused or dropped. A failed build is shown on an error page
-until the next good one. Press Enter to rebuild at any time.`,
+until the next good one. Press Enter to rebuild at any time.
+
+Apps run under the validator, which answers 500 in place of a response that
+breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 		Example: `  wsgo serve demo
   wsgo serve demo --port 8080
   wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful
