@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"runtime"
 	"strconv"
@@ -216,9 +215,6 @@ func serveInherited(ctx context.Context, h http.Handler, o serveOptions, log *de
 func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger, color bool) (*reload.Supervisor, error) {
 	if !reload.Supported {
 		return nil, fmt.Errorf("not supported on %s (Linux and macOS have it)", runtime.GOOS)
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		return nil, errors.New("the go command is not on PATH, so nothing can be rebuilt")
 	}
 	wd, err := os.Getwd()
 	if err != nil {

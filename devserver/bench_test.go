@@ -23,19 +23,29 @@ func fixedApp(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
 	return apps.Body(fixedBody)
 }
 
-// BenchmarkServe compares, over real loopback connections with keep-alive,
-// a plain net/http handler, the same bytes from a wsgo app through Handler,
-// and the demo app.
-func BenchmarkServe(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		h    http.Handler
-	}{
+type benchCase struct {
+	name string
+	h    http.Handler
+}
+
+// benchCases are the handlers compared: plain net/http, the same bytes from
+// a wsgo app, that app under the validator, and (over the network) the demo.
+func benchCases(withDemo bool) []benchCase {
+	cases := []benchCase{
 		{"plain", http.HandlerFunc(plainHandler)},
 		{"gateway", Handler(apps.AppFunc(fixedApp))},
 		{"validated", Handler(validate.Wrap("fixed", apps.AppFunc(fixedApp)))},
-		{"demo", Handler(apps.AppFunc(apps.Demo))},
-	} {
+	}
+	if withDemo {
+		cases = append(cases, benchCase{"demo", Handler(apps.AppFunc(apps.Demo))})
+	}
+	return cases
+}
+
+// BenchmarkServe compares the handlers over real loopback connections with
+// keep-alive.
+func BenchmarkServe(b *testing.B) {
+	for _, bc := range benchCases(true) {
 		b.Run(bc.name, func(b *testing.B) {
 			srv := httptest.NewServer(bc.h)
 			defer srv.Close()
@@ -58,14 +68,7 @@ func BenchmarkServe(b *testing.B) {
 // BenchmarkHandler isolates the gateway's own cost: no network, one request
 // served into a recorder.
 func BenchmarkHandler(b *testing.B) {
-	for _, bc := range []struct {
-		name string
-		h    http.Handler
-	}{
-		{"plain", http.HandlerFunc(plainHandler)},
-		{"gateway", Handler(apps.AppFunc(fixedApp))},
-		{"validated", Handler(validate.Wrap("fixed", apps.AppFunc(fixedApp)))},
-	} {
+	for _, bc := range benchCases(false) {
 		b.Run(bc.name, func(b *testing.B) {
 			r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
 			r.Header.Set("User-Agent", "bench")

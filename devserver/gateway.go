@@ -78,6 +78,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log.Errorf("app %q failed on %s %s: %v", g.name(), r.Method, r.RequestURI, err)
+	if rs.sent && rs.declared >= 0 && rs.written == rs.declared {
+		return // the client has the whole response the app declared: let it be
+	}
 	if rs.sent {
 		// Too late for a status: cut the connection so the client cannot
 		// take a partial body for a whole one.

@@ -36,8 +36,8 @@ type LiveReload struct {
 	buildID string
 	tag     []byte
 
-	mu      sync.Mutex
-	closing chan struct{}
+	closeOnce sync.Once
+	closing   chan struct{}
 }
 
 // NewLiveReload wraps h, announcing buildID.
@@ -49,13 +49,7 @@ func NewLiveReload(h http.Handler, buildID string) *LiveReload {
 // Close ends every event stream, so that pages reconnect, to the next server,
 // while this one drains.
 func (lr *LiveReload) Close() {
-	lr.mu.Lock()
-	defer lr.mu.Unlock()
-	select {
-	case <-lr.closing:
-	default:
-		close(lr.closing)
-	}
+	lr.closeOnce.Do(func() { close(lr.closing) })
 }
 
 // ServeHTTP serves the reserved paths and passes everything else to the app.

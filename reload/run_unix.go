@@ -152,9 +152,6 @@ func (s *Supervisor) init() error {
 		}
 		s.ErrorPage = exe
 	}
-	if _, err := exec.LookPath("go"); err != nil {
-		return fmt.Errorf("reload: the go command is not on PATH, so nothing can be rebuilt: %w", err)
-	}
 	f, err := s.Listener.File()
 	if err != nil {
 		return fmt.Errorf("reload: socket: %w", err)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime/debug"
 	"strings"
@@ -22,8 +23,12 @@ type Source struct {
 
 // FindSource locates the running program's own source: its main package
 // (from debug.ReadBuildInfo) in the module found at or above dir. It fails
-// with a reason a user can act on when the binary was built elsewhere.
+// with a reason a user can act on when the binary was built elsewhere, or
+// when there is no go command to rebuild it with.
 func FindSource(dir string) (Source, error) {
+	if _, err := exec.LookPath("go"); err != nil {
+		return Source{}, errors.New("the go command is not on PATH, so nothing can be rebuilt")
+	}
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
 		return Source{}, fmt.Errorf("this binary carries no build information")

@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -246,5 +247,23 @@ func TestWatchErrorNamesTheSysctl(t *testing.T) {
 	err := watchError("/src", fmt.Errorf("add: %w", os.NewSyscallError("inotify_add_watch", errNoSpace)))
 	if got := err.Error(); !contains(got, "fs.inotify.max_user_watches") || contains(got, "no space left") {
 		t.Errorf("message %q", got)
+	}
+}
+
+// TestWatchDirectoryMovedAway: moving a package out of the tree removes its
+// files from the build, though no event names them.
+func TestWatchDirectoryMovedAway(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "", "pkg/a.go": "package pkg", "pkg/sub/b.go": "package sub"})
+	w := startWatch(t, root, WatchOptions{})
+	if err := os.Rename(filepath.Join(root, "pkg"), filepath.Join(t.TempDir(), "pkg")); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, w); !slices.Contains(c.Paths, "pkg") {
+		t.Errorf("moving pkg away gave %v; want a change naming pkg", c.Paths)
+	}
+	for _, p := range w.fs.WatchList() {
+		if strings.HasPrefix(p, filepath.Join(root, "pkg")) {
+			t.Errorf("still watching %s", p)
+		}
 	}
 }
