@@ -7,11 +7,10 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
+	"path"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -33,11 +32,9 @@ type serveOptions struct {
 	exclude  []string
 	mounts   []string
 	noCheck  bool
-}
 
-// envColor carries the supervisor's colour decision to its servers, whose
-// standard error is a pipe rather than the terminal.
-const envColor = "WSGO_COLOR"
+	readyTimeout time.Duration
+}
 
 func newServe() *cobra.Command {
 	var o serveOptions
@@ -65,17 +62,21 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 		Args:              appArg,
 		ValidArgsFunction: completeApps,
 		RunE: func(c *cobra.Command, args []string) error {
+			// Before anything is printed: a Ctrl-C is honoured from here on.
+			stop := catchInterrupts(c.Context())
+			defer stop.release()
 			o.noColor, _ = c.Flags().GetBool("no-color")
 			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT"}); err != nil {
 				return err
 			}
-			return serve(c.Context(), args[0], o)
+			return serve(stop.ctx, stop.now, args[0], o)
 		},
 	}
 	f := c.Flags()
 	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (or WSGO_HOST)")
 	f.IntVar(&o.port, "port", 8000, "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
+	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
 	f.DurationVar(&o.delay, "delay", 50*time.Millisecond, "quiet period after a change before rebuilding")
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
@@ -120,26 +121,18 @@ func lookupApp(name string) (apps.Entry, error) {
 	return apps.Entry{}, usageErrorf("%s registered: %s", msg, strings.Join(names, ", "))
 }
 
-func serve(ctx context.Context, name string, o serveOptions) error {
-	color := o.colorOn()
-	log := devserver.NewLogger(os.Stderr, color)
-	if failure, ok := os.LookupEnv(reload.EnvBuildError); ok {
-		return serveInherited(ctx, devserver.Failure(failure), o, log)
-	}
-	entry, err := lookupApp(name)
+func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
+	child, err := reload.Attach()
 	if err != nil {
 		return err
 	}
-	specs, err := parseMounts(o.mounts)
+	if child != nil {
+		return serveChild(ctx, child, name, o)
+	}
+	log := devserver.NewLogger(os.Stderr, o.colorOn())
+	entry, specs, app, err := o.app(name)
 	if err != nil {
 		return err
-	}
-	app, err := mountApps(entry, specs)
-	if err != nil {
-		return err
-	}
-	if !o.noCheck {
-		app = validate.Wrap(entry.Name, app)
 	}
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err
@@ -148,8 +141,14 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 		return err
 	}
 	gw := &devserver.Gateway{App: app, Name: entry.Name, Log: log}
-	if reload.Supervised() || os.Getenv("LISTEN_FDS") != "" {
-		return serveInherited(ctx, gw, o, log)
+	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
+		ln, err := reload.Listener()
+		if err != nil {
+			return err
+		}
+		if ln != nil {
+			return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
+		}
 	}
 
 	ln, err := listen(o.host, o.port)
@@ -158,20 +157,72 @@ func serve(ctx context.Context, name string, o serveOptions) error {
 	}
 	banner(log, entry, specs, ln.Addr().(*net.TCPAddr))
 	if !o.noReload {
-		sup, err := o.supervisor(ln.(*net.TCPListener), log, color)
+		sup, closeSup, err := o.supervisor(ln.(*net.TCPListener), log)
 		if err == nil {
+			defer closeSup()
+			sup.Abort = now
 			return sup.Run(ctx)
 		}
 		log.Notef(" * Reload is off: %v", err)
 	}
-	srv := devserver.NewServer(devserver.LogRequests(gw, log), log)
-	return runServer(ctx, srv, ln, o.grace, log)
+	return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
+}
+
+// app looks up the app to serve and what is mounted beside it, and wraps
+// them in the validator unless told not to.
+func (o serveOptions) app(name string) (apps.Entry, []mountSpec, apps.App, error) {
+	entry, err := lookupApp(name)
+	if err != nil {
+		return entry, nil, nil, err
+	}
+	specs, err := parseMounts(o.mounts)
+	if err != nil {
+		return entry, nil, nil, err
+	}
+	app, err := mountApps(entry, specs)
+	if err != nil {
+		return entry, nil, nil, err
+	}
+	if !o.noCheck {
+		app = validate.Wrap(entry.Name, app)
+	}
+	return entry, specs, app, nil
+}
+
+// serveChild is a server process under a supervisor: the app, or the error
+// page when the supervisor has a failure to show.
+func serveChild(ctx context.Context, child *reload.Child, name string, o serveOptions) error {
+	defer child.Close()
+	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
+	var h http.Handler = devserver.Failure(child.Failure)
+	if child.Failure == "" {
+		entry, _, app, err := o.app(name)
+		if err != nil {
+			return err
+		}
+		h = &devserver.Gateway{App: app, Name: entry.Name, Log: log}
+	}
+	// The reserved live-reload paths are answered before the request log,
+	// so that a page's event stream does not log a line at every reload.
+	lr := devserver.NewLiveReload(devserver.LogRequests(h, log), child.BuildID)
+	in := o.instance(lr, log)
+	in.onDrain = lr.Close
+	in.ready = child.Ready
+	in.quiet = true // the supervisor tells the story of a stop
+	cut, err := in.serve(ctx, nil, child.Listener, child.Messages)
+	if err != nil {
+		return err
+	}
+	return child.Stopped(cut)
 }
 
 // checkReloadFlags rejects durations and paths that cannot be meant.
 func (o serveOptions) checkReloadFlags() error {
 	if o.grace <= 0 {
 		return usageErrorf("invalid --grace %s: want a positive duration, such as 5s", o.grace)
+	}
+	if o.readyTimeout <= 0 {
+		return usageErrorf("invalid --ready-timeout %s: want a positive duration, such as 1m", o.readyTimeout)
 	}
 	if o.delay < 0 {
 		return usageErrorf("invalid --delay %s: want a duration of 0 or more, such as 50ms", o.delay)
@@ -184,72 +235,74 @@ func (o serveOptions) checkReloadFlags() error {
 	return nil
 }
 
-// serveInherited serves h on a socket passed in by a supervisor or systemd.
-func serveInherited(ctx context.Context, h http.Handler, o serveOptions, log *devserver.Logger) error {
-	ln, err := reload.Listener()
-	if err != nil {
-		return err
-	}
-	if ln == nil {
-		return errors.New("no listening socket was passed in (LISTEN_FDS), yet this process was started as a supervised server")
-	}
-	// The reserved live-reload paths are answered before the request log,
-	// so that a page's event stream does not log a line at every reload.
-	h = devserver.LogRequests(h, log)
-	var lr *devserver.LiveReload
-	if id := reload.BuildID(); id != "" { // pages reload when the next build is up
-		lr = devserver.NewLiveReload(h, id)
-		h = lr
-	}
-	srv := devserver.NewServer(h, log)
-	if lr != nil {
-		srv.OnDrain(lr.Close)
-	}
-	if err := reload.Ready(); err != nil {
-		return err
-	}
-	return runServer(ctx, srv, ln, o.grace, log)
-}
-
-// supervisor prepares reload for this program, or says why it cannot.
-func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger, color bool) (*reload.Supervisor, error) {
+// supervisor prepares reload for this program, or says why it cannot. The
+// returned func stops the watcher and removes the build directory.
+func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*reload.Supervisor, func(), error) {
 	if !reload.Supported {
-		return nil, fmt.Errorf("not supported on %s (Linux and macOS have it)", runtime.GOOS)
+		return nil, nil, fmt.Errorf("not supported on %s (Linux and macOS have it)", runtime.GOOS)
 	}
 	wd, err := os.Getwd()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	src, err := reload.FindSource(wd)
 	if err != nil {
-		return nil, fmt.Errorf("%w (--no-reload silences this)", err)
+		return nil, nil, fmt.Errorf("%w (--no-reload silences this)", err)
 	}
-	env := []string{envColor + "=0"}
-	if color {
-		env = []string{envColor + "=1"}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
 	}
-	return &reload.Supervisor{
-		Source:   src,
-		Listener: ln,
-		Args:     os.Args[1:],
-		Env:      env,
-		Grace:    o.grace,
-		Watch:    reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude},
-		Log:      log,
-		Keys:     os.Stdin,
-	}, nil
+	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude})
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := reload.NewGoBuilder(src)
+	if err != nil {
+		w.Close()
+		return nil, nil, err
+	}
+	b.Watcher = w
+	go w.SetEmbeds(src.Embeds())
+	describeWatch(log, src, w)
+	sup := &reload.Supervisor{
+		Listener:     ln,
+		Builder:      b,
+		Changes:      w.Changes,
+		Errors:       w.Errors,
+		First:        self,
+		Args:         os.Args[1:],
+		Color:        o.colorOn(),
+		Grace:        o.grace,
+		ReadyTimeout: o.readyTimeout,
+		Log:          log,
+		Keys:         os.Stdin,
+	}
+	return sup, func() { w.Close(); b.Close() }, nil
 }
 
-// colorOn decides whether to colour: never with --no-color or NO_COLOR, as
-// the supervisor decided for a supervised server, else only on a terminal.
+func describeWatch(log *devserver.Logger, src reload.Source, w *reload.Watcher) {
+	dirs, files := w.Stats()
+	how := ".gitignore applied through git"
+	if !w.GitIgnore() {
+		how = "not a git work tree: .gitignore not applied"
+	}
+	log.Printf(" * Watching %s: %s, %s the build reads (%s)", src.Root,
+		plural(dirs, "directory", "directories"), plural(files, "file", "files"), how)
+	log.Printf(" * Reload is on: a save rebuilds %s; press Enter to rebuild now", path.Join(src.Module, src.Package))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}
+
+// colorOn decides whether to colour: never with --no-color or NO_COLOR,
+// else only on a terminal.
 func (o serveOptions) colorOn() bool {
-	if o.noColor {
-		return false
-	}
-	if v := os.Getenv(envColor); v != "" {
-		return v == "1"
-	}
-	return devserver.ColorFor(os.Stderr)
+	return !o.noColor && devserver.ColorFor(os.Stderr)
 }
 
 func banner(log *devserver.Logger, e apps.Entry, mounts []mountSpec, addr *net.TCPAddr) {
@@ -266,49 +319,6 @@ func banner(log *devserver.Logger, e apps.Entry, mounts []mountSpec, addr *net.T
 	}
 	log.Highlightf(" * Running on http://%s", net.JoinHostPort(host, strconv.Itoa(addr.Port)))
 	log.Printf("Press CTRL+C to quit")
-}
-
-// runServer serves until SIGINT or SIGTERM, then drains: in-flight requests
-// get grace to finish. A second signal stops at once. reload.HandoverSignal,
-// from a supervisor swapping in a new server, drains by handing clients over.
-func runServer(ctx context.Context, srv *devserver.Server, ln net.Listener, grace time.Duration, log *devserver.Logger) error {
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM, reload.HandoverSignal)
-	defer signal.Stop(sigs)
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	var sig os.Signal
-	select {
-	case err := <-served:
-		return fmt.Errorf("serve: %w", err)
-	case <-ctx.Done():
-	case sig = <-sigs:
-	}
-
-	if !reload.Supervised() { // the supervisor tells that story
-		log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
-	}
-	drainCtx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	go func() {
-		select {
-		case <-sigs:
-			cancel()
-		case <-drainCtx.Done():
-		}
-	}()
-	var err error
-	if sig == reload.HandoverSignal {
-		err = srv.Handover(drainCtx, ln, min(grace, time.Second))
-	} else {
-		err = srv.Stop(drainCtx, ln)
-	}
-	if err != nil {
-		srv.Close()
-		return fmt.Errorf("stopped before requests in flight finished: %w", err)
-	}
-	return nil
 }
 
 // flagsFromEnv sets each flag not given on the command line from its

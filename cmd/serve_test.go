@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -19,14 +20,14 @@ func TestRunServerDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	inFlight, release := make(chan struct{}), make(chan struct{})
-	srv := devserver.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	in := &instance{handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(inFlight)
 		<-release
 		io.WriteString(w, "finished")
-	}), devserver.NewLogger(io.Discard, false))
+	}), grace: 10 * time.Second, log: devserver.NewLogger(io.Discard, false)}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- runServer(ctx, srv, ln, 10*time.Second, devserver.NewLogger(io.Discard, false)) }()
+	go func() { served <- in.run(ctx, nil, ln, nil) }()
 
 	got := make(chan string, 1)
 	go func() {
@@ -56,7 +57,35 @@ func TestRunServerDrains(t *testing.T) {
 		t.Errorf("in-flight request got %q", body)
 	}
 	if err := <-served; err != nil {
-		t.Errorf("runServer: %v", err)
+		t.Errorf("run: %v", err)
+	}
+}
+
+// TestCutOffRequestsAreNamed: a request still running when the grace runs
+// out is cut off, and the error says which, once, in words.
+func TestCutOffRequestsAreNamed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inFlight, release := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	in := &instance{handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(inFlight)
+		<-release
+	}), grace: 100 * time.Millisecond, log: devserver.NewLogger(io.Discard, false)}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- in.run(ctx, nil, ln, nil) }()
+	go http.Get("http://" + ln.Addr().String() + "/stuck?x=1")
+	<-inFlight
+	stop()
+	err = <-served
+	if err == nil {
+		t.Fatal("run returned nil after cutting a request off")
+	}
+	if msg := err.Error(); !strings.Contains(msg, "cut off: GET /stuck?x=1 (running") || strings.Contains(msg, "deadline") {
+		t.Errorf("error = %q; want the request named, in words", msg)
 	}
 }
 

@@ -1,28 +1,22 @@
 package reload
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 )
 
-// The environment a supervisor gives each server process.
-const (
-	// EnvSupervised marks a server process started by a Supervisor.
-	EnvSupervised = "WSGO_SUPERVISED"
-	// EnvReadyFD names the descriptor a server writes to once it serves.
-	EnvReadyFD = "WSGO_READY_FD"
-	// EnvBuildError carries the failure an error-page server shows.
-	EnvBuildError = "WSGO_BUILD_ERROR"
-	// EnvBuildID names the build a server process runs, unique to each start,
-	// so that pages can tell a new server from the one that served them.
-	EnvBuildID = "WSGO_BUILD_ID"
-)
-
 // listenFD is the first descriptor passed under the LISTEN_FDS convention
 // (sd_listen_fds(3)): 0, 1 and 2 are the standard streams.
 const listenFD = 3
+
+// EnvOutputFD names a descriptor for the supervisor's own standard error.
+// Until it is ready a server writes to a pipe, so that the supervisor can
+// show a crash at start on the error page; once ready, it writes here
+// directly, so that a stopped supervisor (Ctrl-Z) cannot stall it.
+const EnvOutputFD = "WSGO_OUTPUT_FD"
 
 // Listener returns the listening socket passed to this process under the
 // LISTEN_FDS convention, by a Supervisor or by systemd socket activation, or
@@ -42,6 +36,9 @@ func Listener() (net.Listener, error) {
 	if n, err := strconv.Atoi(fds); err != nil || n < 1 {
 		return nil, fmt.Errorf("reload: LISTEN_FDS=%q: want the number of sockets passed, at least 1", fds)
 	}
+	// The socket is shared, non-blocking, with every other server on it.
+	// os.NewFile keeps it so: unlike a net.Listener's File, the result's Fd
+	// does not switch the descriptor to blocking mode for everyone.
 	f := os.NewFile(listenFD, "listener")
 	defer f.Close() // FileListener holds a duplicate
 	ln, err := net.FileListener(f)
@@ -51,28 +48,128 @@ func Listener() (net.Listener, error) {
 	return ln, nil
 }
 
-// Supervised reports whether this process is a server a Supervisor started.
-func Supervised() bool { return os.Getenv(EnvSupervised) != "" }
+// A Child is a server process's side of the Supervisor that started it: the
+// socket to serve on, what the supervisor said at start, and what it asks
+// from then on.
+type Child struct {
+	Listener net.Listener
+	BuildID  string // unique to this start, so that pages can tell servers apart
+	Color    bool   // whether the supervisor colours its output
+	// Failure is set in an error-page server: the build error or crash
+	// to show on every request.
+	Failure string
+	// Messages delivers what the supervisor asks. It is closed when the
+	// supervisor goes away; the server should then stop.
+	Messages <-chan Message
 
-// Ready tells the supervisor that this server is serving, so that it can
-// drain the previous one. Outside a supervisor it does nothing.
-func Ready() error {
-	s := os.Getenv(EnvReadyFD)
-	if s == "" {
-		return nil
+	line   *line
+	conn   net.Conn
+	output int // EnvOutputFD, or -1
+}
+
+// Attach connects this process to the Supervisor that started it, or
+// returns nil and no error when no supervisor did. It fails when the
+// supervisor speaks another version of the protocol.
+func Attach() (*Child, error) {
+	s, ok := os.LookupEnv(EnvControlFD)
+	if !ok {
+		return nil, nil
 	}
-	os.Unsetenv(EnvReadyFD)
+	theirs, _ := strconv.Atoi(os.Getenv(EnvProtocol))
+	output := -1
+	if v, err := strconv.Atoi(os.Getenv(EnvOutputFD)); err == nil {
+		output = v
+	}
+	for _, k := range []string{EnvControlFD, EnvProtocol, EnvOutputFD} {
+		os.Unsetenv(k)
+	}
 	fd, err := strconv.Atoi(s)
 	if err != nil {
-		return fmt.Errorf("reload: %s=%q is not a descriptor", EnvReadyFD, s)
+		return nil, fmt.Errorf("reload: %s=%q is not a descriptor", EnvControlFD, s)
 	}
-	f := os.NewFile(uintptr(fd), "ready")
-	defer f.Close()
-	if _, err := f.Write([]byte("ready\n")); err != nil {
+	f := os.NewFile(uintptr(fd), "control")
+	conn, err := net.FileConn(f)
+	f.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reload: control socket: %w", err)
+	}
+	c := &Child{conn: conn, line: newLine(conn), output: output}
+	hello := wire{Type: typeHello, Protocol: Protocol}
+	if theirs != Protocol {
+		hello.Error = mismatch(theirs, Protocol)
+		c.line.send(hello)
+		conn.Close()
+		return nil, errors.New(hello.Error)
+	}
+	if err := c.line.send(hello); err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("reload: saying hello to the supervisor: %w", err)
+	}
+	if err := c.greet(); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	ln, err := Listener()
+	if err == nil && ln == nil {
+		err = errors.New("reload: the supervisor passed no listening socket (LISTEN_FDS)")
+	}
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	c.Listener = ln
+	msgs := make(chan Message, 4)
+	c.Messages = msgs
+	go c.read(msgs)
+	return c, nil
+}
+
+// greet reads the supervisor's hello.
+func (c *Child) greet() error {
+	m, err := c.line.receive()
+	if err != nil {
+		return fmt.Errorf("reload: reading the supervisor's hello: %w", err)
+	}
+	if m.Type != typeHello {
+		return fmt.Errorf("reload: the supervisor said %q before hello", m.Type)
+	}
+	c.BuildID, c.Color, c.Failure = m.BuildID, m.Color, m.Failure
+	return nil
+}
+
+func (c *Child) read(msgs chan<- Message) {
+	defer close(msgs)
+	for {
+		m, err := c.line.receive()
+		if err != nil {
+			return
+		}
+		for msg, name := range messageNames {
+			if m.Type == name {
+				msgs <- msg
+			}
+		}
+	}
+}
+
+// Ready tells the supervisor that this server serves, so that it can drain
+// the previous one. From then on the server writes its output straight to
+// the supervisor's standard error, no longer through a pipe it reads.
+func (c *Child) Ready() error {
+	if err := c.line.send(wire{Type: typeReady}); err != nil {
 		return fmt.Errorf("reload: telling the supervisor we are ready: %w", err)
+	}
+	if c.output >= 0 {
+		redirectOutput(c.output)
 	}
 	return nil
 }
 
-// BuildID returns the id of the build this supervised server runs, or "".
-func BuildID() string { return os.Getenv(EnvBuildID) }
+// Stopped tells the supervisor that this server is about to exit, and which
+// requests it cut short (as "GET /path", for a person), if any.
+func (c *Child) Stopped(cutOff []string) error {
+	return c.line.send(wire{Type: typeStopped, CutOff: cutOff})
+}
+
+// Close closes the line to the supervisor.
+func (c *Child) Close() error { return c.conn.Close() }

@@ -3,68 +3,146 @@
 package reload
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // proc is one server process: a built app, or the error-page server.
 type proc struct {
 	cmd    *exec.Cmd
+	line   *line
+	conn   net.Conn
 	ready  chan struct{} // closed when the server says it serves
+	once   sync.Once
 	exited chan struct{} // closed when it has exited; err is then set
 	err    error
-	output *tail // the end of what it wrote to standard error
+	output *tail // the end of what it wrote before it was ready
 
 	mu       sync.Mutex
 	draining bool
+	refused  string   // why it would not serve: another protocol
+	cutOff   []string // requests it cut short when it stopped
 }
 
-// startProc starts exe with args, handing it the listening socket as fd 3
-// and a pipe to say it is ready on as fd 4. It runs in its own process group,
-// so that signals reach what it starts too, and dies with the supervisor.
-func startProc(exe string, args, env []string, socket *os.File, stderr io.Writer) (*proc, error) {
-	readyR, readyW, err := os.Pipe()
+// procSpec is what every server process of a supervisor shares.
+type procSpec struct {
+	args   []string
+	env    []string
+	socket *os.File  // the listening socket, non-blocking, never blocking
+	output *os.File  // where a ready server writes: the supervisor's stderr
+	stderr io.Writer // where output goes before ready
+	color  bool
+}
+
+// startProc starts exe, handing it the listening socket as fd 3 and its
+// line to the supervisor as fd 4. It runs in its own process group, so that
+// signals reach what it starts too, and dies with the supervisor.
+func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error) {
+	parent, child, err := socketPair()
 	if err != nil {
 		return nil, fmt.Errorf("reload: start: %w", err)
 	}
-	p := &proc{ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
-	cmd := exec.Command(exe, args...)
-	cmd.Env = append(os.Environ(), env...)
-	cmd.Env = append(cmd.Env,
-		"LISTEN_FDS=1", "LISTEN_FDNAMES=http",
-		EnvSupervised+"=1", EnvReadyFD+"=4",
-		EnvBuildID+"="+strconv.FormatInt(time.Now().UnixNano(), 36),
-	)
-	cmd.ExtraFiles = []*os.File{socket, readyW}
-	cmd.Stdout = stderr
-	cmd.Stderr = io.MultiWriter(stderr, p.output)
+	defer child.Close()
+	conn, err := net.FileConn(parent)
+	parent.Close()
+	if err != nil {
+		return nil, fmt.Errorf("reload: start: %w", err)
+	}
+	p := &proc{conn: conn, line: newLine(conn), ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
+	cmd := exec.Command(exe, spec.args...)
+	cmd.Env = append(cleanEnv(), spec.env...)
+	cmd.Env = append(cmd.Env, "LISTEN_FDS=1", "LISTEN_FDNAMES=http",
+		EnvControlFD+"=4", EnvProtocol+"="+strconv.Itoa(Protocol))
+	cmd.ExtraFiles = []*os.File{spec.socket, child}
+	if spec.output != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, spec.output)
+		cmd.Env = append(cmd.Env, EnvOutputFD+"=5")
+	}
+	w := io.MultiWriter(spec.stderr, p.output)
+	cmd.Stdout, cmd.Stderr = w, w
+	cmd.WaitDelay = time.Second // output held open by what it started
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
-		readyR.Close()
-		readyW.Close()
+		conn.Close()
 		return nil, fmt.Errorf("reload: start %s: %w", exe, err)
 	}
-	readyW.Close()
 	p.cmd = cmd
-	go func() {
-		defer readyR.Close()
-		if line, err := bufio.NewReader(readyR).ReadString('\n'); err == nil && line == "ready\n" {
-			close(p.ready)
-		}
-	}()
+	go p.read()
 	go func() {
 		p.err = cmd.Wait()
+		conn.Close()
 		close(p.exited)
 	}()
+	p.line.send(wire{Type: typeHello, Protocol: Protocol, BuildID: buildID, Color: spec.color, Failure: failure})
 	return p, nil
+}
+
+// socketPair returns the two ends of a Unix stream socket, both closed on
+// exec (the child's end is passed explicitly).
+func socketPair() (parent, child *os.File, err error) {
+	syscall.ForkLock.RLock()
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fds[0])
+		unix.CloseOnExec(fds[1])
+	}
+	syscall.ForkLock.RUnlock()
+	if err != nil {
+		return nil, nil, os.NewSyscallError("socketpair", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "control"), os.NewFile(uintptr(fds[1]), "control"), nil
+}
+
+// cleanEnv is this process's environment without what marks a server of
+// another supervisor or a socket meant for this process.
+func cleanEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch k, _, _ := strings.Cut(kv, "="); k {
+		case EnvControlFD, EnvProtocol, EnvOutputFD, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// read follows what the server says.
+func (p *proc) read() {
+	for {
+		m, err := p.line.receive()
+		if err != nil {
+			return
+		}
+		switch m.Type {
+		case typeHello:
+			if m.Error != "" || m.Protocol != Protocol {
+				p.mu.Lock()
+				p.refused = m.Error
+				if p.refused == "" {
+					p.refused = mismatch(Protocol, m.Protocol)
+				}
+				p.mu.Unlock()
+			}
+		case typeReady:
+			p.once.Do(func() { close(p.ready) })
+		case typeStopped:
+			p.mu.Lock()
+			p.cutOff = m.CutOff
+			p.mu.Unlock()
+		}
+	}
 }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
@@ -80,17 +158,20 @@ func (p *proc) isDraining() bool {
 	return p.draining
 }
 
-// drain asks the server, with sig, to finish what it is doing and exit, and
-// kills its process group if it has not within grace. It returns once the
-// server has exited, and whether it had to be killed.
-func (p *proc) drain(sig syscall.Signal, grace time.Duration) (killed bool) {
+// drain asks the server to finish what it is doing and exit, by msg (or
+// SIGTERM if it cannot be told), and kills its process group if it has not
+// exited by the time the server's own grace should have run out. It returns
+// once the server has exited, and whether it had to be killed.
+func (p *proc) drain(msg Message, grace time.Duration) (killed bool) {
 	p.mu.Lock()
 	p.draining = true
 	p.mu.Unlock()
-	syscall.Kill(p.pid(), sig)
+	if p.line.send(wire{Type: msg.String()}) != nil {
+		syscall.Kill(p.pid(), syscall.SIGTERM)
+	}
 	select {
 	case <-p.exited:
-	case <-time.After(grace):
+	case <-time.After(grace + 2*time.Second): // the server enforces grace itself
 		p.signal(syscall.SIGKILL)
 		<-p.exited
 		killed = true
@@ -109,12 +190,25 @@ func (p *proc) kill() {
 	<-p.exited
 }
 
+// cutShort returns the requests the server said it cut off when it stopped.
+func (p *proc) cutShort() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cutOff
+}
+
+func (p *proc) refusal() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.refused
+}
+
 // exitReason says how a process ended, for a person.
 func (p *proc) exitReason() string {
 	var ee *exec.ExitError
 	if errors.As(p.err, &ee) {
 		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			return "killed by " + ws.Signal().String()
+			return "killed by " + unix.SignalName(ws.Signal())
 		}
 		return "exit status " + strconv.Itoa(ee.ExitCode())
 	}

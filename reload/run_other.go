@@ -5,11 +5,8 @@ package reload
 import (
 	"context"
 	"errors"
-	"syscall"
+	"os/exec"
 )
-
-// HandoverSignal is never sent where reload does not run.
-const HandoverSignal = syscall.SIGHUP
 
 // Supported reports whether this system can run a Supervisor.
 const Supported = false
@@ -19,3 +16,7 @@ const Supported = false
 func (s *Supervisor) Run(ctx context.Context) error {
 	return errors.New("reload: this system is not supported (Linux and macOS are); use --no-reload")
 }
+
+func interruptible(cmd *exec.Cmd) {}
+func killGroup(pid int)           {}
+func processGone(pid int) bool    { return false }

@@ -8,136 +8,115 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
-	"os/exec"
-	"os/signal"
-	"path/filepath"
+	"strconv"
 	"strings"
-	"syscall"
+	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// Supported reports whether this system can run a Supervisor.
+const Supported = true
 
 // result is the outcome of one build-and-start.
 type result struct {
-	proc    *proc         // ready server, nil on failure
-	failure string        // compiler output or crash, for the error page
-	title   string        // one line: "build failed", "server exited before it was ready"
-	built   time.Duration // time in go build
-	ready   time.Duration // time from start to ready
+	proc      *proc         // ready server, nil otherwise
+	program   string        // the build id of the program it runs
+	unchanged bool          // the build made the program that already runs
+	title     string        // one line: "Build failed in 1.2s", "Server exited before it was ready"
+	failure   string        // compiler output or crash, for the error page
+	shown     bool          // failure was already in the terminal, as the server wrote it
+	built     time.Duration // time in the build
+	ready     time.Duration // time from start to ready
 }
 
-// Run supervises until ctx is cancelled or SIGINT/SIGTERM arrives, then
-// drains the server and returns nil. A second signal stops it at once, and
-// Run returns an error saying that requests were cut off.
+// cycle is the state of one Run.
+type cycle struct {
+	s       *Supervisor
+	spec    procSpec
+	current *proc
+	program string // build id of the program current runs; "" for an error page
+
+	results  chan result
+	exits    chan *proc
+	stopping chan struct{} // closed when Run starts to stop
+	done     chan struct{} // closed when Run returns
+	builds   sync.WaitGroup
+	drains   sync.WaitGroup
+
+	mu   sync.Mutex
+	live map[*proc]bool // every server started and not yet exited
+	n    int            // servers started, for their build ids
+}
+
+// Run supervises until ctx is done, then drains the servers and returns
+// nil, or an error naming the requests cut short. When Abort is closed
+// meanwhile, it kills them at once and says so.
 func (s *Supervisor) Run(ctx context.Context) error {
-	if err := s.init(); err != nil {
+	c, err := s.newCycle()
+	if err != nil {
 		return err
 	}
-	defer s.socket.Close()
-	defer s.watcher.Close()
-
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	defer c.spec.socket.Close()
+	defer close(c.done)
 
 	keys := make(chan struct{}, 1)
 	if s.Keys != nil {
 		go readKeys(s.Keys, keys)
 	}
-	exits := make(chan *proc, 4)
-	results := make(chan result)
-	done := make(chan struct{})
-	defer close(done)
-	// send delivers a build's result, or, once Run has returned, stops the
-	// server it started so that none outlives the supervisor.
-	send := func(r result) {
-		select {
-		case results <- r:
-		case <-done:
-			if r.proc != nil {
-				r.proc.kill()
-			}
-		}
-	}
-
-	s.embeds()
-	var current *proc
-	swap := func(next *proc) {
-		old := current
-		current = next
-		go func() { <-next.exited; exits <- next }()
-		if old != nil {
-			go old.drain(HandoverSignal, s.Grace)
-		}
-	}
-
-	// The first server is this very binary: it was just built.
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("reload: %w", err)
-	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	defer func() { cancelBuild() }()
-	go func() { send(s.start(buildCtx, self, 0, false)) }()
 	// rebuild cancels the build under way, if any, and starts another.
 	rebuild := func() {
 		cancelBuild()
 		buildCtx, cancelBuild = context.WithCancel(ctx)
-		go func(ctx context.Context) { send(s.build(ctx)) }(buildCtx)
+		c.spawn(func() result { return c.build(buildCtx) })
+	}
+	if s.First != "" {
+		c.spawn(func() result { return c.start(buildCtx, s.First, 0, false) })
+	} else {
+		c.spawn(func() result { return c.build(buildCtx) })
 	}
 
 	for {
 		select {
-		case c := <-s.watcher.Changes:
-			paths := c.Paths
-			if c.Rescan {
+		case ch := <-s.Changes:
+			paths := ch.Paths
+			if ch.Rescan {
 				paths = append([]string{"(events were lost: rescanned)"}, paths...)
 			}
 			s.Log.Printf(" * %s changed: building", summarize(paths))
 			rebuild()
-
 		case <-keys:
 			s.Log.Printf(" * Rebuilding, as asked")
 			rebuild()
-
-		case r := <-results:
-			if r.proc != nil {
-				s.Log.Successf(" * %s pid %d", readyLine(r), r.proc.pid())
-				swap(r.proc)
-				continue
-			}
-			if r.title == "" {
-				continue // cancelled by a newer change
-			}
-			s.Log.Errorf(" * %s; the error page is served until the next good build:\n%s", r.title, indent(r.failure))
-			if p := s.errorPage(ctx, r.title+"\n\n"+r.failure); p != nil {
-				swap(p)
-			}
-
-		case p := <-exits:
-			if p != current || p.isDraining() {
+		case r := <-c.results:
+			c.settle(ctx, r)
+		case p := <-c.exits:
+			if p != c.current || p.isDraining() {
 				continue
 			}
 			s.Log.Errorf(" * Server pid %d stopped (%s); rebuilding to restart it", p.pid(), p.exitReason())
-			current = nil
+			c.swap(nil, "")
 			rebuild()
-
-		case err := <-s.watcher.Errors:
+		case err := <-s.Errors:
 			s.Log.Errorf(" * %v", err)
-
 		case <-ctx.Done():
 			cancelBuild()
-			return s.stop(current, sigs)
-		case <-sigs:
+			return c.stop()
+		case <-s.Abort:
 			cancelBuild()
-			return s.stop(current, sigs)
+			return c.stop()
 		}
 	}
 }
 
-func (s *Supervisor) init() error {
-	if s.Log == nil {
-		return errors.New("reload: Supervisor needs a Log")
+func (s *Supervisor) newCycle() (*cycle, error) {
+	if s.Log == nil || s.Builder == nil || s.Listener == nil {
+		return nil, errors.New("reload: a Supervisor needs a Listener, a Builder and a Log")
 	}
 	if s.Stderr == nil {
 		s.Stderr = os.Stderr
@@ -145,133 +124,294 @@ func (s *Supervisor) init() error {
 	if s.Grace <= 0 {
 		s.Grace = 5 * time.Second
 	}
+	if s.ReadyTimeout <= 0 {
+		s.ReadyTimeout = time.Minute
+	}
 	if s.ErrorPage == "" {
 		exe, err := os.Executable()
 		if err != nil {
-			return fmt.Errorf("reload: %w", err)
+			return nil, fmt.Errorf("reload: %w", err)
 		}
 		s.ErrorPage = exe
 	}
-	f, err := s.Listener.File()
+	socket, err := dupSocket(s.Listener)
 	if err != nil {
-		return fmt.Errorf("reload: socket: %w", err)
+		return nil, err
 	}
-	s.socket = f
-	w, err := Watch(s.Source.Root, s.Watch)
-	if err != nil {
-		f.Close()
-		return err
+	c := &cycle{
+		s:        s,
+		spec:     procSpec{args: s.Args, env: s.Env, socket: socket, output: s.Stderr, stderr: s.Stderr, color: s.Color},
+		results:  make(chan result),
+		exits:    make(chan *proc, 4),
+		stopping: make(chan struct{}),
+		done:     make(chan struct{}),
+		live:     map[*proc]bool{},
 	}
-	s.watcher = w
-	dirs, files := w.Stats()
-	how := ".gitignore applied through git"
-	if !w.GitIgnore() {
-		how = "not a git work tree: .gitignore not applied"
-	}
-	s.Log.Printf(" * Watching %s: %d directories, %d files the build reads (%s)", s.Source.Root, dirs, files, how)
-	s.Log.Printf(" * Reload is on: a save rebuilds %s; press Enter to rebuild now", filepath.Join(s.Source.Module, s.Source.Package))
-	return nil
+	return c, nil
 }
 
-// build compiles the program into a temporary file and starts it.
-func (s *Supervisor) build(ctx context.Context) result {
-	n := s.builds.Add(1)
-	out := filepath.Join(os.TempDir(), fmt.Sprintf("wsgo-build-%d-%d", os.Getpid(), n))
-	defer os.Remove(out) // the running server keeps its own copy open
+// dupSocket returns a duplicate of ln's descriptor for servers to inherit.
+// Unlike ln.File, it leaves the shared socket non-blocking: File's result
+// switches it to blocking mode when passed to a process, for every server
+// sharing it, and a server whose accept then blocks in the kernel can take
+// a connection while it closes and leave it unanswered.
+func dupSocket(ln *net.TCPListener) (*os.File, error) {
+	rc, err := ln.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("reload: socket: %w", err)
+	}
+	var fd int
+	var dupErr error
+	if err := rc.Control(func(s uintptr) {
+		fd, dupErr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0)
+	}); err != nil {
+		return nil, fmt.Errorf("reload: socket: %w", err)
+	}
+	if dupErr != nil {
+		return nil, fmt.Errorf("reload: socket: %w", os.NewSyscallError("dup", dupErr))
+	}
+	return os.NewFile(uintptr(fd), "listener"), nil
+}
+
+// spawn runs f in the background and delivers its result, or, once Run is
+// stopping, stops the server it started so that none is left behind.
+func (c *cycle) spawn(f func() result) {
+	c.builds.Add(1)
+	go func() {
+		defer c.builds.Done()
+		r := f()
+		select {
+		case c.results <- r:
+		case <-c.stopping:
+			if r.proc != nil {
+				r.proc.kill()
+			}
+		}
+	}()
+}
+
+// settle acts on a build's result: swap in its server, keep the running one,
+// or show the failure.
+func (c *cycle) settle(ctx context.Context, r result) {
+	log := c.s.Log
+	switch {
+	case r.proc != nil:
+		log.Successf(" * %s pid %d", readyLine(r), r.proc.pid())
+		c.swap(r.proc, r.program)
+	case r.unchanged:
+		log.Printf(" * No change to the program (built in %s); the running server goes on", round(r.built))
+	case r.title == "":
+		// cancelled by a newer change
+	default:
+		if r.shown || r.failure == "" {
+			log.Errorf(" * %s; the error page is served until the next good build", r.title)
+		} else {
+			log.Errorf(" * %s; the error page is served until the next good build:\n%s", r.title, indent(r.failure))
+		}
+		if p := c.errorPage(ctx, r.title+"\n\n"+r.failure); p != nil {
+			c.swap(p, "")
+		}
+	}
+}
+
+// swap makes next the current server and drains the one it replaces.
+func (c *cycle) swap(next *proc, program string) {
+	old := c.current
+	c.mu.Lock()
+	c.current, c.program = next, program
+	c.mu.Unlock()
+	if old == nil || old == next {
+		return
+	}
+	c.drains.Add(1)
+	go func() {
+		defer c.drains.Done()
+		killed := old.drain(Handover, c.s.Grace)
+		if cut := old.cutShort(); len(cut) > 0 || killed {
+			c.s.Log.Errorf(" * The previous server (pid %d) still had requests in flight after --grace %s; cut off: %s",
+				old.pid(), c.s.Grace, describeCut(cut, killed))
+		}
+	}()
+}
+
+// launch starts a server process and tracks it until it exits.
+func (c *cycle) launch(exe, failure string) (*proc, error) {
+	c.mu.Lock()
+	c.n++
+	id := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(c.n)
+	c.mu.Unlock()
+	p, err := startProc(exe, c.spec, id, failure)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.live[p] = true
+	c.mu.Unlock()
+	go func() {
+		<-p.exited
+		c.mu.Lock()
+		delete(c.live, p)
+		c.mu.Unlock()
+		select {
+		case c.exits <- p:
+		case <-c.done:
+		}
+	}()
+	return p, nil
+}
+
+// build builds the program and starts it.
+func (c *cycle) build(ctx context.Context) result {
 	began := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, s.Source.Package)
-	cmd.Dir = s.Source.Root
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	output, err := cmd.CombinedOutput()
+	exe, err := c.s.Builder.Build(ctx)
 	built := time.Since(began)
 	if ctx.Err() != nil {
+		if err == nil {
+			os.Remove(exe)
+		}
 		return result{}
 	}
-	if err != nil {
-		return result{title: fmt.Sprintf("Build failed in %s (go build %s)", round(built), s.Source.Package),
-			failure: strings.TrimSpace(string(output)), built: built}
+	var be *BuildError
+	switch {
+	case errors.As(err, &be):
+		return result{title: fmt.Sprintf("Build failed in %s (%s)", round(built), be.Command), failure: strings.TrimSpace(be.Output), built: built}
+	case err != nil:
+		return result{title: "Build failed", failure: err.Error(), built: built}
 	}
-	go s.embeds()
-	return s.start(ctx, out, built, true)
+	if id := programID(exe); id != "" && id == c.runningProgram() {
+		os.Remove(exe)
+		return result{unchanged: true, built: built}
+	}
+	return c.start(ctx, exe, built, true)
 }
 
-// start runs exe and waits until it is ready, exits, or ctx is cancelled.
-func (s *Supervisor) start(ctx context.Context, exe string, built time.Duration, fresh bool) result {
+// runningProgram is the build id of what the current server runs: the Run
+// loop writes it, builds read it.
+func (c *cycle) runningProgram() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.program
+}
+
+// start runs exe and waits until it is ready, exits, takes too long, or ctx
+// is cancelled. A fresh exe is removed once started: the process holds it.
+func (c *cycle) start(ctx context.Context, exe string, built time.Duration, fresh bool) result {
 	began := time.Now()
-	p, err := startProc(exe, s.Args, s.Env, s.socket, s.Stderr)
+	program := programID(exe)
+	p, err := c.launch(exe, "")
 	if fresh {
 		os.Remove(exe)
 	}
 	if err != nil {
 		return result{title: "Server could not start", failure: err.Error(), built: built}
 	}
-	select {
-	case <-p.ready:
-		return result{proc: p, built: built, ready: time.Since(began)}
-	case <-p.exited:
-		return result{title: fmt.Sprintf("Server exited before it was ready (%s)", p.exitReason()),
-			failure: strings.TrimSpace(p.output.String()), built: built}
-	case <-ctx.Done():
-		p.kill()
-		return result{}
+	ok, r := c.awaitReady(ctx, p, true)
+	if !ok {
+		r.built = built
+		return r
+	}
+	return result{proc: p, program: program, built: built, ready: time.Since(began)}
+}
+
+// awaitReady waits for p to say it is ready. It says so in the terminal if
+// that takes long, and gives up after ReadyTimeout.
+func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, result) {
+	patience := min(5*time.Second, c.s.ReadyTimeout/2)
+	slow := time.NewTimer(patience)
+	defer slow.Stop()
+	deadline := time.NewTimer(c.s.ReadyTimeout)
+	defer deadline.Stop()
+	for {
+		select {
+		case <-p.ready:
+			return true, result{}
+		case <-p.exited:
+			if why := p.refusal(); why != "" {
+				return false, result{title: "Server refused to start", failure: why}
+			}
+			return false, result{title: fmt.Sprintf("Server exited before it was ready (%s)", p.exitReason()),
+				failure: strings.TrimSpace(p.output.String()), shown: true}
+		case <-slow.C:
+			if notice {
+				c.s.Log.Printf(" * The new server (pid %d) has not said it is ready after %s; the running one goes on serving (--ready-timeout %s)",
+					p.pid(), round(patience), c.s.ReadyTimeout)
+			}
+		case <-deadline.C:
+			p.kill()
+			return false, result{title: fmt.Sprintf("Server was not ready after --ready-timeout %s, and was stopped", c.s.ReadyTimeout),
+				failure: strings.TrimSpace(p.output.String()), shown: true}
+		case <-ctx.Done():
+			p.kill()
+			return false, result{}
+		}
 	}
 }
 
 // errorPage starts the error-page server showing failure.
-func (s *Supervisor) errorPage(ctx context.Context, failure string) *proc {
-	const max = 64 << 10 // environment strings are limited to 128 KiB on Linux
-	if len(failure) > max {
-		failure = "…" + failure[len(failure)-max:]
-	}
-	p, err := startProc(s.ErrorPage, s.Args, append(s.Env, EnvBuildError+"="+failure), s.socket, s.Stderr)
+func (c *cycle) errorPage(ctx context.Context, failure string) *proc {
+	p, err := c.launch(c.s.ErrorPage, failure)
 	if err != nil {
-		s.Log.Errorf(" * The error page could not start either: %v", err)
+		c.s.Log.Errorf(" * The error page could not start either: %v", err)
 		return nil
 	}
-	select {
-	case <-p.ready:
-		return p
-	case <-p.exited:
-		s.Log.Errorf(" * The error page exited (%s): %s", p.exitReason(), p.output)
-	case <-ctx.Done():
-		p.kill()
+	ok, r := c.awaitReady(ctx, p, false)
+	if !ok && r.title != "" {
+		c.s.Log.Errorf(" * The error page did not start: %s", r.title)
+		return nil
 	}
-	return nil
+	if !ok {
+		return nil
+	}
+	return p
 }
 
-// stop drains the current server; a second signal kills it at once.
-// It fails when requests in flight were cut short.
-func (s *Supervisor) stop(current *proc, sigs <-chan os.Signal) error {
-	if current == nil {
-		return nil
-	}
-	s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
-	done := make(chan bool, 1)
-	go func() { done <- current.drain(syscall.SIGTERM, s.Grace) }()
+// stop ends Run: no build goes on, the current server drains, and so do
+// those still draining from a swap. Abort kills them all instead.
+func (c *cycle) stop() error {
+	close(c.stopping)
+	finished := make(chan error, 1)
+	go func() { finished <- c.drainAll() }()
 	select {
-	case killed := <-done:
-		if killed {
-			return fmt.Errorf("stopped the server after --grace %s, before its requests finished", s.Grace)
-		}
-		return nil
-	case <-sigs:
-		current.kill()
+	case err := <-finished:
+		return err
+	case <-c.s.Abort:
+		c.killAll()
+		<-finished
 		return errors.New("stopped at once, as asked; requests in flight were cut off")
 	}
 }
 
-// embeds tells the watcher which files //go:embed pulls into the build.
-func (s *Supervisor) embeds() {
-	cmd := exec.Command("go", "list", "-e", "-deps", "-f",
-		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`,
-		s.Source.Package)
-	cmd.Dir = s.Source.Root
-	out, err := cmd.Output()
-	if err != nil {
-		return // the build reports what is wrong
+func (c *cycle) drainAll() error {
+	c.builds.Wait()
+	defer c.drains.Wait()
+	if c.current == nil {
+		return nil
 	}
-	s.watcher.SetEmbeds(strings.Fields(string(out)))
+	c.s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
+	killed := c.current.drain(Stop, c.s.Grace)
+	if cut := c.current.cutShort(); len(cut) > 0 || killed {
+		return fmt.Errorf("stopped after --grace %s with requests still in flight; cut off: %s", c.s.Grace, describeCut(cut, killed))
+	}
+	return nil
+}
+
+func (c *cycle) killAll() {
+	c.mu.Lock()
+	procs := make([]*proc, 0, len(c.live))
+	for p := range c.live {
+		procs = append(procs, p)
+	}
+	c.mu.Unlock()
+	for _, p := range procs {
+		p.kill()
+	}
+}
+
+func describeCut(cut []string, killed bool) string {
+	if len(cut) == 0 && killed {
+		return "whatever the server was doing (it did not stop by itself and was killed)"
+	}
+	return strings.Join(cut, ", ")
 }
 
 func readKeys(r io.Reader, keys chan<- struct{}) {

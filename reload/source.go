@@ -59,3 +59,18 @@ func modulePath(gomod string) (string, bool) {
 	path := modfile.ModulePath(data)
 	return path, path != ""
 }
+
+// Embeds lists the files, as absolute paths, that //go:embed directives in
+// the main module's packages pull into the build. It returns nil when the
+// go command cannot tell; the build will say what is wrong.
+func (s Source) Embeds() []string {
+	cmd := exec.Command("go", "list", "-e", "-deps", "-f",
+		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`,
+		s.Package)
+	cmd.Dir = s.Root
+	out, err := cmd.Output()
+	if err != nil {
+		return nil
+	}
+	return strings.Fields(string(out))
+}

@@ -50,8 +50,7 @@ func TestEmbeddedFilesCount(t *testing.T) {
 		"static/other.html": "<p>not embedded",
 	})
 	w := startWatch(t, root, WatchOptions{})
-	s := &Supervisor{Source: Source{Root: root, Module: "example.com/e", Package: "."}, watcher: w}
-	s.embeds()
+	w.SetEmbeds(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds())
 	page := filepath.Join(root, "static/page.html")
 	if !w.filter.counts(page) {
 		t.Fatalf("embedded %s does not count; embeds: %v", page, w.filter.embeds)

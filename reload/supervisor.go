@@ -2,18 +2,21 @@
 // running server process for the new one without closing the listening
 // socket, so that no client sees a refused or dropped connection.
 //
-// A Supervisor owns the socket. Each server process inherits it (fd 3, under
-// the LISTEN_FDS convention), says when it is ready, and is drained when the
-// next one is. A failed build or a crash is shown by an error-page server on
-// the same socket until the next good build. Package reload knows nothing of
-// HTTP: what a server process serves is its own business.
+// It holds both halves of the protocol between a Supervisor and its servers.
+// The Supervisor owns the socket; each server process inherits it (fd 3,
+// under the LISTEN_FDS convention), calls Attach to get it with its line to
+// the supervisor, says when it is Ready, and from then on receives Messages:
+// hand over to the next server, stop, reload the pages. A failed build or a
+// crash is shown by an error-page server on the same socket until the next
+// good build. Package reload knows nothing of HTTP: what a server process
+// serves is its own business.
 package reload
 
 import (
+	"context"
 	"io"
 	"net"
 	"os"
-	"sync/atomic"
 	"time"
 )
 
@@ -24,23 +27,49 @@ type Logger interface {
 	Errorf(format string, args ...any)   // a build failed or a server crashed
 }
 
+// A Builder makes the program a Supervisor runs.
+type Builder interface {
+	// Build builds the program and returns the path of an executable that
+	// the caller runs and then removes. It fails with a *BuildError when
+	// the source does not build, and with ErrUnchanged when the program is
+	// the same as the one last built.
+	Build(ctx context.Context) (exe string, err error)
+}
+
+// BuildError is a build that failed: what ran, and what it said.
+type BuildError struct {
+	Command string // "go build ."
+	Output  string // the compiler's messages
+}
+
+func (e *BuildError) Error() string { return e.Command + " failed:\n" + e.Output }
+
 // Supervisor runs a server process and replaces it on every change.
 type Supervisor struct {
-	Source   Source
 	Listener *net.TCPListener // bound once; never accepted on here
-	Args     []string         // arguments for each server process
-	Env      []string         // extra environment for each server process
-	Grace    time.Duration    // how long a drained server may take to finish
-	Watch    WatchOptions
-	Log      Logger
-	Stderr   io.Writer // where servers write; os.Stderr if nil
-	Keys     io.Reader // Enter or "r" on a line forces a rebuild; nil for none
+	Builder  Builder
+	Changes  <-chan Change // a Watcher's Changes, or any other source
+	Errors   <-chan error  // problems the watcher reports; may be nil
 
-	// ErrorPage starts the error-page server: wsgo's own binary, with the
-	// failure in EnvBuildError. Defaults to os.Executable().
+	// First is a program to start at once without building: the running
+	// binary, when it is the one the source builds. Empty: build first.
+	First string
+	Args  []string // arguments for each server process
+	Env   []string // extra environment for each server process
+	Color bool     // whether servers colour their output
+
+	Grace time.Duration // how long a drained server may take to finish
+	// ReadyTimeout is how long a new server may take to say it is ready
+	// before it is stopped and its output shown on the error page.
+	ReadyTimeout time.Duration
+	Log          Logger
+	Stderr       *os.File  // where servers write; os.Stderr if nil
+	Keys         io.Reader // Enter or "r" on a line forces a rebuild; nil for none
+
+	// ErrorPage starts the error-page server: wsgo's own binary, which
+	// finds the failure in its Child. Defaults to os.Executable().
 	ErrorPage string
 
-	socket  *os.File
-	builds  atomic.Int64
-	watcher *Watcher
+	// Abort, when closed, stops Run at once: servers are killed, not drained.
+	Abort <-chan struct{}
 }

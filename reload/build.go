@@ -1,0 +1,117 @@
+package reload
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// GoBuilder builds a Source with the go command. Everything the build
+// writes, its output and the go command's own work directories, stays in
+// one temporary directory that Close removes, so that a cancelled or killed
+// build leaves nothing behind; a directory left by a wsgo that was killed
+// is removed by the next GoBuilder.
+type GoBuilder struct {
+	Source Source
+	Flags  []string // extra go build flags, such as -ldflags=-w
+	// Watcher, if set, learns which files //go:embed pulls into the build.
+	Watcher *Watcher
+
+	dir string
+	n   atomic.Int64
+}
+
+// NewGoBuilder returns a GoBuilder for src with its temporary directory.
+func NewGoBuilder(src Source) (*GoBuilder, error) {
+	sweepStale()
+	dir, err := os.MkdirTemp("", fmt.Sprintf("wsgo-%d-", os.Getpid()))
+	if err != nil {
+		return nil, fmt.Errorf("reload: build directory: %w", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "work"), 0o700); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("reload: build directory: %w", err)
+	}
+	return &GoBuilder{Source: src, dir: dir}, nil
+}
+
+// Close removes everything the builder wrote.
+func (b *GoBuilder) Close() error { return os.RemoveAll(b.dir) }
+
+// Build runs go build. The output path stays the same from build to build,
+// so that the go command skips the link when nothing it reads changed; the
+// caller gets a hard link of its own to run and remove.
+func (b *GoBuilder) Build(ctx context.Context) (string, error) {
+	out := filepath.Join(b.dir, "program")
+	args := append([]string{"build", "-o", out}, b.Flags...)
+	args = append(args, b.Source.Package)
+	cmd := exec.CommandContext(ctx, "go", args...)
+	cmd.Dir = b.Source.Root
+	cmd.Env = append(os.Environ(), "GOTMPDIR="+filepath.Join(b.dir, "work"))
+	interruptible(cmd)
+	cmd.WaitDelay = 5 * time.Second // then it is killed
+	output, err := cmd.CombinedOutput()
+	if cmd.Process != nil {
+		killGroup(cmd.Process.Pid) // anything it left behind
+	}
+	if ctx.Err() != nil {
+		return "", ctx.Err()
+	}
+	if err != nil {
+		return "", &BuildError{Command: "go build " + b.Source.Package, Output: string(output)}
+	}
+	exe := filepath.Join(b.dir, "server-"+strconv.FormatInt(b.n.Add(1), 10))
+	if err := os.Link(out, exe); err != nil {
+		return "", fmt.Errorf("reload: %w", err)
+	}
+	if b.Watcher != nil {
+		go b.Watcher.SetEmbeds(b.Source.Embeds())
+	}
+	return exe, nil
+}
+
+// sweepStale removes the build directories of wsgo processes that are gone.
+func sweepStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "wsgo-*-*"))
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(strings.Split(filepath.Base(d), "-")[1])
+		if err != nil || pid == os.Getpid() || !processGone(pid) {
+			continue
+		}
+		os.RemoveAll(d)
+	}
+}
+
+// goBuildPrefix starts the build id the go command writes near the start of
+// every binary it links (cmd/internal/buildid reads it the same way).
+var goBuildPrefix = []byte("\xff Go build ID: \"")
+
+// programID returns the go build id of the binary at path, or "" if it has
+// none. Two binaries with the same id are the same program.
+func programID(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	buf := make([]byte, 32<<10)
+	n, _ := f.Read(buf)
+	buf = buf[:n]
+	i := bytes.Index(buf, goBuildPrefix)
+	if i < 0 {
+		return ""
+	}
+	id := buf[i+len(goBuildPrefix):]
+	end := bytes.IndexByte(id, '"')
+	if end < 0 {
+		return ""
+	}
+	return string(id[:end])
+}

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package reload
+
+// redirectOutput does nothing where reload does not run.
+func redirectOutput(fd int) {}
