@@ -7,9 +7,9 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path"
 	"runtime"
 	"strconv"
-	"path"
 	"strings"
 	"time"
 
