@@ -294,13 +294,13 @@ func (c *cycle) runningProgram() string {
 }
 
 // start runs exe and waits until it is ready, exits, takes too long, or ctx
-// is cancelled. A fresh exe is removed once started: the process holds it.
+// is cancelled. A fresh exe is removed then: the process holds it.
 func (c *cycle) start(ctx context.Context, exe string, built time.Duration, fresh bool) result {
 	began := time.Now()
 	program := programID(exe)
 	p, err := c.launch(exe, "")
-	if fresh {
-		os.Remove(exe)
+	if fresh { // once it runs (a script may be read after exec) or failed
+		defer os.Remove(exe)
 	}
 	if err != nil {
 		return result{title: "Server could not start", failure: err.Error(), built: built}
