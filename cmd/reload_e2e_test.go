@@ -61,10 +61,10 @@ func (g *greeter) serve(t *testing.T) *server {
 	return s
 }
 
-// leftovers lists temporary binaries the supervisor left.
+// leftovers lists what supervisors left in the temporary directory.
 func (g *greeter) leftovers(t *testing.T) []string {
 	t.Helper()
-	m, _ := filepath.Glob(filepath.Join(g.tmp, "wsgo-build-*"))
+	m, _ := filepath.Glob(filepath.Join(g.tmp, "wsgo-*"))
 	return m
 }
 
@@ -178,6 +178,10 @@ func TestReloadShowsBuildErrorsAndCrashes(t *testing.T) {
 	if !strings.Contains(body, "exited before it was ready") {
 		t.Errorf("crash page: %q", body)
 	}
+	s.waitForOutput(t, "exited before it was ready")
+	if n := strings.Count(s.stderr.String(), "panic: boom at start"); n != 1 {
+		t.Errorf("the crash is told %d times in the terminal, want once:\n%s", n, s.stderr)
+	}
 
 	g.write(t, "message.go", messageGo("recovered"))
 	waitForBody(t, s.url+"/", 200, "recovered")
@@ -232,8 +236,8 @@ func TestReloadLeavesNothingBehind(t *testing.T) {
 					syscall.Kill(pid, syscall.SIGKILL)
 				}
 			}
-			if left := g.leftovers(t); len(left) > 0 {
-				t.Errorf("temporary binaries left: %v", left)
+			if left := g.leftovers(t); len(left) > 0 && sig != syscall.SIGKILL {
+				t.Errorf("temporary files left: %v", left)
 			}
 		})
 	}
