@@ -464,3 +464,20 @@ func TestStaleBuildDirectoriesAreSwept(t *testing.T) {
 		t.Errorf("Close left %s", b.dir)
 	}
 }
+
+// TestSwapNamesCutOffRequests: a request the old server is still serving
+// when its grace runs out during a swap is cut off, and the terminal says
+// which.
+func TestSwapNamesCutOffRequests(t *testing.T) {
+	h := supervise(t, fakeScript(t, "hang:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, func(s *Supervisor) {
+		s.Grace = 200 * time.Millisecond
+	})
+	h.log.wait(t, "Ready in", 1)
+	resp, err := http.Get(h.url + "/hang")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h.changes <- Change{Paths: []string{"a.go"}}
+	h.log.wait(t, "cut off: GET /hang", 1)
+}
