@@ -83,6 +83,12 @@ func TestHostileRequestsAreTurnedAway(t *testing.T) {
 		{"bad percent-encoding", "GET /a%zz HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
 		{"NUL in the path", "GET /a\x00b HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
 		{"CR in the path", "GET /a\rb HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"%00 in the path", "GET /a%00b HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"%1b in the path", "GET /%1b[31m HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"%0a in the path", "GET /a%0Ab HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"%7f in the path", "GET /a%7fb HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"U+009B in the path", "GET /a%c2%9b31m HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
+		{"raw U+009B in the path", "GET /a\xc2\x9b31m HTTP/1.1\r\nHost: h\r\n\r\n", []int{400}},
 		{"space in a header name", "GET / HTTP/1.1\r\nHost: h\r\nBad Name: x\r\n\r\n", []int{400}},
 	}
 	for _, tt := range tests {
@@ -98,6 +104,33 @@ func TestHostileRequestsAreTurnedAway(t *testing.T) {
 			}
 			stillServes(t, srv)
 		})
+	}
+}
+
+// TestHeaderLimit pins the limit docs/security.md states: the request line
+// and headers together may take MaxHeaderBytes (64 KiB) and the 4096 bytes
+// net/http adds for its read buffer, and no more.
+func TestHeaderLimit(t *testing.T) {
+	const limit = 64<<10 + 4096
+	for size, want := range map[int]int{limit: 200, limit + 1: 431} {
+		head := "GET /good HTTP/1.1\r\nHost: h\r\nX-Pad: "
+		raw := head + strings.Repeat("p", size-len(head)-len("\r\n\r\n")) + "\r\n\r\n"
+		srv, _ := hostileServer(t, &counting{})
+		if resp := rawResponse(t, srv, raw); resp.StatusCode != want {
+			t.Errorf("%d bytes of request line and headers: %d, want %d", len(raw), resp.StatusCode, want)
+		}
+	}
+}
+
+// TestPathsThatAreNotControls: bytes 0x80 to 0x9f that are not U+0080 to
+// U+009F, as in "€" or a path that is not UTF-8, reach the app.
+func TestPathsThatAreNotControls(t *testing.T) {
+	for _, path := range []string{"/caf%C3%A9", "/%E2%82%AC", "/\xe2\x82\xac", "/%9b", "/%C3%9Fa"} {
+		app := &counting{}
+		srv, _ := hostileServer(t, app)
+		if resp := rawResponse(t, srv, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n"); resp.StatusCode != 200 || len(app.seen()) != 1 {
+			t.Errorf("%s: %d, the app saw %d requests", path, resp.StatusCode, len(app.seen()))
+		}
 	}
 }
 
