@@ -19,18 +19,25 @@ type Dispatcher struct {
 }
 
 type mount struct {
-	prefix string
-	app    App
+	prefix, name string
+	app          App
 }
+
+// AppNameKey is the environ key where a [Dispatcher] records the name of the
+// mounted app it sends a request to, so that a server or the validator
+// blames the app that failed, not the root app the server was started with.
+// It is absent when the root app serves the request.
+const AppNameKey = "wsgo.app_name"
 
 // NewDispatcher returns a Dispatcher that sends to root what no mount takes.
 func NewDispatcher(root App) *Dispatcher {
 	return &Dispatcher{root: root}
 }
 
-// Mount serves app below prefix, which must start with "/" and must not be
-// mounted already. A trailing slash is dropped: "/hello/" is "/hello".
-func (d *Dispatcher) Mount(prefix string, app App) error {
+// Mount serves app, called name in messages, below prefix, which must start
+// with "/" and must not be mounted already. A trailing slash is dropped:
+// "/hello/" is "/hello".
+func (d *Dispatcher) Mount(prefix, name string, app App) error {
 	if !strings.HasPrefix(prefix, "/") {
 		return fmt.Errorf("mount prefix %q must start with /", prefix)
 	}
@@ -43,7 +50,7 @@ func (d *Dispatcher) Mount(prefix string, app App) error {
 			return fmt.Errorf("mount prefix %q is given twice", p)
 		}
 	}
-	d.mounts = append(d.mounts, mount{p, app})
+	d.mounts = append(d.mounts, mount{p, name, app})
 	slices.SortStableFunc(d.mounts, func(a, b mount) int { return len(b.prefix) - len(a.prefix) })
 	return nil
 }
@@ -58,13 +65,14 @@ func (d *Dispatcher) Prefixes() []string {
 }
 
 // ServeWSGI sends the request to the app mounted at the longest prefix of
-// PATH_INFO, or to the root app.
+// PATH_INFO, naming it under [AppNameKey], or to the root app.
 func (d *Dispatcher) ServeWSGI(env Environ, start StartResponse) iter.Seq[[]byte] {
 	path := env.PathInfo()
 	for _, m := range d.mounts {
 		if rest, ok := strings.CutPrefix(path, m.prefix); ok && (rest == "" || rest[0] == '/') {
 			env["SCRIPT_NAME"] = env.ScriptName() + m.prefix
 			env["PATH_INFO"] = rest
+			env[AppNameKey] = m.name
 			return m.app.ServeWSGI(env, start)
 		}
 	}

@@ -128,20 +128,20 @@ func TestHello(t *testing.T) {
 func TestDispatcher(t *testing.T) {
 	d := NewDispatcher(echoMount("root"))
 	for _, p := range []string{"/hello", "/hello/deep/", "/h"} {
-		if err := d.Mount(p, echoMount(p)); err != nil {
+		if err := d.Mount(p, "app"+p, echoMount(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	tests := []struct{ path, want string }{
-		{"/hello", "/hello | /hello | "},
-		{"/hello/", "/hello | /hello | /"},
-		{"/hello/x", "/hello | /hello | /x"},
-		{"/helloworld", "root |  | /helloworld"},
-		{"/hello/deep", "/hello/deep/ | /hello/deep | "},
-		{"/hello/deep/er", "/hello/deep/ | /hello/deep | /er"},
-		{"/h/x", "/h | /h | /x"},
-		{"/", "root |  | /"},
-		{"/hello/a b", "/hello | /hello | /a b"}, // PATH_INFO arrives decoded
+		{"/hello", "/hello | /hello |  | app/hello"},
+		{"/hello/", "/hello | /hello | / | app/hello"},
+		{"/hello/x", "/hello | /hello | /x | app/hello"},
+		{"/helloworld", "root |  | /helloworld | "},
+		{"/hello/deep", "/hello/deep/ | /hello/deep |  | app/hello/deep/"},
+		{"/hello/deep/er", "/hello/deep/ | /hello/deep | /er | app/hello/deep/"},
+		{"/h/x", "/h | /h | /x | app/h"},
+		{"/", "root |  | / | "},
+		{"/hello/a b", "/hello | /hello | /a b | app/hello"}, // PATH_INFO arrives decoded
 	}
 	for _, tt := range tests {
 		if _, _, body := call(d, req("GET", tt.path)); body != tt.want {
@@ -149,7 +149,7 @@ func TestDispatcher(t *testing.T) {
 		}
 	}
 	for _, bad := range []string{"hello", "/", "", "/hello/"} {
-		if err := d.Mount(bad, echoMount("x")); err == nil {
+		if err := d.Mount(bad, "x", echoMount("x")); err == nil {
 			t.Errorf("Mount(%q) accepted", bad)
 		}
 	}
@@ -161,6 +161,6 @@ func TestDispatcher(t *testing.T) {
 func echoMount(tag string) AppFunc {
 	return func(env Environ, start StartResponse) iter.Seq[[]byte] {
 		start("200 OK", nil)
-		return BodyString(tag, " | ", env.ScriptName(), " | ", env.PathInfo())
+		return BodyString(tag, " | ", env.ScriptName(), " | ", env.PathInfo(), " | ", env.Get(AppNameKey))
 	}
 }

@@ -36,7 +36,7 @@ func mountApps(root apps.Entry, specs []mountSpec) (apps.App, error) {
 	}
 	d := apps.NewDispatcher(root.App)
 	for _, s := range specs {
-		if err := d.Mount(s.prefix, s.entry.App); err != nil {
+		if err := d.Mount(s.prefix, s.entry.Name, s.entry.App); err != nil {
 			return nil, usageErrorf("invalid --mount %s=%s: %v", s.prefix, s.entry.Name, err)
 		}
 	}

@@ -3,70 +3,99 @@ package devserver
 import (
 	"errors"
 	"html/template"
+	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 )
 
-var errorPage = template.Must(template.New("500").Parse(`<!doctype html>
+// failurePage is what a 500 page says: an app's failure or a failed build.
+type failurePage struct {
+	Title   string // the heading, and the first line of the text form
+	Request string // the request that failed, as "GET /x"; empty for a build
+	Message string // the error
+	Detail  string // a stack or compiler output; file:line positions are marked
+	Footer  string
+}
+
+var failureTemplate = template.Must(template.New("500").Funcs(template.FuncMap{"mark": markFileLines}).Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
-<title>500 · {{.App}} failed</title>
+<title>{{.Title}}</title>
 <style>
-body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; }
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
 h1 { color: #b00020; font-size: 1.4em; }
 .msg { font: 14px/1.5 ui-monospace, monospace; background: #fff0f0; border-left: 4px solid #b00020; padding: .8em 1em; white-space: pre-wrap; }
-pre { font: 13px/1.4 ui-monospace, monospace; background: #f6f6f6; padding: 1em; overflow-x: auto; }
+pre { font: 13px/1.45 ui-monospace, monospace; background: #1e1e1e; color: #eee; padding: 1em; overflow-x: auto; white-space: pre-wrap; }
+mark { background: #ffd54f; color: #000; padding: 0 .2em; border-radius: 2px; }
 footer { color: #666; font-size: .85em; }
 </style>
 </head>
 <body>
-<h1>500 Internal Server Error: app “{{.App}}” failed</h1>
-<p>{{.Method}} {{.URI}}</p>
-<div class="msg">{{.Message}}</div>
-{{if .Stack}}<h2>Stack</h2>
-<pre>{{.Stack}}</pre>{{end}}
-<footer>wsgo shows this page, and the stack, only to clients on this machine.</footer>
+<h1>{{.Title}}</h1>
+{{with .Request}}<p>{{.}}</p>
+{{end}}{{with .Message}}<div class="msg">{{.}}</div>
+{{end}}{{with .Detail}}<pre>{{mark .}}</pre>
+{{end}}<footer>{{.Footer}}</footer>
 </body>
 </html>
 `))
 
-// writeErrorPage answers 500 for an app that failed before its headers went
-// out. Clients on this machine see the message and the stack (as HTML when
-// they ask for it); anyone else sees only the status, since a stack can
-// reveal more than the developer meant to share.
-func writeErrorPage(w http.ResponseWriter, r *http.Request, app string, err error) {
+// text is the page for clients that did not ask for HTML.
+func (p failurePage) text() string {
+	parts := []string{p.Title}
+	for _, s := range []string{p.Message, strings.TrimRight(p.Detail, "\n")} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	return strings.Join(parts, "\n\n") + "\n"
+}
+
+// writeFailure answers 500 with p. Clients on this machine see it, as HTML
+// when they ask for it; anyone else sees only the status, since a stack or
+// compiler output can reveal more than the developer meant to share.
+func writeFailure(w http.ResponseWriter, r *http.Request, p failurePage) {
 	h := w.Header()
 	h.Set("Server", Software)
 	h.Set("Cache-Control", "no-store")
-	if !isLoopback(r.RemoteAddr) {
+	switch {
+	case !isLoopback(r.RemoteAddr):
 		h.Set("Content-Type", "text/plain; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
-		w.Write([]byte("500 Internal Server Error\n"))
-		return
-	}
-	var stack string
-	var ae *appError
-	if errors.As(err, &ae) {
-		stack = string(ae.stack)
-	}
-	if strings.Contains(r.Header.Get("Accept"), "text/html") {
+		io.WriteString(w, "500 Internal Server Error\n")
+	case strings.Contains(r.Header.Get("Accept"), "text/html"):
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
-		errorPage.Execute(w, map[string]string{
-			"App": app, "Method": r.Method, "URI": r.RequestURI, "Message": err.Error(), "Stack": stack,
-		})
-		return
+		failureTemplate.Execute(w, p)
+	default:
+		h.Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		io.WriteString(w, p.text())
 	}
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(http.StatusInternalServerError)
-	var b strings.Builder
-	b.WriteString("500 Internal Server Error: app \"" + app + "\" failed\n\n" + err.Error() + "\n")
-	if stack != "" {
-		b.WriteString("\n" + stack)
+}
+
+// writeErrorPage answers 500 for an app that failed before its headers went
+// out, with the message and the stack for clients on this machine.
+func writeErrorPage(w http.ResponseWriter, r *http.Request, app string, err error) {
+	writeFailure(w, r, failurePage{
+		Title:   "500 Internal Server Error: app \"" + app + "\" failed",
+		Request: r.Method + " " + r.RequestURI,
+		Message: err.Error(),
+		Detail:  string(stackOf(err)),
+		Footer:  "wsgo shows this page, and the stack, only to clients on this machine.",
+	})
+}
+
+// stackOf returns the stack recorded with err, if any.
+func stackOf(err error) []byte {
+	var ae *appError
+	if errors.As(err, &ae) {
+		return ae.stack
 	}
-	w.Write([]byte(b.String()))
+	return nil
 }
 
 func isLoopback(remoteAddr string) bool {
@@ -76,4 +105,21 @@ func isLoopback(remoteAddr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// fileLine finds compiler positions such as "apps/demo.go:12:5:" or a
+// stack's "/src/apps/demo.go:12".
+var fileLine = regexp.MustCompile(`[\w./\\-]+\.go:\d+(?::\d+)?`)
+
+// markFileLines escapes text for HTML and wraps each file:line in <mark>.
+func markFileLines(text string) template.HTML {
+	var b strings.Builder
+	last := 0
+	for _, m := range fileLine.FindAllStringIndex(text, -1) {
+		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
+		b.WriteString("<mark>" + template.HTMLEscapeString(text[m[0]:m[1]]) + "</mark>")
+		last = m[1]
+	}
+	b.WriteString(template.HTMLEscapeString(text[last:]))
+	return template.HTML(b.String())
 }

@@ -5,8 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"runtime/debug"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -24,10 +24,11 @@ const flushDelay = 10 * time.Millisecond
 // Gateway serves an [apps.App] over HTTP: it builds the environ, enforces the
 // start_response and body rules of PEP 3333, and turns an app's failure into
 // a 500 page (while the headers are unsent) or an aborted connection, with
-// one log line either way.
+// one log line either way, and a panic's stack under it. A path with a
+// control character gets 400 and never reaches the app.
 type Gateway struct {
 	App  apps.App
-	Name string  // the app's name in messages; "app" if empty
+	Name string  // the app's name in messages, "app" if empty; see apps.AppNameKey
 	Log  *Logger // app errors and wsgi.errors; nil logs to standard error
 
 	addr atomic.Pointer[serverAddrCache]
@@ -39,11 +40,10 @@ func Handler(app apps.App) http.Handler {
 	return &Gateway{App: app}
 }
 
-func (g *Gateway) name() string {
-	if g.Name == "" {
-		return "app"
-	}
-	return g.Name
+// name is the name of the app that served env: the mounted app a
+// [apps.Dispatcher] sent it to, or g's own.
+func (g *Gateway) name(env apps.Environ) string {
+	return cmp.Or(env.Get(apps.AppNameKey), g.Name, "app")
 }
 
 func (g *Gateway) logger() *Logger {
@@ -55,16 +55,24 @@ func (g *Gateway) logger() *Logger {
 
 // ServeHTTP runs the app for one request.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.IndexFunc(r.URL.Path, isAnyControl) >= 0 {
+		// net/http refuses raw control bytes but decodes %00 or %1b into
+		// PATH_INFO, where no app expects them and a log would print them.
+		w.Header().Set("Server", Software)
+		http.Error(w, "400 Bad Request: control character in the path", http.StatusBadRequest)
+		return
+	}
 	log := g.logger()
 	rs := &response{w: w, req: r, declared: -1}
 	env := newEnviron(r, log, &g.addr)
 	in := env["wsgi.input"].(*input) // taken now: middleware may replace it
 	err := rs.run(g.App, env)
 	rs.close()
+	name := g.name(env)
 	if in.fail != nil {
 		// The body broke off: whatever the app made of it, the client is gone.
 		log.Notef("app %q: client went away while sending the request body (%d bytes of %s read: %v); the body was closed",
-			g.name(), in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
+			name, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
 		panic(http.ErrAbortHandler)
 	}
 	if err == nil {
@@ -74,10 +82,10 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		panic(http.ErrAbortHandler)
 	}
 	if errors.Is(err, errClientGone) {
-		log.Notef("app %q: %v after %d bytes; the body was closed", g.name(), err, rs.written)
+		log.Notef("app %q: %v after %d bytes; the body was closed", name, err, rs.written)
 		return
 	}
-	log.Errorf("app %q failed on %s %s: %v", g.name(), r.Method, r.RequestURI, err)
+	log.Failf(string(stackOf(err)), "app %q failed on %s %s: %v", name, r.Method, escapeControls(r.RequestURI), err)
 	if rs.sent && rs.declared >= 0 && rs.written == rs.declared {
 		return // the client has the whole response the app declared: let it be
 	}
@@ -86,7 +94,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// take a partial body for a whole one.
 		panic(http.ErrAbortHandler)
 	}
-	writeErrorPage(w, r, g.name(), err)
+	writeErrorPage(w, r, name, err)
 }
 
 var errClientGone = errors.New("client went away")
@@ -141,7 +149,7 @@ func recovered(v any) error {
 	if !ok {
 		err = fmt.Errorf("panic: %v", v)
 	}
-	return &appError{err: err, stack: debug.Stack()}
+	return &appError{err: err, stack: appStack()}
 }
 
 // start is the app's start_response.

@@ -5,17 +5,21 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"iter"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/apps/validate"
 )
 
 // syncBuffer is a log destination tests can read while the server writes.
@@ -94,7 +98,8 @@ var textPlain = apps.Headers{h("Content-Type", "text/plain")}
 
 // TestBrokenAppsGet500 covers each way an app can fail before its headers
 // are out: the client gets a 500 that says what went wrong, the log gets one
-// red line naming the app, and the next request is served.
+// red line naming the app (and the stack under it, when the app panicked),
+// and the next request is served.
 func TestBrokenAppsGet500(t *testing.T) {
 	tests := []struct {
 		name string
@@ -171,8 +176,14 @@ func TestBrokenAppsGet500(t *testing.T) {
 			if !strings.Contains(body, tt.want) || !strings.Contains(body, `app "test"`) {
 				t.Errorf("500 body does not name the app and say %q:\n%s", tt.want, body)
 			}
-			if lines := strings.Count(log.String(), "\n"); lines != 1 || !strings.Contains(log.String(), `app "test" failed on GET /bad`) || !strings.Contains(log.String(), tt.want) {
-				t.Errorf("log is not one line naming the app and saying %q:\n%s", tt.want, log)
+			first, stack, _ := strings.Cut(log.String(), "\n")
+			if !strings.Contains(first, `app "test" failed on GET /bad`) || !strings.Contains(first, tt.want) {
+				t.Errorf("log does not begin with a line naming the app and saying %q:\n%s", tt.want, log)
+			}
+			for line := range strings.Lines(stack) {
+				if !strings.HasPrefix(line, "    ") {
+					t.Errorf("log line after the first is not an indented stack frame: %q", line)
+				}
 			}
 			stillServes(t, srv)
 		})
@@ -519,39 +530,138 @@ func TestWsgiErrorsGoToTheLog(t *testing.T) {
 	}
 }
 
-func TestErrorPage(t *testing.T) {
-	err := &appError{err: errors.New("secret <detail>"), stack: []byte("goroutine 1 [running]:\nmain.go:12")}
+// boom panics a level below the app, so that the stack has two frames of
+// the app's own.
+func boom() { panic("boom in a helper") }
+
+// badStart gives start_response a header it must refuse.
+func badStart(start apps.StartResponse) { start("200 OK", apps.Headers{h("X-Bad", "a\r\nb")}) }
+
+// TestPanicStackInTheLog: the terminal gets the stack of a panic, whoever
+// the client, trimmed to the app's frames: none of the runtime's, the
+// gateway's, the validator's or net/http's. A mounted app is named as the
+// one that failed.
+func TestPanicStackInTheLog(t *testing.T) {
+	mounted := apps.NewDispatcher(apps.AppFunc(ok))
+	err := mounted.Mount("/m", "m", apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		badStart(start)
+		return nil
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := thisFile(t)
+	tests := []struct {
+		name string
+		app  apps.App
+		path string
+		want []string // the log's lines begin so
+	}{
+		{"panic", apps.AppFunc(func(apps.Environ, apps.StartResponse) iter.Seq[[]byte] {
+			boom()
+			return nil
+		}), "/x", []string{
+			`app "test" failed on GET /x: panic: boom in a helper`,
+			"    github.com/wsgo/wsgo/devserver.boom\n", "        " + file + ":",
+			"    github.com/wsgo/wsgo/devserver.TestPanicStackInTheLog.func", "        " + file + ":",
+		}},
+		{"mounted, under the validator", validate.Wrap("test", mounted), "/m/x", []string{
+			`app "m" failed on GET /m/x: validate: app "m": header values hold no control characters`,
+			"    github.com/wsgo/wsgo/devserver.badStart\n", "        " + file + ":",
+			"    github.com/wsgo/wsgo/devserver.TestPanicStackInTheLog.func", "        " + file + ":",
+			"    github.com/wsgo/wsgo/apps.(*Dispatcher).ServeWSGI\n", "        ",
+		}},
+	}
+	for _, tt := range tests {
+		for _, remote := range []string{"127.0.0.1:5000", "203.0.113.7:5000"} {
+			t.Run(tt.name+"/"+remote, func(t *testing.T) {
+				var log syncBuffer
+				r := httptest.NewRequest("GET", tt.path, nil)
+				r.RemoteAddr = remote
+				w := httptest.NewRecorder()
+				(&Gateway{App: tt.app, Name: "test", Log: NewLogger(&log, false)}).ServeHTTP(w, r)
+				lines := slices.Collect(strings.Lines(log.String()))
+				if len(lines) != len(tt.want) {
+					t.Fatalf("log has %d lines, want %d:\n%s", len(lines), len(tt.want), log.String())
+				}
+				for i, line := range lines {
+					if !strings.HasPrefix(line, tt.want[i]) {
+						t.Errorf("log line %d: %q\nwant it to begin %q", i+1, line, tt.want[i])
+					}
+				}
+				shown := strings.Contains(w.Body.String(), "devserver.TestPanicStackInTheLog")
+				if w.Code != 500 || isLoopback(remote) != shown {
+					t.Errorf("%d, stack shown to %s: %v", w.Code, remote, shown)
+				}
+			})
+		}
+	}
+}
+
+func thisFile(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller")
+	}
+	return file
+}
+
+// TestErrorPages: the 500 page for an app's failure and the page for a
+// failed build or crash show their details to clients on this machine, as
+// HTML to browsers, and a bare 500 to anyone else.
+func TestErrorPages(t *testing.T) {
+	appFailure := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeErrorPage(w, r, "demo", &appError{err: errors.New("secret <detail>"), stack: []byte("main.boom\n\t/src/main.go:12\n")})
+	})
+	buildFailure := Failure("Build failed\n\nsecret <detail>\n./main.go:12:5: undefined: x\n")
 	tests := []struct {
 		name, remote, accept string
 		want, wantNot        []string
 		contentType          string
 	}{
-		{"loopback browser", "127.0.0.1:5000", "text/html,*/*", []string{"<!doctype html>", "secret &lt;detail&gt;", "main.go:12", `app “demo”`}, nil, "text/html; charset=utf-8"},
-		{"loopback curl", "[::1]:5000", "*/*", []string{"secret <detail>", "main.go:12", `app "demo"`}, []string{"<html"}, "text/plain; charset=utf-8"},
-		{"another host", "203.0.113.7:5000", "text/html", []string{"500 Internal Server Error"}, []string{"secret", "main.go"}, "text/plain; charset=utf-8"},
+		{"loopback browser", "127.0.0.1:5000", "text/html,*/*", []string{"<!doctype html>", "secret &lt;detail&gt;", "<mark>", "main.go:12"}, nil, "text/html; charset=utf-8"},
+		{"loopback curl", "[::1]:5000", "*/*", []string{"secret <detail>", "main.go:12"}, []string{"<html", "<mark>"}, "text/plain; charset=utf-8"},
+		{"another host", "203.0.113.7:5000", "text/html", []string{"500 Internal Server Error"}, []string{"secret", "main.go", "failed"}, "text/plain; charset=utf-8"},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := httptest.NewRequest("GET", "/x", nil)
-			r.RemoteAddr = tt.remote
-			r.Header.Set("Accept", tt.accept)
-			w := httptest.NewRecorder()
-			writeErrorPage(w, r, "demo", err)
-			body := w.Body.String()
-			if w.Code != 500 || w.Header().Get("Content-Type") != tt.contentType {
-				t.Errorf("%d %q", w.Code, w.Header().Get("Content-Type"))
-			}
-			for _, s := range tt.want {
-				if !strings.Contains(body, s) {
-					t.Errorf("page lacks %q:\n%s", s, body)
+	for _, page := range []struct {
+		name    string
+		h       http.Handler
+		heading string // in the page for loopback clients
+	}{
+		{"app failure", appFailure, `500 Internal Server Error: app "demo" failed`},
+		{"build failure", buildFailure, "Build failed"},
+	} {
+		for _, tt := range tests {
+			t.Run(page.name+"/"+tt.name, func(t *testing.T) {
+				r := httptest.NewRequest("GET", "/x", nil)
+				r.RemoteAddr = tt.remote
+				r.Header.Set("Accept", tt.accept)
+				w := httptest.NewRecorder()
+				page.h.ServeHTTP(w, r)
+				body := w.Body.String()
+				if w.Code != 500 || w.Header().Get("Content-Type") != tt.contentType {
+					t.Errorf("%d %q", w.Code, w.Header().Get("Content-Type"))
 				}
-			}
-			for _, s := range tt.wantNot {
-				if strings.Contains(body, s) {
-					t.Errorf("page shows %q:\n%s", s, body)
+				want := tt.want
+				switch {
+				case !isLoopback(tt.remote):
+				case strings.HasPrefix(tt.contentType, "text/html"):
+					want = append(want, "<h1>"+html.EscapeString(page.heading)+"</h1>")
+				default:
+					want = append(want, page.heading+"\n\nsecret <detail>\n")
 				}
-			}
-		})
+				for _, s := range want {
+					if !strings.Contains(body, s) {
+						t.Errorf("page lacks %q:\n%s", s, body)
+					}
+				}
+				for _, s := range tt.wantNot {
+					if strings.Contains(body, s) {
+						t.Errorf("page shows %q:\n%s", s, body)
+					}
+				}
+			})
+		}
 	}
 }
 

@@ -59,6 +59,7 @@ func (lr *LiveReload) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	iw := &injector{ResponseWriter: w, tag: lr.tag, head: r.Method == http.MethodHead}
+	defer iw.done()
 	lr.h.ServeHTTP(iw, r)
 	iw.finish()
 }
@@ -87,7 +88,10 @@ func serveScript(w http.ResponseWriter, js []byte) {
 func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
+	h.Set("Cache-Control", "no-cache")
+	// nginx buffers a proxied response by default: the page would see a
+	// build's id only when the next build ended the stream, one save late.
+	h.Set("X-Accel-Buffering", "no")
 	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\n", lr.buildID)
 	rc := http.NewResponseController(w)
 	if err := rc.Flush(); err != nil {
@@ -112,32 +116,37 @@ func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 // injector passes a response through, adding the script tag before the last
 // </body> of an HTML body. A body with a Content-Length is held whole (up to
 // maxInjectBuffer) so the length can be corrected; a streamed body flows
-// through, holding back only what follows its latest </body>.
+// through, holding back only what follows its latest </body>. A HEAD
+// response goes the same way, its body dropped by net/http, so that its
+// Content-Length is the one GET would get.
 type injector struct {
 	http.ResponseWriter
 	tag  []byte
 	head bool
 
-	decided bool
-	inject  bool
-	whole   bool   // a Content-Length body, held whole
-	code    int    // status, while the headers are held
-	held    []byte // held body bytes
-	failed  error
+	decided  bool
+	inject   bool
+	whole    bool   // a Content-Length body, held whole
+	code     int    // status, while the headers are held
+	declared int    // the whole body's Content-Length
+	held     []byte // held body bytes
+	failed   error
+	sent     int64              // body bytes passed on, the tag included
+	onDone   []func(sent int64) // see whenSent
 }
 
 func (iw *injector) decide(code int) {
 	iw.decided = true
 	h := iw.ResponseWriter.Header()
 	ct := strings.ToLower(h.Get("Content-Type"))
-	iw.inject = !iw.head && bodyAllowed(code) && strings.HasPrefix(ct, "text/html") && h.Get("Content-Encoding") == ""
+	iw.inject = bodyAllowed(code) && strings.HasPrefix(ct, "text/html") && h.Get("Content-Encoding") == ""
 	if !iw.inject {
 		return
 	}
 	if cl := h.Get("Content-Length"); cl != "" {
 		n, err := strconv.Atoi(cl)
 		iw.inject = err == nil && n <= maxInjectBuffer
-		iw.whole = iw.inject
+		iw.whole, iw.declared = iw.inject, n
 	}
 }
 
@@ -162,7 +171,7 @@ func (iw *injector) Write(p []byte) (int, error) {
 		iw.WriteHeader(http.StatusOK)
 	}
 	if !iw.inject {
-		return iw.ResponseWriter.Write(p)
+		return iw.send(p)
 	}
 	if iw.failed != nil {
 		return 0, iw.failed
@@ -178,13 +187,20 @@ func (iw *injector) Write(p []byte) (int, error) {
 		keep = max(0, len(iw.held)-len("</body"))
 	}
 	if keep > 0 {
-		if _, err := iw.ResponseWriter.Write(iw.held[:keep]); err != nil {
+		if _, err := iw.send(iw.held[:keep]); err != nil {
 			iw.failed = err
 			return 0, err
 		}
 		iw.held = append(iw.held[:0], iw.held[keep:]...)
 	}
 	return len(p), nil
+}
+
+// send writes p on, counting it.
+func (iw *injector) send(p []byte) (int, error) {
+	n, err := iw.ResponseWriter.Write(p)
+	iw.sent += int64(n)
+	return n, err
 }
 
 // finish sends what was held, with the tag in place if a </body> was found.
@@ -197,10 +213,27 @@ func (iw *injector) finish() {
 		body = bytes.Join([][]byte{body[:i], iw.tag, body[i:]}, nil)
 	}
 	if iw.whole {
-		iw.ResponseWriter.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		// A handler that answers HEAD without the body it declared leaves
+		// nothing to inject into: its Content-Length stands.
+		if !iw.head || len(iw.held) >= iw.declared {
+			iw.ResponseWriter.Header().Set("Content-Length", strconv.Itoa(len(body)))
+		}
 		iw.ResponseWriter.WriteHeader(iw.code)
 	}
-	iw.ResponseWriter.Write(body)
+	iw.send(body)
+}
+
+// whenSent has f called with the number of body bytes sent, tag included,
+// once the response is complete: only then is the size known.
+func (iw *injector) whenSent(f func(sent int64)) {
+	iw.onDone = append(iw.onDone, f)
+}
+
+// done runs the whenSent functions, even when the handler panicked.
+func (iw *injector) done() {
+	for _, f := range iw.onDone {
+		f(iw.sent)
+	}
 }
 
 // Flush sends what can be sent: a held whole body cannot be, yet.

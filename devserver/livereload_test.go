@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -116,8 +117,14 @@ func TestLiveReloadEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
-		t.Errorf("Content-Type %q", ct)
+	for name, want := range map[string]string{
+		"Content-Type":      "text/event-stream",
+		"Cache-Control":     "no-cache",
+		"X-Accel-Buffering": "no", // or nginx holds the stream back
+	} {
+		if got := resp.Header.Get(name); got != want {
+			t.Errorf("%s: %q, want %q", name, got, want)
+		}
 	}
 	lines := make(chan string, 16)
 	go func() {
@@ -146,5 +153,87 @@ func TestLiveReloadEvents(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the stream outlived Close")
+	}
+}
+
+// pages are HTML responses the live-reload script goes into: with a
+// Content-Length (held whole) and without one (streamed).
+var pages = map[string]http.Handler{
+	"gateway, one chunk": Handler(apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html"}})
+		return apps.BodyString("<html><body><p>hi</p></body></html>")
+	})),
+	"gateway, streamed": Handler(apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html"}})
+		return apps.Body([]byte("<html><body><p>"), []byte("hi</p></bo"), []byte("dy></html>"))
+	})),
+	"handler with Content-Length": handler(withLength("<body>x</body>"), "<body>x</body>"),
+	"handler, flushed chunks":     handler(htmlType, "<body>x", "</body>"),
+}
+
+// TestLiveReloadHeadMatchesGet: HEAD's Content-Length is GET's, script
+// included (RFC 9110 §9.3.2).
+func TestLiveReloadHeadMatchesGet(t *testing.T) {
+	for name, h := range pages {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(NewLiveReload(h, "b1"))
+			defer srv.Close()
+			lengths := map[string]string{}
+			for _, method := range []string{"GET", "HEAD"} {
+				req, _ := http.NewRequest(method, srv.URL+"/page", nil)
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				lengths[method] = resp.Header.Get("Content-Length")
+				if method == "GET" && (!strings.Contains(string(body), tag) || lengths[method] != "" && lengths[method] != strconv.Itoa(len(body))) {
+					t.Fatalf("GET: Content-Length %q for %q", lengths[method], body)
+				}
+			}
+			if lengths["HEAD"] != lengths["GET"] {
+				t.Errorf("HEAD Content-Length %q, GET %q", lengths["HEAD"], lengths["GET"])
+			}
+		})
+	}
+}
+
+// TestLiveReloadLogsBytesSent: the request log counts the script it adds.
+func TestLiveReloadLogsBytesSent(t *testing.T) {
+	for name, h := range pages {
+		t.Run(name, func(t *testing.T) {
+			var log syncBuffer
+			srv := httptest.NewServer(NewLiveReload(LogRequests(h, NewLogger(&log, false)), "b1"))
+			defer srv.Close()
+			_, body, err := get(t, srv.URL+"/page")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := fmt.Sprintf(`"GET /page HTTP/1.1" 200 %d `, len(body))
+			waitForLog(t, &log, "GET /page ")
+			if !strings.Contains(log.String(), want) || !strings.Contains(body, tag) {
+				t.Errorf("log: %q\nwant %q for %q", log.String(), want, body)
+			}
+		})
+	}
+}
+
+// TestLiveReloadLogsAbortedRequests: a request whose handler aborts still
+// gets its log line, though the injector never finished the body.
+func TestLiveReloadLogsAbortedRequests(t *testing.T) {
+	var log syncBuffer
+	abort := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<body>partial"))
+		http.NewResponseController(w).Flush()
+		panic(http.ErrAbortHandler)
+	})
+	srv := httptest.NewServer(NewLiveReload(LogRequests(abort, NewLogger(&log, false)), "b1"))
+	defer srv.Close()
+	get(t, srv.URL+"/abort")
+	waitForLog(t, &log, `"GET /abort HTTP/1.1" 200 7 `)
+	if !strings.HasSuffix(log.String(), " (connection aborted)\n") {
+		t.Errorf("log: %q", log.String())
 	}
 }

@@ -6,8 +6,10 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
@@ -78,6 +80,19 @@ func (l *Logger) line(c *color.Color, format string, args ...any) {
 	fmt.Fprintln(l.out, msg)
 }
 
+// Failf writes a red line, as Errorf does, and under it detail (a stack),
+// each line indented; no other line can come between them.
+func (l *Logger) Failf(detail, format string, args ...any) {
+	var b strings.Builder
+	b.WriteString(l.red.Sprintf(format, args...) + "\n")
+	for line := range strings.Lines(detail) {
+		b.WriteString("    " + strings.ReplaceAll(strings.TrimSuffix(line, "\n"), "\t", "    ") + "\n")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	io.WriteString(l.out, b.String())
+}
+
 // Printf writes a plain line.
 func (l *Logger) Printf(format string, args ...any) { l.line(nil, format, args...) }
 
@@ -102,7 +117,7 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	req := fmt.Sprintf("%s %s %s", r.Method, r.RequestURI, r.Proto)
+	req := fmt.Sprintf("%s %s %s", r.Method, escapeControls(r.RequestURI), r.Proto)
 	if c := l.statusColor(status); c != nil {
 		req = c.Sprint(req)
 	}
@@ -113,6 +128,28 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.out, "%s - - [%s] \"%s\" %d %d %s%s\n",
 		host, l.now().Format("02/Jan/2006 15:04:05"), req, status, size, formatDuration(took), note)
+}
+
+// escapeControls writes each C0 or C1 control character and DEL in s as
+// \xNN, as CPython's http.server does in its log: a request line is the
+// client's text, and a terminal takes ESC or U+009B for the start of a
+// command. Bytes that are not UTF-8 are escaped too, since a terminal that
+// reads Latin-1 takes a lone 0x9b byte for the same command.
+func escapeControls(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case isAnyControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // statusColor follows Werkzeug's table, except that every 2xx is plain.
@@ -147,7 +184,9 @@ func formatDuration(d time.Duration) string {
 }
 
 // LogRequests wraps h so that every request writes one line to l when it
-// ends, including a request whose connection was aborted.
+// ends, including a request whose connection was aborted. Under a
+// [LiveReload], the line waits for the injected script, so that its size is
+// the bytes sent.
 func LogRequests(h http.Handler, l *Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -158,13 +197,40 @@ func LogRequests(h http.Handler, l *Logger) http.Handler {
 			if v != nil {
 				note = "(connection aborted)"
 			}
-			l.Request(r, rec.statusCode(), rec.size, time.Since(start), note)
+			status := rec.statusCode()
+			logLine := func(size int64) { l.Request(r, status, size, time.Since(start), note) }
+			if s := sizerOf(w); s != nil {
+				s.whenSent(logLine) // the size is known once the response is complete
+			} else {
+				logLine(rec.size)
+			}
 			if v != nil {
 				panic(v)
 			}
 		}()
 		h.ServeHTTP(rec, r)
 	})
+}
+
+// A sizer is a ResponseWriter that changes the body on its way out, as
+// [LiveReload] does, and so knows the size sent only after the handler it
+// wraps has returned.
+type sizer interface {
+	whenSent(f func(sent int64))
+}
+
+// sizerOf finds the sizer among w and the writers it wraps, if any.
+func sizerOf(w http.ResponseWriter) sizer {
+	for {
+		if s, ok := w.(sizer); ok {
+			return s
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return nil
+		}
+		w = u.Unwrap()
+	}
 }
 
 // recorder notes the status and size of a response on its way out.

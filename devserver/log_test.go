@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"iter"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
+
+	"github.com/wsgo/wsgo/apps"
 )
 
 func TestRequestLogShape(t *testing.T) {
@@ -98,5 +102,54 @@ func TestLogRequestsRecordsStatusSizeAndAborts(t *testing.T) {
 	}
 	if !regexp.MustCompile(`"GET /abort HTTP/1.1" 200 7 \S+ \(connection aborted\)\n`).MatchString(log) {
 		t.Errorf("no aborted line: %q", log)
+	}
+}
+
+func TestEscapeControls(t *testing.T) {
+	tests := map[string]string{
+		"/plain?q=1":        "/plain?q=1",
+		"/caf\u00e9/\u20ac": "/caf\u00e9/\u20ac",
+		"/a\x1b[31mb":       `/a\x1b[31mb`,
+		"/\x00\t\r\n\x7f":   `/\x00\x09\x0d\x0a\x7f`,
+		"/a\u009b31m":       `/a\x9b31m`,
+		"/a\x9b31m":         `/a\x9b31m`,
+		"/\xe9t\xe9":        `/\xe9t\xe9`,
+		"/\ufffd":           "/\ufffd",
+	}
+	for in, want := range tests {
+		if got := escapeControls(in); got != want {
+			t.Errorf("escapeControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestRequestLogEscapesControls sends request lines with control characters
+// over TCP: what reaches the log holds none of them, only their escapes.
+func TestRequestLogEscapesControls(t *testing.T) {
+	var buf syncBuffer
+	l := NewLogger(&buf, false)
+	srv := httptest.NewUnstartedServer(nil)
+	app := route{"/boom\x9b": func(apps.Environ, apps.StartResponse) iter.Seq[[]byte] { panic("boom") }}
+	srv.Config = NewServer(LogRequests(&Gateway{App: app, Name: "test", Log: l}, l), l).Server
+	srv.Start()
+	defer srv.Close()
+	for _, path := range []string{"/c1\xc2\x9b[31m", "/byte\x9b[31m", "/esc\x1b[31m", "/del\x7f", "/pct%1b[31m", "/boom\x9b"} {
+		rawResponse(t, srv, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n")
+	}
+	rawResponse(t, srv, "GET /last HTTP/1.1\r\nHost: h\r\n\r\n")
+	waitForLog(t, &buf, "GET /last ")
+	log := buf.String()
+	for _, want := range []string{`"GET /c1\x9b[31m HTTP/1.1" 400`, `"GET /byte\x9b[31m HTTP/1.1" 200`, `"GET /pct%1b[31m HTTP/1.1" 400`, `app "test" failed on GET /boom\x9b: panic: boom`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %s:\n%s", want, log)
+		}
+	}
+	if !utf8.ValidString(log) {
+		t.Errorf("log is not UTF-8: %q", log)
+	}
+	for _, r := range log {
+		if r != '\n' && isAnyControl(r) {
+			t.Errorf("log holds %q: %q", r, log)
+		}
 	}
 }

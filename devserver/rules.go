@@ -77,6 +77,11 @@ func isControl(r rune) bool {
 	return (r < 0x20 && r != '\t') || r == 0x7f
 }
 
+// isAnyControl reports C0, DEL and C1: the controls a terminal may act on.
+func isAnyControl(r rune) bool {
+	return r < 0x20 || 0x7f <= r && r < 0xa0
+}
+
 // isTokenChar reports whether c may appear in a header name (RFC 9110 tchar).
 func isTokenChar(c byte) bool {
 	switch {

@@ -6,6 +6,7 @@ import (
 	stdlog "log"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -30,7 +31,7 @@ func NewServer(h http.Handler, log *Logger) *Server {
 	s := &Server{conns: map[net.Conn]http.ConnState{}}
 	s.Server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if s.closing.Load() {
+			if s.closing.Load() || ambiguousFraming(r) {
 				w.Header().Set("Connection", "close")
 			}
 			h.ServeHTTP(w, r)
@@ -42,6 +43,20 @@ func NewServer(h http.Handler, log *Logger) *Server {
 		ConnState:         s.track,
 	}
 	return s
+}
+
+// ambiguousFraming reports a request after which the connection must close
+// (RFC 9112 §6.1): one that may have come with both Transfer-Encoding and
+// Content-Length, where a proxy in front could have framed the body by the
+// other header and taken what follows for another request. net/http frames
+// by Transfer-Encoding but deletes both headers first, so the two cases it
+// leaves visible stand for all: any chunked body, and an HTTP/1.0 body (whose
+// Transfer-Encoding net/http ignores, and RFC 9112 calls faulty framing).
+func ambiguousFraming(r *http.Request) bool {
+	if r.ProtoMajor != 1 {
+		return false
+	}
+	return slices.Contains(r.TransferEncoding, "chunked") || r.ProtoMinor == 0 && r.ContentLength != 0
 }
 
 func (s *Server) track(c net.Conn, state http.ConnState) {

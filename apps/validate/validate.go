@@ -35,7 +35,7 @@ func (e *Error) Error() string {
 // app's name in error messages.
 func Wrap(name string, app apps.App) apps.App {
 	return apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-		c := &check{app: name}
+		c := &check{app: name, env: env}
 		c.environ(env)
 		body := app.ServeWSGI(env, c.start(start))
 		if body == nil {
@@ -48,17 +48,27 @@ func Wrap(name string, app apps.App) apps.App {
 // check is the state of one request under validation.
 type check struct {
 	app      string
+	env      apps.Environ
 	started  bool // start_response was called
 	yielding bool // the first non-empty chunk was yielded
 	status   int
 }
 
 func (c *check) fail(rule, format string, args ...any) {
-	panic(&Error{App: c.app, Rule: rule, Detail: fmt.Sprintf(format, args...)})
+	panic(&Error{App: c.name(), Rule: rule, Detail: fmt.Sprintf(format, args...)})
 }
 
 func (c *check) warn(env apps.Environ, format string, args ...any) {
-	fmt.Fprintf(env.Errors(), "validate: app %q: warning: "+format+"\n", append([]any{c.app}, args...)...)
+	fmt.Fprintf(env.Errors(), "validate: app %q: warning: "+format+"\n", append([]any{c.name()}, args...)...)
+}
+
+// name is the app to blame: the mounted app a Dispatcher inside the wrapped
+// app sent the request to, once it has, or the wrapped app.
+func (c *check) name() string {
+	if n := c.env.Get(apps.AppNameKey); n != "" {
+		return n
+	}
+	return c.app
 }
 
 var required = []string{

@@ -176,19 +176,39 @@ func TestResponseRules(t *testing.T) {
 	}
 }
 
-// TestUnderTheGateway: a violation becomes a 500 naming the rule and the
-// app, in place of the malformed response.
-func TestUnderTheGateway(t *testing.T) {
-	app := validate.Wrap("shop", apps.AppFunc(startWith("200 OK", nil)))
+// getVia serves app under the gateway as "shop" and GETs path from it.
+func getVia(t *testing.T, app apps.App, path string) (int, string) {
+	t.Helper()
 	srv := httptest.NewServer(&devserver.Gateway{App: app, Name: "shop", Log: devserver.NewLogger(io.Discard, false)})
 	defer srv.Close()
-	resp, err := http.Get(srv.URL)
+	resp, err := http.Get(srv.URL + path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if resp.StatusCode != 500 || !strings.Contains(string(body), `validate: app "shop": Content-Type is required`) {
-		t.Errorf("%d %s", resp.StatusCode, body)
+	return resp.StatusCode, string(body)
+}
+
+// TestUnderTheGateway: a violation becomes a 500 naming the rule and the
+// app, in place of the malformed response.
+func TestUnderTheGateway(t *testing.T) {
+	code, body := getVia(t, validate.Wrap("shop", apps.AppFunc(startWith("200 OK", nil))), "/")
+	if code != 500 || !strings.Contains(body, `validate: app "shop": Content-Type is required`) {
+		t.Errorf("%d %s", code, body)
+	}
+}
+
+// TestMountedAppIsBlamed: when a mounted app breaks a rule, the rule and
+// the 500 page name that app, not the root app the server runs.
+func TestMountedAppIsBlamed(t *testing.T) {
+	d := apps.NewDispatcher(apps.AppFunc(ok))
+	if err := d.Mount("/crlf", "crlf", startWith("200 OK", apps.Headers{h("X-Bad", "a\r\nb")})); err != nil {
+		t.Fatal(err)
+	}
+	_, body := getVia(t, validate.Wrap("shop", d), "/crlf/")
+	want := "500 Internal Server Error: app \"crlf\" failed\n\nvalidate: app \"crlf\": header values hold no control characters"
+	if !strings.HasPrefix(body, want) {
+		t.Errorf("page:\n%s\nwant it to begin:\n%s", body, want)
 	}
 }
