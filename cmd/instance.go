@@ -19,6 +19,7 @@ type instance struct {
 	log     *devserver.Logger
 	onDrain func()       // ends long-lived streams when the drain starts
 	ready   func() error // tells a supervisor this server serves
+	reload  func()       // tells the browsers to reload their pages
 	quiet   bool         // a supervisor tells the story of a stop
 }
 
@@ -102,6 +103,8 @@ func (in *instance) wait(ctx context.Context, served <-chan error, msgs <-chan r
 				return false, nil
 			case m == reload.Handover:
 				return true, nil
+			case m == reload.ReloadPages && in.reload != nil:
+				in.reload()
 			}
 		}
 	}

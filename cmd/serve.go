@@ -207,6 +207,7 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 	lr := devserver.NewLiveReload(devserver.LogRequests(h, log), child.BuildID)
 	in := o.instance(lr, log)
 	in.onDrain = lr.Close
+	in.reload = lr.Reload
 	in.ready = child.Ready
 	in.quiet = true // the supervisor tells the story of a stop
 	cut, err := in.serve(ctx, nil, child.Listener, child.Messages)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/reload"
 )
 
 // TestRunServerDrains: a request in flight when the stop comes still gets
@@ -95,5 +96,26 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(in, names); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestMessagesFromTheSupervisor: reload-pages reaches the browsers' hook
+// and the server goes on; stop then ends it cleanly.
+func TestMessagesFromTheSupervisor(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reloaded := make(chan struct{})
+	in := &instance{handler: http.NotFoundHandler(), grace: time.Second, log: devserver.NewLogger(io.Discard, false),
+		reload: func() { close(reloaded) }}
+	msgs := make(chan reload.Message)
+	served := make(chan error, 1)
+	go func() { served <- in.run(context.Background(), nil, ln, msgs) }()
+	msgs <- reload.ReloadPages
+	<-reloaded
+	msgs <- reload.Stop
+	if err := <-served; err != nil {
+		t.Errorf("run: %v", err)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 )
@@ -44,7 +43,7 @@ func (f *InFlight) List() []string {
 	f.mu.Lock()
 	all := make([]req, 0, len(f.reqs))
 	for r, began := range f.reqs {
-		all = append(all, req{r.Method + " " + visible(r.RequestURI), began})
+		all = append(all, req{r.Method + " " + escapeControls(r.RequestURI), began})
 	}
 	f.mu.Unlock()
 	slices.SortFunc(all, func(a, b req) int { return a.began.Compare(b.began) })
@@ -55,8 +54,3 @@ func (f *InFlight) List() []string {
 	return out
 }
 
-// visible escapes what a terminal would act on rather than show.
-func visible(s string) string {
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
-}

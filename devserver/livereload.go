@@ -32,9 +32,12 @@ const maxInjectBuffer = 16 << 20
 // Server-Sent Events stream that announces buildID. A page that reconnects
 // to a server with another build id reloads.
 type LiveReload struct {
-	h       http.Handler
-	buildID string
-	tag     []byte
+	h http.Handler
+
+	mu      sync.Mutex
+	id      string        // the build id, and a count of Reload calls
+	tag     []byte        // the script tag, carrying id
+	changed chan struct{} // closed by Reload
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -42,8 +45,34 @@ type LiveReload struct {
 
 // NewLiveReload wraps h, announcing buildID.
 func NewLiveReload(h http.Handler, buildID string) *LiveReload {
-	tag := fmt.Sprintf(`<script src="%slivereload.js" data-build="%s"></script>`, ReservedPrefix, html.EscapeString(buildID))
-	return &LiveReload{h: h, buildID: buildID, tag: []byte(tag), closing: make(chan struct{})}
+	lr := &LiveReload{h: h, closing: make(chan struct{}), changed: make(chan struct{})}
+	lr.setID(buildID)
+	return lr
+}
+
+func (lr *LiveReload) setID(id string) {
+	lr.id = id
+	lr.tag = fmt.Appendf(nil, `<script src="%slivereload.js" data-build="%s"></script>`, ReservedPrefix, html.EscapeString(id))
+}
+
+// current returns the id pages should have, its script tag, and a channel
+// closed when it changes.
+func (lr *LiveReload) current() (string, []byte, <-chan struct{}) {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.id, lr.tag, lr.changed
+}
+
+// Reload tells every page this server served to reload, without a new
+// build: what it showed changed on disk (a template, a stylesheet).
+func (lr *LiveReload) Reload() {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	base, n, _ := strings.Cut(lr.id, "~")
+	gen, _ := strconv.Atoi(n)
+	lr.setID(base + "~" + strconv.Itoa(gen+1))
+	close(lr.changed)
+	lr.changed = make(chan struct{})
 }
 
 // Close ends every event stream, so that pages reconnect, to the next server,
@@ -58,7 +87,8 @@ func (lr *LiveReload) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		lr.serveReserved(w, r, rest)
 		return
 	}
-	iw := &injector{ResponseWriter: w, tag: lr.tag, head: r.Method == http.MethodHead}
+	_, tag, _ := lr.current()
+	iw := &injector{ResponseWriter: w, tag: tag, head: r.Method == http.MethodHead}
 	defer iw.done()
 	lr.h.ServeHTTP(iw, r)
 	iw.finish()
@@ -92,7 +122,8 @@ func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// nginx buffers a proxied response by default: the page would see a
 	// build's id only when the next build ended the stream, one save late.
 	h.Set("X-Accel-Buffering", "no")
-	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\n", lr.buildID)
+	id, _, changed := lr.current()
+	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\n", id)
 	rc := http.NewResponseController(w)
 	if err := rc.Flush(); err != nil {
 		return
@@ -105,6 +136,11 @@ func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 			return
 		case <-lr.closing:
 			return
+		case <-changed:
+			id, _, changed = lr.current()
+			if _, err := fmt.Fprintf(w, "event: build\ndata: %s\n\n", id); err != nil || rc.Flush() != nil {
+				return
+			}
 		case <-ping.C:
 			if _, err := w.Write([]byte(": ping\n\n")); err != nil || rc.Flush() != nil {
 				return

@@ -144,6 +144,25 @@ func TestLiveReloadEvents(t *testing.T) {
 	if strings.Join(got, "|") != "retry: 250|event: build|data: build-7" {
 		t.Errorf("stream began %q", got)
 	}
+	// Reload announces a new id on the open stream, and pages served from
+	// then on carry it, so that they do not reload again.
+	lr.Reload()
+	var next string
+	for line := range lines {
+		if id, ok := strings.CutPrefix(line, "data: "); ok {
+			next = id
+			break
+		}
+	}
+	if next == "" || next == "build-7" {
+		t.Fatalf("after Reload the stream said %q, want a new id", next)
+	}
+	page := httptest.NewRecorder()
+	lr.h = handler(htmlType, "<body></body>")
+	lr.ServeHTTP(page, httptest.NewRequest("GET", "/", nil))
+	if !strings.Contains(page.Body.String(), `data-build="`+next+`"`) {
+		t.Errorf("a page served after Reload carries %q, want id %q", page.Body.String(), next)
+	}
 	// Draining ends the stream, which tells the page to reconnect.
 	lr.Close()
 	select {
