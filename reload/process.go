@@ -78,9 +78,18 @@ func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error
 		return nil, fmt.Errorf("reload: start %s: %w", exe, err)
 	}
 	p.cmd = cmd
-	go p.read()
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		p.read()
+	}()
 	go func() {
 		p.err = cmd.Wait()
+		// What it said before it died counts: its hello may say why.
+		select {
+		case <-read:
+		case <-time.After(time.Second): // a descendant holds the line open
+		}
 		conn.Close()
 		close(p.exited)
 	}()
