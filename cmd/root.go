@@ -74,13 +74,16 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
+		// cobra sets this default only on its own unknown-command path,
+		// which RunE replaces; left at 0, only prefixes were suggested.
+		SuggestionsMinimumDistance: 2,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return c.Help()
 			}
 			msg := fmt.Sprintf("unknown command %q", args[0])
-			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			if s := suggestCommand(c, args[0]); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			return &usageError{err: errors.New(msg), hint: "Run 'wsgo --help' for the commands."}
 		},

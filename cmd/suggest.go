@@ -1,5 +1,12 @@
 package cmd
 
+import (
+	"cmp"
+	"slices"
+
+	"github.com/spf13/cobra"
+)
+
 // suggest returns the candidate closest to name, if it is close enough to be
 // a likely typo, or "".
 func suggest(name string, candidates []string) string {
@@ -10,6 +17,19 @@ func suggest(name string, candidates []string) string {
 		}
 	}
 	return best
+}
+
+// suggestCommand returns the subcommand of c that name most likely
+// misspells or abbreviates, or "". cobra finds the candidates; of several,
+// the closest wins rather than the first in alphabetical order.
+func suggestCommand(c *cobra.Command, name string) string {
+	found := c.SuggestionsFor(name)
+	if len(found) == 0 {
+		return ""
+	}
+	return slices.MinFunc(found, func(a, b string) int {
+		return cmp.Compare(editDistance(name, a), editDistance(name, b))
+	})
 }
 
 // editDistance is the Damerau–Levenshtein distance (with adjacent swaps)
