@@ -115,12 +115,26 @@ func moduleAt(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
-			return modfile.ModulePath(data), nil
+	root, ok := moduleRoot(abs)
+	if !ok {
+		return "", errors.New("no go.mod here or above; run wsgo new inside a Go module (go mod init)")
+	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	return modfile.ModulePath(data), nil
+}
+
+// moduleRoot returns the directory of the go.mod at or above dir, an
+// absolute path, if there is one.
+func moduleRoot(dir string) (string, bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, true
 		}
 		if filepath.Dir(d) == d {
-			return "", errors.New("no go.mod here or above; run wsgo new inside a Go module (go mod init)")
+			return "", false
 		}
 	}
 }

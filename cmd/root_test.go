@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -33,5 +34,52 @@ func TestSuggestCommandPicksClosest(t *testing.T) {
 	}
 	if got := suggestCommand(root, "abcex"); got != "abce" {
 		t.Errorf("suggestCommand(abcex) = %q, want abce", got)
+	}
+}
+
+func TestUnknownAppMessage(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "nosuch"}, `wsgo: unknown app "nosuch"; the registered apps are demo, hello` + "\n"},
+		{[]string{"serve", "dmeo"}, `wsgo: unknown app "dmeo"; did you mean "demo"? The registered apps are demo, hello` + "\n"},
+		{[]string{"routes", "nosuch"}, `wsgo: unknown app "nosuch"; the registered apps are demo, hello` + "\n"},
+	} {
+		code, _, errOut := wsgo(t, tt.args...)
+		if code != exitUsage || errOut != tt.want {
+			t.Errorf("%v: exit %d %q; want 2 and %q", tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestUnknownAppInSource: an app the module's source registers, yet this
+// binary lacks, gets advice to rebuild.
+func TestUnknownAppInSource(t *testing.T) {
+	dir := newModule(t, "example.com/site", map[string]string{
+		"apps/blog.go":           "package apps\n\nfunc init() {\n\twsgo.Register(\"blog\", Blog())\n}\n",
+		"apps/shop_test.go":      "package apps\n\nfunc init() { Register(\"shop\", nil) }\n",
+		"apps/cart.go":           "package apps\n\nfunc init() { Register(\"cartography\", nil) }\n",
+		"apps/testdata/x.go":     "package x\n\nfunc init() { Register(\"cart\", nil) }\n",
+		"tools/go.mod":           "module example.com/tools\n",
+		"tools/inventory/inv.go": "package inventory\n\nfunc init() { Register(\"inventory\", nil) }\n",
+	})
+	const rebuild = `registers "blog", but this wsgo binary was built without it: rebuild it`
+	for _, tt := range []struct {
+		dir, args, want string
+	}{
+		{dir, "serve blog", "\napps/blog.go " + rebuild},
+		{filepath.Join(dir, "apps"), "routes blog", "\nblog.go " + rebuild},
+	} {
+		code, out := runIn(t, tt.dir, wsgoBin, strings.Fields(tt.args)...)
+		if code != exitUsage || !strings.Contains(out, `unknown app "blog"; the registered apps are demo, hello`) || !strings.Contains(out, tt.want) {
+			t.Errorf("%s: exit %d %q; want 2 and %q", tt.args, code, out, tt.want)
+		}
+	}
+	// Tests, testdata, nested modules and longer names do not count.
+	for _, name := range []string{"shop", "cart", "inventory", "nosuch"} {
+		if code, out := runIn(t, dir, wsgoBin, "serve", name); code != exitUsage || strings.Contains(out, "rebuild") {
+			t.Errorf("serve %s: exit %d %q; want 2 and no advice to rebuild", name, code, out)
+		}
 	}
 }

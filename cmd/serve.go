@@ -107,7 +107,8 @@ func usageWithApps(c *cobra.Command) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// lookupApp finds a registered app, or says what the user may have meant.
+// lookupApp finds a registered app, or says what the user may have meant,
+// and why a name the source registers may be missing from this binary.
 func lookupApp(name string) (apps.Entry, error) {
 	if e, ok := apps.Lookup(name); ok {
 		return e, nil
@@ -115,9 +116,15 @@ func lookupApp(name string) (apps.Entry, error) {
 	names := apps.Names()
 	msg := fmt.Sprintf("unknown app %q", name)
 	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
+		msg += fmt.Sprintf("; did you mean %q? The registered apps are %s", s, strings.Join(names, ", "))
+	} else if len(names) > 0 {
+		msg += "; the registered apps are " + strings.Join(names, ", ")
 	}
-	return apps.Entry{}, usageErrorf("%s registered: %s", msg, strings.Join(names, ", "))
+	err := &usageError{err: errors.New(msg)}
+	if file := sourceRegistering(name); file != "" {
+		err.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
+	}
+	return apps.Entry{}, err
 }
 
 func serve(ctx context.Context, name string, o serveOptions) error {

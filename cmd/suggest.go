@@ -2,7 +2,12 @@ package cmd
 
 import (
 	"cmp"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -56,4 +61,53 @@ func editDistance(a, b string) int {
 		prev2, prev, cur = prev, cur, prev2
 	}
 	return prev[len(b)]
+}
+
+// sourceRegistering returns the file of the module around the working
+// directory that registers an app called name, or "": when this binary does
+// not know the name, it was built from older source, or from a main package
+// that does not import that file's package. Tests, hidden directories,
+// testdata, vendor and nested modules are not searched.
+func sourceRegistering(name string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return ""
+	}
+	root, ok := moduleRoot(wd)
+	if !ok {
+		return ""
+	}
+	call := regexp.MustCompile(`\bRegister\(\s*"` + regexp.QuoteMeta(name) + `"`)
+	var found string
+	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		switch {
+		case err != nil:
+			return nil // unreadable: search the rest
+		case d.IsDir():
+			return skipDir(root, path, d.Name())
+		case !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go"):
+			return nil
+		}
+		if src, err := os.ReadFile(path); err == nil && call.Match(src) {
+			found, _ = filepath.Rel(wd, path)
+			return filepath.SkipAll
+		}
+		return nil
+	})
+	return found
+}
+
+// skipDir tells WalkDir to pass over the directories whose files are not
+// part of the module's build.
+func skipDir(root, path, name string) error {
+	if path == root {
+		return nil
+	}
+	if strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_") || name == "testdata" || name == "vendor" {
+		return filepath.SkipDir
+	}
+	if _, err := os.Stat(filepath.Join(path, "go.mod")); err == nil {
+		return filepath.SkipDir
+	}
+	return nil
 }
