@@ -5,6 +5,7 @@
 package cmd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -33,10 +34,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	c, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
+	nameSource(c, err)
 	fmt.Fprintf(stderr, "wsgo: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -59,6 +61,41 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func usageErrorf(format string, args ...any) *usageError {
 	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// valueError is a flag's value that parses yet cannot be right. It names
+// where the value came from: the flag, unless nameSource finds that an
+// environment variable stood in for it.
+type valueError struct {
+	flag   string
+	value  string // as the message shows it, quoted if a string
+	why    string
+	source string // "WSGO_PORT=", or "" for the flag
+}
+
+func (e *valueError) Error() string {
+	return fmt.Sprintf("invalid %s%s: %s", cmp.Or(e.source, "--"+e.flag+" "), e.value, e.why)
+}
+
+// invalidValue is a usage error for flag's value, shown as value.
+func invalidValue(flag, value, why string) *usageError {
+	return &usageError{err: &valueError{flag: flag, value: value, why: why}}
+}
+
+// envAnnotation marks a flag that flagsFromEnv set from the environment,
+// with the variable's name.
+const envAnnotation = "wsgo-env"
+
+// nameSource points err, if it is about a flag's value that c took from
+// the environment, at that variable rather than the flag.
+func nameSource(c *cobra.Command, err error) {
+	var bad *valueError
+	if c == nil || !errors.As(err, &bad) {
+		return
+	}
+	if f := c.Flags().Lookup(bad.flag); f != nil && len(f.Annotations[envAnnotation]) > 0 {
+		bad.source = f.Annotations[envAnnotation][0] + "="
+	}
 }
 
 // Root returns wsgo's command tree, for programs that add commands of their

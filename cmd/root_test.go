@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -81,5 +82,54 @@ func TestUnknownAppInSource(t *testing.T) {
 		if code, out := runIn(t, dir, wsgoBin, "serve", name); code != exitUsage || strings.Contains(out, "rebuild") {
 			t.Errorf("serve %s: exit %d %q; want 2 and no advice to rebuild", name, code, out)
 		}
+	}
+}
+
+// setenv sets the environment variables in env for the test, and unsets
+// WSGO_HOST and WSGO_PORT unless env sets them.
+func setenv(t *testing.T, env map[string]string) {
+	for _, name := range []string{"WSGO_HOST", "WSGO_PORT"} {
+		t.Setenv(name, "") // restored when the test ends
+		os.Unsetenv(name)
+	}
+	for name, v := range env {
+		t.Setenv(name, v)
+	}
+}
+
+// TestBadValueNamesItsSource: a host or port out of range is reported as
+// the variable it came from, or as the flag.
+func TestBadValueNamesItsSource(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{map[string]string{"WSGO_PORT": "99999"}, nil, "invalid WSGO_PORT=99999: a port is a number from 1 to 65535"},
+		{map[string]string{"WSGO_HOST": "bad host"}, nil, `invalid WSGO_HOST="bad host": give an IP address`},
+		{nil, []string{"--port", "99999"}, "invalid --port 99999: a port is a number from 1 to 65535"},
+		{map[string]string{"WSGO_PORT": "99999"}, []string{"--port", "70000"}, "invalid --port 70000: a port"},
+		{map[string]string{"WSGO_HOST": "bad too"}, []string{"--host", "bad host"}, `invalid --host "bad host": give`},
+	} {
+		setenv(t, tt.env)
+		args := append([]string{"serve", "demo", "--no-reload"}, tt.args...)
+		code, _, errOut := wsgo(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v %v: exit %d %q; want 2 and %q", tt.env, tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestEmptyEnvIsUnset: WSGO_HOST= and WSGO_PORT= leave the defaults.
+func TestEmptyEnvIsUnset(t *testing.T) {
+	setenv(t, map[string]string{"WSGO_HOST": "", "WSGO_PORT": ""})
+	c := newServe()
+	if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT"}); err != nil {
+		t.Fatal(err)
+	}
+	host, _ := c.Flags().GetString("host")
+	port, _ := c.Flags().GetInt("port")
+	if host != "127.0.0.1" || port != 8000 {
+		t.Errorf("host %q port %d, want the defaults 127.0.0.1 and 8000", host, port)
 	}
 }

@@ -319,16 +319,18 @@ func runServer(ctx context.Context, srv *devserver.Server, ln net.Listener, grac
 }
 
 // flagsFromEnv sets each flag not given on the command line from its
-// environment variable, if set: flags win over the environment.
+// environment variable, if set and not empty: flags win over the
+// environment. The flag remembers the variable, for messages about its value.
 func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
 	for flag, env := range vars {
-		v, ok := os.LookupEnv(env)
-		if !ok || c.Flags().Changed(flag) {
+		v := os.Getenv(env)
+		if v == "" || c.Flags().Changed(flag) {
 			continue
 		}
 		if err := c.Flags().Set(flag, v); err != nil {
 			return usageErrorf("invalid %s=%q: want a %s", env, v, typeWord(c.Flags().Lookup(flag).Value.Type()))
 		}
+		c.Flags().SetAnnotation(flag, envAnnotation, []string{env})
 	}
 	return nil
 }
