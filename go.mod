@@ -1,6 +1,6 @@
 module github.com/wsgo/wsgo
 
-go 1.26.0
+go 1.25.0
 
 require (
 	github.com/chromedp/cdproto v0.159.0
@@ -10,7 +10,7 @@ require (
 	github.com/mattn/go-isatty v0.0.20
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.0.9
-	golang.org/x/mod v0.43.0
+	golang.org/x/mod v0.40.0
 	golang.org/x/sys v0.42.0
 )
 

@@ -233,8 +233,8 @@ func TestServeErrors(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"serve", "dmeo"}, 2, []string{`wsgo: unknown app "dmeo"; did you mean "demo"? registered: demo`}},
-		{[]string{"serve", "zzzzzzzz"}, 2, []string{`unknown app "zzzzzzzz" registered: demo`}},
+		{[]string{"serve", "dmeo"}, 2, []string{`wsgo: unknown app "dmeo"; did you mean "demo"? The registered apps are demo`}},
+		{[]string{"serve", "zzzzzzzz"}, 2, []string{`unknown app "zzzzzzzz"; the registered apps are demo`}},
 		{[]string{"serve"}, 2, []string{"which app?", "Usage: wsgo serve APP", "Registered apps:", "demo"}},
 		{[]string{"serve", "demo", "other"}, 2, []string{"serve takes one app, got 2"}},
 		{[]string{"serve", "demo", "--port", "abc"}, 2, []string{`invalid --port "abc": want a whole number`, "wsgo serve --help"}},

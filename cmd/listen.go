@@ -12,10 +12,10 @@ import (
 // checkAddr rejects a host or port that cannot be right, before any bind.
 func checkAddr(host string, port int) error {
 	if port < 0 || port > 65535 {
-		return usageErrorf("invalid --port %d: a port is a number from 1 to 65535 (0 picks a free one)", port)
+		return invalidValue("port", strconv.Itoa(port), "a port is a number from 1 to 65535 (0 picks a free one)")
 	}
 	if net.ParseIP(host) == nil && !validHostname(host) {
-		return usageErrorf("invalid --host %q: give an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name", host)
+		return invalidValue("host", strconv.Quote(host), "give an IP address (127.0.0.1, ::1, 0.0.0.0) or a host name")
 	}
 	return nil
 }

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/build"
 	"go/format"
 	"go/parser"
 	"go/token"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"text/template"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
@@ -26,8 +31,9 @@ func newNew() *cobra.Command {
 		Use:   "new NAME",
 		Short: "Write a new app, made with the router, and its test",
 		Long: `Write DIR/NAME.go, an app registered as NAME and made with the router, and
-DIR/NAME_test.go, its test. NAME must be a Go identifier. Existing files are
-never overwritten.`,
+DIR/NAME_test.go, its test. NAME must be a Go identifier, and the names the
+app declares (for blog: Blog, blogIndex, blogItem and TestBlog) must be free
+in the package. Existing files are never overwritten.`,
 		Example: `  wsgo new blog
   wsgo new shop --dir internal/apps`,
 		Args: func(c *cobra.Command, args []string) error {
@@ -45,49 +51,62 @@ never overwritten.`,
 }
 
 func writeNewApp(c *cobra.Command, dir, name string) error {
-	if !token.IsIdentifier(name) || token.IsKeyword(name) {
-		return usageErrorf("invalid app name %q: use a Go identifier, such as blog or userAdmin", name)
-	}
-	if _, taken := apps.Lookup(name); taken {
-		return usageErrorf("app %q is already registered; pick another name", name)
-	}
-	module, err := moduleAt(".")
+	data, err := planApp(dir, name)
 	if err != nil {
 		return err
-	}
-	data := newAppData{Name: name, Type: strings.ToUpper(name[:1]) + name[1:], Package: packageName(dir)}
-	data.Qual = "wsgo."
-	if module == wsgoModule && filepath.Clean(dir) == "apps" {
-		data.Qual = "" // inside wsgo's own apps package
-	}
-	files := map[string]*template.Template{name + ".go": appTemplate, name + "_test.go": testTemplate}
-	for file := range files {
-		if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
-			return fmt.Errorf("%s already exists; wsgo new never overwrites a file", filepath.Join(dir, file))
-		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	for _, file := range []string{name + ".go", name + "_test.go"} {
+	for _, f := range data.files() {
 		var b bytes.Buffer
-		if err := files[file].Execute(&b, data); err != nil {
+		if err := f.tmpl.Execute(&b, data); err != nil {
 			return err
 		}
 		src, err := format.Source(b.Bytes())
 		if err != nil {
 			return fmt.Errorf("new: generated code does not parse: %w", err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, file), src, 0o644); err != nil {
+		if err := os.WriteFile(f.path, src, 0o644); err != nil {
 			return err
 		}
-		fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", filepath.Join(dir, file))
+		fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", f.path)
 	}
 	if data.Qual != "" {
 		fmt.Fprintf(c.OutOrStdout(), "Import %s/%s from your main package (import _ \"…\") so that it registers, then: wsgo serve %s\n",
-			module, filepath.ToSlash(filepath.Clean(dir)), name)
+			data.Module, filepath.ToSlash(filepath.Clean(dir)), name)
 	}
 	return nil
+}
+
+// planApp checks that an app called name can be written into dir, and
+// returns what the templates need.
+func planApp(dir, name string) (newAppData, error) {
+	if !token.IsIdentifier(name) || name == "_" {
+		return newAppData{}, usageErrorf("invalid app name %q: use a Go identifier, such as blog or userAdmin", name)
+	}
+	if _, taken := apps.Lookup(name); taken {
+		return newAppData{}, usageErrorf("app %q is already registered; pick another name", name)
+	}
+	module, err := moduleAt(".")
+	if err != nil {
+		return newAppData{}, err
+	}
+	first, size := utf8.DecodeRuneInString(name)
+	data := newAppData{
+		Dir: dir, Module: module, Package: packageName(dir),
+		Name: name, Type: string(unicode.ToUpper(first)) + name[size:],
+		Qual: "wsgo.",
+	}
+	if module == wsgoModule && filepath.Clean(dir) == "apps" {
+		data.Qual = "" // inside wsgo's own apps package
+	}
+	for _, f := range data.files() {
+		if _, err := os.Stat(f.path); err == nil {
+			return newAppData{}, fmt.Errorf("%s already exists; wsgo new never overwrites a file", f.path)
+		}
+	}
+	return data, checkUndeclared(data)
 }
 
 // moduleAt returns the module path of the go.mod at or above dir.
@@ -96,22 +115,41 @@ func moduleAt(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	for d := abs; ; d = filepath.Dir(d) {
-		if data, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil {
-			return modfile.ModulePath(data), nil
+	root, ok := moduleRoot(abs)
+	if !ok {
+		return "", errors.New("no go.mod here or above; run wsgo new inside a Go module (go mod init)")
+	}
+	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
+	if err != nil {
+		return "", err
+	}
+	return modfile.ModulePath(data), nil
+}
+
+// moduleRoot returns the directory of the go.mod at or above dir, an
+// absolute path, if there is one.
+func moduleRoot(dir string) (string, bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, true
 		}
 		if filepath.Dir(d) == d {
-			return "", errors.New("no go.mod here or above; run wsgo new inside a Go module (go mod init)")
+			return "", false
 		}
 	}
 }
 
 // packageName is the package already in dir, or the directory's name.
+// Files that build constraints leave out, such as a generator's package
+// main, do not count.
 func packageName(dir string) string {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
 		name := e.Name()
-		if e.IsDir() || !strings.HasSuffix(name, ".go") || strings.HasSuffix(name, "_test.go") {
+		if e.IsDir() || strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		if ok, err := build.Default.MatchFile(dir, name); err != nil || !ok {
 			continue
 		}
 		f, err := parser.ParseFile(token.NewFileSet(), filepath.Join(dir, name), nil, parser.PackageClauseOnly)
@@ -127,7 +165,89 @@ func packageName(dir string) string {
 }
 
 type newAppData struct {
+	Dir, Module               string
 	Name, Type, Package, Qual string
+}
+
+// appFile is one file wsgo new writes.
+type appFile struct {
+	path string
+	tmpl *template.Template
+}
+
+func (d newAppData) files() []appFile {
+	return []appFile{
+		{filepath.Join(d.Dir, d.Name+".go"), appTemplate},
+		{filepath.Join(d.Dir, d.Name+"_test.go"), testTemplate},
+	}
+}
+
+// declares lists the package-level names the templates declare, and the
+// names their imports take in the files' scope, which no package-level
+// declaration may take either.
+func (d newAppData) declares() []string {
+	names := []string{d.Type, d.Name + "Index", d.Name + "Item", "Test" + d.Type, "iter", "strings", "testing"}
+	if d.Qual != "" {
+		names = append(names, strings.TrimSuffix(d.Qual, "."))
+	}
+	return names
+}
+
+// checkUndeclared refuses an app whose generated code would not compile
+// because the package in dir already declares one of its names.
+func checkUndeclared(data newAppData) error {
+	declared := packageDecls(data.Dir, data.Package)
+	for _, id := range data.declares() {
+		if where, ok := declared[id]; ok {
+			return usageErrorf("cannot add app %q to %s: its code would declare %s, which %s already declares; pick another name",
+				data.Name, filepath.ToSlash(filepath.Clean(data.Dir)), id, where)
+		}
+	}
+	return nil
+}
+
+// packageDecls maps each name declared at package level in dir's package
+// pkg, tests included, to where it is declared. A file that does not parse
+// gives the declarations before its first error.
+func packageDecls(dir, pkg string) map[string]string {
+	decls := map[string]string{}
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+	for _, file := range files {
+		f, _ := parser.ParseFile(fset, file, nil, parser.SkipObjectResolution)
+		if f == nil || f.Name == nil || f.Name.Name != pkg {
+			continue
+		}
+		for _, id := range topLevelNames(f) {
+			pos := fset.Position(id.Pos())
+			decls[id.Name] = fmt.Sprintf("%s:%d", filepath.ToSlash(pos.Filename), pos.Line)
+		}
+	}
+	return decls
+}
+
+// topLevelNames returns the names f declares in the package block: methods,
+// init functions and blank names take none.
+func topLevelNames(f *ast.File) []*ast.Ident {
+	var ids []*ast.Ident
+	for _, d := range f.Decls {
+		switch d := d.(type) {
+		case *ast.FuncDecl:
+			if d.Recv == nil && d.Name.Name != "init" {
+				ids = append(ids, d.Name)
+			}
+		case *ast.GenDecl:
+			for _, spec := range d.Specs {
+				switch spec := spec.(type) {
+				case *ast.TypeSpec:
+					ids = append(ids, spec.Name)
+				case *ast.ValueSpec:
+					ids = append(ids, spec.Names...)
+				}
+			}
+		}
+	}
+	return slices.DeleteFunc(ids, func(id *ast.Ident) bool { return id.Name == "_" })
 }
 
 var appTemplate = template.Must(template.New("app").Parse(`package {{.Package}}

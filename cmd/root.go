@@ -5,6 +5,7 @@
 package cmd
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -33,10 +34,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.Execute()
+	c, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
 	}
+	nameSource(c, err)
 	fmt.Fprintf(stderr, "wsgo: %v\n", err)
 	var ue *usageError
 	if errors.As(err, &ue) {
@@ -61,6 +63,41 @@ func usageErrorf(format string, args ...any) *usageError {
 	return &usageError{err: fmt.Errorf(format, args...)}
 }
 
+// valueError is a flag's value that parses yet cannot be right. It names
+// where the value came from: the flag, unless nameSource finds that an
+// environment variable stood in for it.
+type valueError struct {
+	flag   string
+	value  string // as the message shows it, quoted if a string
+	why    string
+	source string // "WSGO_PORT=", or "" for the flag
+}
+
+func (e *valueError) Error() string {
+	return fmt.Sprintf("invalid %s%s: %s", cmp.Or(e.source, "--"+e.flag+" "), e.value, e.why)
+}
+
+// invalidValue is a usage error for flag's value, shown as value.
+func invalidValue(flag, value, why string) *usageError {
+	return &usageError{err: &valueError{flag: flag, value: value, why: why}}
+}
+
+// envAnnotation marks a flag that flagsFromEnv set from the environment,
+// with the variable's name.
+const envAnnotation = "wsgo-env"
+
+// nameSource points err, if it is about a flag's value that c took from
+// the environment, at that variable rather than the flag.
+func nameSource(c *cobra.Command, err error) {
+	var bad *valueError
+	if c == nil || !errors.As(err, &bad) {
+		return
+	}
+	if f := c.Flags().Lookup(bad.flag); f != nil && len(f.Annotations[envAnnotation]) > 0 {
+		bad.source = f.Annotations[envAnnotation][0] + "="
+	}
+}
+
 // Root returns wsgo's command tree, for programs that add commands of their
 // own, and for generating the CLI reference.
 func Root() *cobra.Command {
@@ -74,13 +111,16 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.ArbitraryArgs,
+		// cobra sets this default only on its own unknown-command path,
+		// which RunE replaces; left at 0, only prefixes were suggested.
+		SuggestionsMinimumDistance: 2,
 		RunE: func(c *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				return c.Help()
 			}
 			msg := fmt.Sprintf("unknown command %q", args[0])
-			if s := c.SuggestionsFor(args[0]); len(s) > 0 {
-				msg += fmt.Sprintf("; did you mean %q?", s[0])
+			if s := suggestCommand(c, args[0]); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
 			}
 			return &usageError{err: errors.New(msg), hint: "Run 'wsgo --help' for the commands."}
 		},

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 
@@ -26,9 +27,10 @@ func newRoutes() *cobra.Command {
 		Use:   "routes [APP...]",
 		Short: "List registered apps and their routes",
 		Long: `List the routes of registered apps, as flask routes does: one row a route,
-with the app, its methods, the rule and the endpoint that answers it. An app
-without a router is one catch-all row. With --mount, rules are shown as the
-full paths wsgo serve would answer them at, with the first APP at the root.`,
+with the app, the endpoint that answers it, its methods and the rule. An app
+without a router is one catch-all row. A second table gives each app's
+description. With --mount, rules are shown as the full paths wsgo serve would
+answer them at, with the first APP at the root.`,
 		Example: `  wsgo routes
   wsgo routes hello --all-methods
   wsgo routes demo --mount /hello=hello
@@ -43,6 +45,7 @@ full paths wsgo serve would answer them at, with the first APP at the root.`,
 				return writeRoutesJSON(c.OutOrStdout(), rows)
 			}
 			writeRoutesTable(c.OutOrStdout(), rows)
+			writeDescriptions(c.OutOrStdout(), rows)
 			return nil
 		},
 	}
@@ -58,10 +61,11 @@ full paths wsgo serve would answer them at, with the first APP at the root.`,
 // routeRow is one line of `wsgo routes`.
 type routeRow struct {
 	App      string   `json:"app"`
+	Endpoint string   `json:"endpoint"`
 	Methods  []string `json:"methods"`
 	Rule     string   `json:"rule"`
-	Endpoint string   `json:"endpoint"`
 	order    int
+	about    string // the app's description
 }
 
 func routeRows(names []string, o routesOptions) ([]routeRow, error) {
@@ -101,7 +105,7 @@ func routeRows(names []string, o routesOptions) ([]routeRow, error) {
 				methods = append(methods, "HEAD")
 			}
 			rule := r.Host + strings.TrimSuffix(m.prefix, "/") + r.Path
-			rows = append(rows, routeRow{App: m.entry.Name, Methods: methods, Rule: rule, Endpoint: r.Endpoint, order: len(rows)})
+			rows = append(rows, routeRow{App: m.entry.Name, Endpoint: r.Endpoint, Methods: methods, Rule: rule, order: len(rows), about: m.entry.Description})
 		}
 	}
 	sortRows(rows, o.sort)
@@ -109,12 +113,14 @@ func routeRows(names []string, o routesOptions) ([]routeRow, error) {
 }
 
 // appRoutes lists an app's routes, or one catch-all route for an app
-// without a router.
+// without a router, with its endpoint named as a router names it.
 func appRoutes(e apps.Entry) []apps.Route {
 	if l, ok := e.App.(apps.RouteLister); ok {
 		return l.Routes()
 	}
-	return []apps.Route{{Path: "/{path...}", Endpoint: cmp.Or(e.Description, e.Name)}}
+	r := apps.NewRouter()
+	r.Handle("/{path...}", e.App)
+	return r.Routes()
 }
 
 func sortRows(rows []routeRow, by string) {
@@ -141,11 +147,37 @@ func writeRoutesTable(w io.Writer, rows []routeRow) {
 		fmt.Fprintln(w, "No routes were registered.")
 		return
 	}
-	table := [][]string{{"App", "Methods", "Rule", "Endpoint"}}
+	table := [][]string{{"App", "Endpoint", "Methods", "Rule"}}
 	for _, r := range rows {
-		table = append(table, []string{r.App, strings.Join(r.Methods, ", "), r.Rule, r.Endpoint})
+		table = append(table, []string{r.App, r.Endpoint, strings.Join(r.Methods, ", "), r.Rule})
 	}
-	widths := make([]int, 4)
+	writeTable(w, table)
+}
+
+// writeDescriptions prints, after the routes, what each listed app is, by
+// name; apps without a description are left out.
+func writeDescriptions(w io.Writer, rows []routeRow) {
+	about := map[string]string{}
+	for _, r := range rows {
+		if r.about != "" {
+			about[r.App] = r.about
+		}
+	}
+	if len(about) == 0 {
+		return
+	}
+	table := [][]string{{"App", "Description"}}
+	for _, name := range slices.Sorted(maps.Keys(about)) {
+		table = append(table, []string{name, about[name]})
+	}
+	fmt.Fprintln(w)
+	writeTable(w, table)
+}
+
+// writeTable prints table's first row as a header over a dashed rule, and
+// the rest below, in left-aligned columns joined by two spaces.
+func writeTable(w io.Writer, table [][]string) {
+	widths := make([]int, len(table[0]))
 	for _, row := range table {
 		for i, cell := range row {
 			widths[i] = max(widths[i], len(cell))
@@ -159,7 +191,7 @@ func writeRoutesTable(w io.Writer, rows []routeRow) {
 		fmt.Fprintln(w, strings.TrimRight(strings.Join(parts, "  "), " "))
 	}
 	line(table[0])
-	dashes := make([]string, 4)
+	dashes := make([]string, len(widths))
 	for i, n := range widths {
 		dashes[i] = strings.Repeat("-", n)
 	}

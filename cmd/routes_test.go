@@ -3,11 +3,13 @@ package cmd
 import (
 	"bytes"
 	"flag"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/wsgo/wsgo/apps"
 	"github.com/wsgo/wsgo/internal/clidoc"
 )
 
@@ -73,6 +75,28 @@ func TestRoutesErrors(t *testing.T) {
 		if code != exitUsage || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v: exit %d %q; want 2 and %q", tt.args, code, errOut, tt.want)
 		}
+	}
+}
+
+func plainApp(apps.Environ, apps.StartResponse) iter.Seq[[]byte] { return nil }
+
+// TestRoutesEndpointOfPlainApp: an app without a router is listed under its
+// function's name, and its description goes to the second table.
+func TestRoutesEndpointOfPlainApp(t *testing.T) {
+	e := apps.Entry{Name: "plain", Description: "a plain app", App: apps.AppFunc(plainApp)}
+	routes := appRoutes(e)
+	if len(routes) != 1 || routes[0].Endpoint != "cmd.plainApp" || routes[0].Path != "/{path...}" || routes[0].Method != "" {
+		t.Errorf("appRoutes = %+v, want one catch-all route to cmd.plainApp", routes)
+	}
+	var b bytes.Buffer
+	writeDescriptions(&b, []routeRow{{App: "plain", about: "a plain app"}, {App: "bare"}})
+	if want := "\nApp    Description\n-----  -----------\nplain  a plain app\n"; b.String() != want {
+		t.Errorf("descriptions:\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	writeDescriptions(&b, []routeRow{{App: "bare"}})
+	if b.Len() != 0 {
+		t.Errorf("no app has a description, yet: %q", b.String())
 	}
 }
 

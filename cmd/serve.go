@@ -108,7 +108,8 @@ func usageWithApps(c *cobra.Command) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// lookupApp finds a registered app, or says what the user may have meant.
+// lookupApp finds a registered app, or says what the user may have meant,
+// and why a name the source registers may be missing from this binary.
 func lookupApp(name string) (apps.Entry, error) {
 	if e, ok := apps.Lookup(name); ok {
 		return e, nil
@@ -116,9 +117,15 @@ func lookupApp(name string) (apps.Entry, error) {
 	names := apps.Names()
 	msg := fmt.Sprintf("unknown app %q", name)
 	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
+		msg += fmt.Sprintf("; did you mean %q? The registered apps are %s", s, strings.Join(names, ", "))
+	} else if len(names) > 0 {
+		msg += "; the registered apps are " + strings.Join(names, ", ")
 	}
-	return apps.Entry{}, usageErrorf("%s registered: %s", msg, strings.Join(names, ", "))
+	err := &usageError{err: errors.New(msg)}
+	if file := sourceRegistering(name); file != "" {
+		err.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
+	}
+	return apps.Entry{}, err
 }
 
 func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
@@ -323,16 +330,18 @@ func banner(log *devserver.Logger, e apps.Entry, mounts []mountSpec, addr *net.T
 }
 
 // flagsFromEnv sets each flag not given on the command line from its
-// environment variable, if set: flags win over the environment.
+// environment variable, if set and not empty: flags win over the
+// environment. The flag remembers the variable, for messages about its value.
 func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
 	for flag, env := range vars {
-		v, ok := os.LookupEnv(env)
-		if !ok || c.Flags().Changed(flag) {
+		v := os.Getenv(env)
+		if v == "" || c.Flags().Changed(flag) {
 			continue
 		}
 		if err := c.Flags().Set(flag, v); err != nil {
 			return usageErrorf("invalid %s=%q: want a %s", env, v, typeWord(c.Flags().Lookup(flag).Value.Type()))
 		}
+		c.Flags().SetAnnotation(flag, envAnnotation, []string{env})
 	}
 	return nil
 }

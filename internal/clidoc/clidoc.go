@@ -13,7 +13,9 @@ import (
 // Markdown renders root and every visible command below it, in one page
 // with links between its own sections.
 func Markdown(root *cobra.Command) (string, error) {
-	root.InitDefaultCompletionCmd() // cobra adds it only when it executes
+	// cobra adds these only when it executes.
+	root.InitDefaultCompletionCmd()
+	root.InitDefaultVersionFlag()
 	var b bytes.Buffer
 	b.WriteString("# wsgo command-line reference\n\n")
 	b.WriteString("Generated from the commands themselves by `go generate ./cmd`; do not edit.\n\n")
