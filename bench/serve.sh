@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# bench/serve.sh: wsgo serve's throughput against a bare net/http server that
+# sends the same bytes, both loaded by wrk on loopback, side by side.
+#
+#   bench/serve.sh [ROUNDS] [SECONDS]        (default 5 rounds of 5 s)
+#
+# Each round runs wrk against the bare server and against `wsgo serve hello`
+# (validator and request log on, no reload), at 1 and at 50 connections,
+# alternating which goes first. It prints every figure, then the medians and
+# the ratio wsgo / bare. Extra flags for wsgo serve: WSGO_FLAGS (for example
+# WSGO_FLAGS=--no-validate). The request log goes to a file; its line count
+# is checked against the requests wrk completed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rounds=${1:-5}
+secs=${2:-5}
+path=/api/hello/bench
+
+if ! command -v wrk >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
+fi
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+go build -o "$work/wsgo" .
+go build -o "$work/bare" ./bench/bare
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 1 200); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$1$path" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing answered on port $1" >&2
+  return 1
+}
+
+wport=$(free_port)
+NO_COLOR=1 "$work/wsgo" serve hello --no-reload --port "$wport" ${WSGO_FLAGS:-} 2>"$work/wsgo.log" &
+pids+=($!)
+wait_port "$wport"
+curl -fsS -D "$work/headers" -o "$work/body" "http://127.0.0.1:$wport$path"
+ctype=$(grep -i '^content-type:' "$work/headers" | cut -d' ' -f2- | tr -d '\r')
+bport=$(free_port)
+"$work/bare" -addr "127.0.0.1:$bport" -body "$work/body" -type "$ctype" &
+pids+=($!)
+wait_port "$bport"
+bare_len=$(curl -fsS "http://127.0.0.1:$bport$path" | wc -c)
+wsgo_len=$(wc -c <"$work/body")
+[ "$bare_len" = "$wsgo_len" ] || { echo "bodies differ: $bare_len vs $wsgo_len bytes" >&2; exit 1; }
+echo "body: $wsgo_len bytes, $ctype; $rounds rounds of ${secs}s; wsgo flags: ${WSGO_FLAGS:-none}"
+
+run_wrk() { # port conns -> requests/sec and completed requests
+  wrk -t1 -c"$2" -d"${secs}s" --latency "http://127.0.0.1:$1$path" >"$work/wrk.out"
+  awk '/Requests\/sec/ {rps=$2} /requests in/ {n=$1} END {print rps, n}' "$work/wrk.out"
+}
+
+: >"$work/results"
+served=1 # the one curl above
+for r in $(seq 1 "$rounds"); do
+  for c in 1 50; do
+    order="bare wsgo"
+    [ $((r % 2)) -eq 0 ] && order="wsgo bare"
+    for who in $order; do
+      port=$bport
+      [ "$who" = wsgo ] && port=$wport
+      read -r rps n < <(run_wrk "$port" "$c")
+      [ "$who" = wsgo ] && served=$((served + n))
+      echo "round $r  c=$c  $who  $rps req/s"
+      echo "$c $who $rps" >>"$work/results"
+    done
+  done
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+echo
+for c in 1 50; do
+  b=$(awk -v c="$c" '$1==c && $2=="bare" {print $3}' "$work/results" | median)
+  w=$(awk -v c="$c" '$1==c && $2=="wsgo" {print $3}' "$work/results" | median)
+  awk -v c="$c" -v b="$b" -v w="$w" 'BEGIN {printf "c=%-3s median bare %9.0f  wsgo %9.0f  ratio %.2f\n", c, b, w, w/b}'
+done
+
+kill "${pids[0]}"
+wait "${pids[0]}" 2>/dev/null || true
+logged=$(grep -c "\"GET $path" "$work/wsgo.log" || true)
+echo "request log: $logged lines for at least $served requests wrk completed"
+[ "$logged" -ge "$served" ] || { echo "request log lines were lost" >&2; exit 1; }
