@@ -46,6 +46,7 @@ func (in *instance) run(ctx context.Context, now <-chan struct{}, ln net.Listene
 // (or is closed), then drains: requests in flight get grace to finish, or
 // less if now is closed. It returns the requests it had to cut short.
 func (in *instance) serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan reload.Message) ([]string, error) {
+	defer in.log.Flush() // every request's line, before the process goes
 	tracked := devserver.TrackInFlight(in.handler)
 	srv := devserver.NewServer(tracked, in.log)
 	if in.onDrain != nil {

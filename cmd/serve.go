@@ -36,6 +36,11 @@ type serveOptions struct {
 	readyTimeout time.Duration
 }
 
+// logBatch is how long request log lines may wait to be written together:
+// too short to see, long enough that a busy server writes one line in a
+// hundred on its own.
+const logBatch = 20 * time.Millisecond
+
 func newServe() *cobra.Command {
 	var o serveOptions
 	c := &cobra.Command{
@@ -137,6 +142,8 @@ func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions
 		return serveChild(ctx, child, name, o)
 	}
 	log := devserver.NewLogger(os.Stderr, o.colorOn())
+	log.Batch(logBatch)
+	defer log.Flush()
 	entry, specs, app, err := o.app(name)
 	if err != nil {
 		return err
@@ -201,6 +208,8 @@ func (o serveOptions) app(name string) (apps.Entry, []mountSpec, apps.App, error
 func serveChild(ctx context.Context, child *reload.Child, name string, o serveOptions) error {
 	defer child.Close()
 	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
+	log.Batch(logBatch)
+	defer log.Flush()
 	var h http.Handler = devserver.Failure(child.Failure)
 	if child.Failure == "" {
 		entry, _, app, err := o.app(name)

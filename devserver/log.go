@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,12 @@ type Logger struct {
 	mu  sync.Mutex
 	out io.Writer
 	now func() time.Time
+
+	// Request lines held for a batch (see Batch).
+	delay   time.Duration
+	pending []byte
+	timer   *time.Timer
+	armed   bool
 
 	bold, cyan, green, yellow, boldRed, boldMagenta, red, faint *color.Color
 }
@@ -67,7 +74,71 @@ func ColorFor(f *os.File) bool {
 func (l *Logger) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.flushLocked()
 	return l.out.Write(p)
+}
+
+// maxPending is how much of the request log a batch holds before it is
+// written whatever the delay.
+const maxPending = 32 << 10
+
+// Batch makes the Logger hold request lines for up to delay and write them
+// together: under load, one write carries many requests' lines instead of
+// one write each. Everything else it writes (messages, failures, what apps
+// write to wsgi.errors) first writes what is held, so that the order of
+// lines is kept. Call Flush before the process exits.
+func (l *Logger) Batch(delay time.Duration) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLocked()
+	l.delay = delay
+	if l.timer == nil {
+		l.timer = time.AfterFunc(time.Hour, l.tick)
+		l.timer.Stop()
+	}
+}
+
+// Flush writes the request lines held for a batch.
+func (l *Logger) Flush() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLocked()
+}
+
+func (l *Logger) tick() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLocked()
+}
+
+func (l *Logger) flushLocked() {
+	if l.armed {
+		l.timer.Stop()
+		l.armed = false
+	}
+	if len(l.pending) == 0 {
+		return
+	}
+	l.out.Write(l.pending)
+	l.pending = l.pending[:0]
+}
+
+// requestLine writes or holds one line of the request log.
+func (l *Logger) requestLine(line []byte) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.delay <= 0 {
+		l.out.Write(line)
+		return
+	}
+	l.pending = append(l.pending, line...)
+	switch {
+	case len(l.pending) >= maxPending:
+		l.flushLocked()
+	case !l.armed:
+		l.armed = true
+		l.timer.Reset(l.delay)
+	}
 }
 
 func (l *Logger) line(c *color.Color, format string, args ...any) {
@@ -77,6 +148,7 @@ func (l *Logger) line(c *color.Color, format string, args ...any) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.flushLocked()
 	fmt.Fprintln(l.out, msg)
 }
 
@@ -90,6 +162,7 @@ func (l *Logger) Failf(detail, format string, args ...any) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	l.flushLocked()
 	io.WriteString(l.out, b.String())
 }
 
@@ -117,17 +190,27 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	req := fmt.Sprintf("%s %s %s", r.Method, escapeControls(r.RequestURI), r.Proto)
+	req := r.Method + " " + escapeControls(r.RequestURI) + " " + r.Proto
 	if c := l.statusColor(status); c != nil {
 		req = c.Sprint(req)
 	}
+	b := make([]byte, 0, 128+len(req))
+	b = append(b, host...)
+	b = append(b, " - - ["...)
+	b = l.now().AppendFormat(b, "02/Jan/2006 15:04:05")
+	b = append(b, "] \""...)
+	b = append(b, req...)
+	b = append(b, "\" "...)
+	b = strconv.AppendInt(b, int64(status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, size, 10)
+	b = append(b, ' ')
+	b = append(b, formatDuration(took)...)
 	if note != "" {
-		note = " " + l.red.Sprint(note)
+		b = append(b, ' ')
+		b = append(b, l.red.Sprint(note)...)
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	fmt.Fprintf(l.out, "%s - - [%s] \"%s\" %d %d %s%s\n",
-		host, l.now().Format("02/Jan/2006 15:04:05"), req, status, size, formatDuration(took), note)
+	l.requestLine(append(b, '\n'))
 }
 
 // escapeControls writes each C0 or C1 control character and DEL in s as
@@ -136,6 +219,9 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 // command. Bytes that are not UTF-8 are escaped too, since a terminal that
 // reads Latin-1 takes a lone 0x9b byte for the same command.
 func escapeControls(s string) string {
+	if plain(s) {
+		return s
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); {
 		r, n := utf8.DecodeRuneInString(s[i:])
@@ -150,6 +236,16 @@ func escapeControls(s string) string {
 		i += n
 	}
 	return b.String()
+}
+
+// plain reports whether s is printable ASCII, with nothing to escape.
+func plain(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
 
 // statusColor follows Werkzeug's table, except that every 2xx is plain.

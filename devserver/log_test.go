@@ -153,3 +153,51 @@ func TestRequestLogEscapesControls(t *testing.T) {
 		}
 	}
 }
+
+// TestBatchedRequestLog: batched request lines reach the output by
+// themselves, in one write, and before any message that follows them.
+func TestBatchedRequestLog(t *testing.T) {
+	out := &writeLog{writes: make(chan string, 16)}
+	l := NewLogger(out, false)
+	l.Batch(time.Hour) // only a flush or a message writes them here
+	r := httptest.NewRequest("GET", "/a", nil)
+	l.Request(r, 200, 1, time.Millisecond, "")
+	l.Request(r, 404, 2, time.Millisecond, "")
+	select {
+	case w := <-out.writes:
+		t.Fatalf("a batched line was written at once: %q", w)
+	default:
+	}
+	l.Printf("a message")
+	first := <-out.writes
+	if strings.Count(first, "GET /a") != 2 {
+		t.Errorf("the held lines were not written together before the message: %q", first)
+	}
+	if msg := <-out.writes; msg != "a message\n" {
+		t.Errorf("then %q", msg)
+	}
+
+	l.Batch(10 * time.Millisecond)
+	l.Request(r, 200, 3, time.Millisecond, "")
+	select {
+	case w := <-out.writes: // the delay ran out: no flush was needed
+		if !strings.Contains(w, `"GET /a HTTP/1.1" 200 3`) {
+			t.Errorf("batch wrote %q", w)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a batched line was never written")
+	}
+	l.Request(r, 200, 4, time.Millisecond, "")
+	l.Flush()
+	if w := <-out.writes; !strings.Contains(w, "200 4") {
+		t.Errorf("Flush wrote %q", w)
+	}
+}
+
+// writeLog reports each write on a channel.
+type writeLog struct{ writes chan string }
+
+func (b *writeLog) Write(p []byte) (int, error) {
+	b.writes <- string(p)
+	return len(p), nil
+}
