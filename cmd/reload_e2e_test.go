@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"debug/elf"
 	"fmt"
 	"io"
 	"net/http"
@@ -391,4 +392,31 @@ func TestReloadOffWithoutTheGoCommand(t *testing.T) {
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Reload is off: the go command is not on PATH")
 	waitForBody(t, s.url+"/", 200, "version 0")
+}
+
+// TestRebuiltServersSkipDebugInfo: a rebuilt server is linked without
+// DWARF, as go run links, unless --debug-info asks for it.
+func TestRebuiltServersSkipDebugInfo(t *testing.T) {
+	g := newGreeter(t)
+	for i, flags := range [][]string{nil, {"--debug-info"}} {
+		c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0"}, flags...)...)
+		c.Dir = g.dir
+		c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+		s := startCmd(t, c)
+		s.waitForOutput(t, "Ready in")
+		want := fmt.Sprintf("debug info %d", i)
+		g.write(t, "message.go", messageGo(want))
+		waitForBody(t, s.url+"/", 200, want)
+		pids := s.pids()
+		exe, err := elf.Open(fmt.Sprintf("/proc/%d/exe", pids[len(pids)-1]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hasDWARF := exe.Section(".debug_info") != nil
+		exe.Close()
+		if hasDWARF != (flags != nil) {
+			t.Errorf("serve %v: the rebuilt server has DWARF: %v", flags, hasDWARF)
+		}
+		s.stop(t, syscall.SIGINT)
+	}
 }

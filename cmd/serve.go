@@ -34,6 +34,7 @@ type serveOptions struct {
 	noCheck  bool
 
 	readyTimeout time.Duration
+	debugInfo    bool
 }
 
 // logBatch is how long request log lines may wait to be written together:
@@ -82,6 +83,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.IntVar(&o.port, "port", 8000, "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
+	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
 	f.DurationVar(&o.delay, "delay", 50*time.Millisecond, "quiet period after a change before rebuilding")
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
@@ -280,6 +282,12 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 		return nil, nil, err
 	}
 	b.Watcher = w
+	if !o.debugInfo {
+		// As go run builds: a rebuilt server is a temporary binary that
+		// no debugger opens and no one asks its version; skipping DWARF and
+		// the git calls makes the link shorter.
+		b.Flags = []string{"-ldflags=-w", "-buildvcs=false"}
+	}
 	go w.SetEmbeds(src.Embeds())
 	describeWatch(log, src, w)
 	sup := &reload.Supervisor{

@@ -66,7 +66,12 @@ func fakeServer(mode string) int {
 			break
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	// Shutdown waits for requests just accepted too: only /hang is cut off.
+	grace := 10 * time.Second
+	if kind == "hang" {
+		grace = 500 * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	var cut []string
 	if srv.Shutdown(ctx) != nil {

@@ -66,7 +66,8 @@ func run(n int) error {
 		return err
 	}
 	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
-	url, err := waitForURL(out)
+	unchanged := make(chan struct{}, 16)
+	url, err := waitForURL(out, unchanged)
 	if err != nil {
 		return err
 	}
@@ -124,6 +125,28 @@ func run(n int) error {
 		reloads = append(reloads, time.Since(began))
 		fmt.Fprintf(os.Stderr, "edit %2d: go build %v, wsgo save-to-response %v\n", i, builds[i-1].Round(time.Millisecond), reloads[i-1].Round(time.Millisecond))
 	}
+	// Saves that change no code: a comment. The floor is the same edit and
+	// the same bare go build, which skips the link too.
+	var floorSame, same []time.Duration
+	for i := 1; i <= n; i++ {
+		comment := fmt.Sprintf("\n// comment %d\n", i)
+		floorDir := filepath.Join(work, "floor")
+		appendFile(filepath.Join(floorDir, "message.go"), comment)
+		began := time.Now()
+		if err := greeter.Go(floorDir, "build", "-o", filepath.Join(work, "floor-bin"), "."); err != nil {
+			return err
+		}
+		floorSame = append(floorSame, time.Since(began))
+		began = time.Now()
+		appendFile(filepath.Join(mod, "message.go"), comment)
+		select {
+		case <-unchanged:
+		case <-time.After(time.Minute):
+			return fmt.Errorf("comment edit %d: wsgo never said there was no change", i)
+		}
+		same = append(same, time.Since(began))
+		fmt.Fprintf(os.Stderr, "comment %2d: go build %v, wsgo save-to-\"no change\" %v\n", i, floorSame[i-1].Round(time.Millisecond), same[i-1].Round(time.Millisecond))
+	}
 	stop.Store(true)
 	wg.Wait()
 
@@ -131,7 +154,9 @@ func run(n int) error {
 	fmt.Printf("edits: %d\n", n)
 	fmt.Printf("go build after a one-line edit: median %v (min %v, max %v)\n", mb.Round(time.Millisecond), slices.Min(builds).Round(time.Millisecond), slices.Max(builds).Round(time.Millisecond))
 	fmt.Printf("wsgo save to new response:      median %v (min %v, max %v)\n", mr.Round(time.Millisecond), slices.Min(reloads).Round(time.Millisecond), slices.Max(reloads).Round(time.Millisecond))
-	fmt.Printf("wsgo over the floor: median %+v\n", (mr - mb).Round(time.Millisecond))
+	fmt.Printf("wsgo over the floor: median %+v, ratio %.2f\n", (mr - mb).Round(time.Millisecond), float64(mr)/float64(mb))
+	fmt.Printf("comment-only edit, go build:        median %v\n", median(floorSame).Round(time.Millisecond))
+	fmt.Printf("comment-only edit, wsgo \"no change\": median %v\n", median(same).Round(time.Millisecond))
 	fmt.Printf("background requests: %d, failed: %d\n", total.Load(), failed.Load())
 	return nil
 }
@@ -139,8 +164,9 @@ func run(n int) error {
 var running = regexp.MustCompile(`Running on (http://\S+)`)
 
 // waitForURL reads wsgo's output until the first server is ready, then
-// keeps draining it so that wsgo never blocks on a full pipe.
-func waitForURL(r io.Reader) (string, error) {
+// keeps reading it, so that wsgo never blocks on a full pipe, and signals
+// unchanged at each "No change to the program".
+func waitForURL(r io.Reader, unchanged chan<- struct{}) (string, error) {
 	sc := bufio.NewScanner(r)
 	url := ""
 	for sc.Scan() {
@@ -149,11 +175,26 @@ func waitForURL(r io.Reader) (string, error) {
 			url = m[1]
 		}
 		if url != "" && strings.Contains(line, "Ready in") {
-			go io.Copy(io.Discard, r)
+			go func() {
+				for sc.Scan() {
+					if strings.Contains(sc.Text(), "No change to the program") {
+						unchanged <- struct{}{}
+					}
+				}
+			}()
 			return url, nil
 		}
 	}
 	return "", fmt.Errorf("wsgo exited before it was ready")
+}
+
+func appendFile(path, text string) {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		return
+	}
+	f.WriteString(text)
+	f.Close()
 }
 
 func median(ds []time.Duration) time.Duration {
