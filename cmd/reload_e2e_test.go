@@ -420,3 +420,26 @@ func TestRebuiltServersSkipDebugInfo(t *testing.T) {
 		s.stop(t, syscall.SIGINT)
 	}
 }
+
+// TestSaveWithoutChangeKeepsTheServer: a save that changes no code (a
+// comment) builds the same program, and the running server goes on. (Only
+// outside package main: the go command stamps main's own action id into
+// the binary, so any edit there relinks.)
+func TestSaveWithoutChangeKeepsTheServer(t *testing.T) {
+	g := newGreeter(t)
+	s := g.serve(t)
+	os.Mkdir(filepath.Join(g.dir, "lib"), 0o755)
+	g.write(t, "lib/lib.go", "package lib\n\nconst Text = \"from lib\"\n")
+	g.write(t, "message.go", "package main\n\nimport \"example.com/greeter/lib\"\n\nconst message = lib.Text\n")
+	waitForBody(t, s.url+"/", 200, "from lib")
+	before := s.pids()
+	// A comment that moves no line: line numbers are part of the program.
+	g.write(t, "lib/lib.go", "package lib\n\nconst Text = \"from lib\" // what the greeter says\n")
+	s.waitForOutput(t, "No change to the program")
+	if after := s.pids(); len(after) != len(before) {
+		t.Errorf("a comment started another server: pids %v, then %v", before, after)
+	}
+	waitForBody(t, s.url+"/", 200, "from lib")
+	g.write(t, "lib/lib.go", "package lib\n\nconst Text = \"changed in lib\"\n")
+	waitForBody(t, s.url+"/", 200, "changed in lib")
+}

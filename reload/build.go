@@ -3,7 +3,9 @@ package reload
 import (
 	"bytes"
 	"context"
+	"debug/elf"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +16,8 @@ import (
 )
 
 // GoBuilder builds a Source with the go command. Everything the build
-// writes, its output and the go command's own work directories, stays in
-// one temporary directory that Close removes, so that a cancelled or killed
+// writes, its output and the go command's own work directories (through
+// TMPDIR), stays in one temporary directory that Close removes, so that a cancelled or killed
 // build leaves nothing behind; a directory left by a wsgo that was killed
 // is removed by the next GoBuilder.
 type GoBuilder struct {
@@ -54,7 +56,9 @@ func (b *GoBuilder) Build(ctx context.Context) (string, error) {
 	args = append(args, b.Source.Package)
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = b.Source.Root
-	cmd.Env = append(os.Environ(), "GOTMPDIR="+filepath.Join(b.dir, "work"))
+	// TMPDIR, not GOTMPDIR: the go command puts GOTMPDIR into the link's
+	// build id, so that no link could ever be skipped.
+	cmd.Env = append(os.Environ(), "TMPDIR="+filepath.Join(b.dir, "work"))
 	interruptible(cmd)
 	cmd.WaitDelay = 5 * time.Second // then it is killed
 	output, err := cmd.CombinedOutput()
@@ -90,19 +94,23 @@ func sweepStale() {
 }
 
 // goBuildPrefix starts the build id the go command writes near the start of
-// every binary it links (cmd/internal/buildid reads it the same way).
+// non-ELF binaries (cmd/internal/buildid reads it the same way).
 var goBuildPrefix = []byte("\xff Go build ID: \"")
 
 // programID returns the go build id of the binary at path, or "" if it has
 // none. Two binaries with the same id are the same program.
 func programID(path string) string {
+	if f, err := elf.Open(path); err == nil {
+		defer f.Close()
+		return elfBuildID(f)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return ""
 	}
 	defer f.Close()
 	buf := make([]byte, 32<<10)
-	n, _ := f.Read(buf)
+	n, _ := io.ReadFull(f, buf)
 	buf = buf[:n]
 	i := bytes.Index(buf, goBuildPrefix)
 	if i < 0 {
@@ -114,4 +122,23 @@ func programID(path string) string {
 		return ""
 	}
 	return string(id[:end])
+}
+
+// elfBuildID reads the note the go command writes into ELF binaries:
+// name "Go", type 4, the build id as its description.
+func elfBuildID(f *elf.File) string {
+	sec := f.Section(".note.go.buildid")
+	if sec == nil {
+		return ""
+	}
+	data, err := sec.Data()
+	if err != nil || len(data) < 16 {
+		return ""
+	}
+	bo := f.ByteOrder
+	namesz, descsz, typ := bo.Uint32(data), bo.Uint32(data[4:]), bo.Uint32(data[8:])
+	if namesz != 4 || typ != 4 || string(data[12:16]) != "Go\x00\x00" || int(16+descsz) > len(data) {
+		return ""
+	}
+	return string(data[16 : 16+descsz])
 }

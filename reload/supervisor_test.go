@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -485,4 +486,24 @@ func TestSwapNamesCutOffRequests(t *testing.T) {
 	defer resp.Body.Close()
 	h.changes <- Change{Paths: []string{"a.go"}}
 	h.log.wait(t, "cut off: GET /hang", 1)
+}
+
+// TestProgramID reads the build id the go command stamped into this very
+// test binary, as `go tool buildid` prints it.
+func TestProgramID(t *testing.T) {
+	self, _ := os.Executable()
+	id := programID(self)
+	if strings.Count(id, "/") < 1 {
+		t.Fatalf("programID(test binary) = %q, want a go build id", id)
+	}
+	out, err := exec.Command("go", "tool", "buildid", self).Output()
+	if err != nil {
+		t.Skipf("go tool buildid: %v", err)
+	}
+	if want := strings.TrimSpace(string(out)); id != want {
+		t.Errorf("programID = %q, go tool buildid says %q", id, want)
+	}
+	if programID(fakeScript(t, "serve:x", "")) != "" {
+		t.Error("a shell script has a build id")
+	}
 }
