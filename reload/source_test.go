@@ -52,10 +52,10 @@ func TestEmbeddedFilesCount(t *testing.T) {
 	w := startWatch(t, root, WatchOptions{})
 	w.SetEmbeds(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds())
 	page := filepath.Join(root, "static/page.html")
-	if !w.filter.counts(page) {
-		t.Fatalf("embedded %s does not count; embeds: %v", page, w.filter.embeds)
+	if !w.filters[0].counts(page) {
+		t.Fatalf("embedded %s does not count; embeds: %v", page, w.filters[0].embeds)
 	}
-	if w.filter.counts(filepath.Join(root, "static/other.html")) {
+	if w.filters[0].counts(filepath.Join(root, "static/other.html")) {
 		t.Error("a file that is not embedded counts")
 	}
 	os.WriteFile(page, []byte("<p>edited"), 0o644)

@@ -15,11 +15,12 @@ import (
 
 // A Change is one debounced batch of edits.
 type Change struct {
-	Paths  []string // files that changed, relative to the root, sorted
+	Paths  []string // files that changed, relative to the root (../lib/x.go in another module), sorted
 	Rescan bool     // the kernel dropped events; anything may have changed
 }
 
-// Watcher reports changes to the files a Go build reads below a root:
+// Watcher reports changes to the files a Go build reads below a root, and
+// below the directories of other modules the build reads from disk:
 // recursively, debounced, and without what editors, git and tools write.
 type Watcher struct {
 	// Changes delivers one batch per quiet period.
@@ -29,7 +30,7 @@ type Watcher struct {
 
 	root    string
 	delay   time.Duration
-	filter  *filter
+	filters []*filter // one per tree: the root's first, then each module's
 	fs      *fsnotify.Watcher
 	changes chan Change
 	errs    chan error
@@ -43,6 +44,9 @@ type WatchOptions struct {
 	Delay   time.Duration // quiet period before a batch is delivered; 50ms if zero
 	Watch   []string      // extra files or directories whose changes count
 	Exclude []string      // patterns (path.Match, on the base name or the path from root) that never count
+	// Modules are more trees watched as the root is, with the same rules:
+	// replace targets on disk, the other modules of a go.work workspace.
+	Modules []string
 }
 
 // Watch starts watching root.
@@ -64,29 +68,35 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 	if o.Delay <= 0 {
 		o.Delay = 50 * time.Millisecond
 	}
-	f := &filter{root: root, excludes: o.Exclude, git: newGitIgnore(root)}
+	var extra []string
 	for _, w := range o.Watch {
 		abs, err := filepath.Abs(w)
 		if err != nil {
 			return nil, fmt.Errorf("reload: --watch %s: %w", w, err)
 		}
-		f.watch = append(f.watch, abs)
+		extra = append(extra, abs)
 	}
 	fw, err := fsnotify.NewBufferedWatcher(4096)
 	if err != nil {
 		return nil, watchError(root, err)
 	}
 	w := &Watcher{
-		root: root, delay: o.Delay, filter: f, fs: fw,
+		root: root, delay: o.Delay, fs: fw,
 		changes: make(chan Change, 1), errs: make(chan error, 8), done: make(chan struct{}),
 	}
 	w.Changes, w.Errors = w.changes, w.errs
-	if _, err := w.addTree(root); err != nil {
-		fw.Close()
-		return nil, err
+	trees := []string{root}
+	for _, m := range o.Modules {
+		abs, err := filepath.Abs(m)
+		if err == nil && abs != root && !slices.Contains(trees, abs) {
+			trees = append(trees, abs)
+		}
 	}
-	for _, extra := range f.watch {
-		if _, err := w.addTree(extra); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	for _, t := range trees {
+		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, git: newGitIgnore(t)})
+	}
+	for _, t := range append(trees, extra...) {
+		if _, err := w.addTree(t); err != nil && (t == root || !errors.Is(err, fs.ErrNotExist)) {
 			fw.Close()
 			return nil, err
 		}
@@ -94,16 +104,42 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 	return w, nil
 }
 
+// filterFor returns the filter of the innermost tree holding abs; the
+// root's for a path outside them all (a --watch path).
+func (w *Watcher) filterFor(abs string) *filter {
+	best := w.filters[0]
+	for _, f := range w.filters[1:] {
+		if (abs == f.root || strings.HasPrefix(abs, f.root+string(filepath.Separator))) && len(f.root) > len(best.root) {
+			best = f
+		}
+	}
+	return best
+}
+
+// Trees returns the roots of the trees watched: the root, then the other
+// modules' directories.
+func (w *Watcher) Trees() []string {
+	roots := make([]string, len(w.filters))
+	for i, f := range w.filters {
+		roots[i] = f.root
+	}
+	return roots
+}
+
 // Stats returns how many directories are watched and how many files in
 // them count, as of the start.
 func (w *Watcher) Stats() (dirs, files int) { return w.dirs, w.files }
 
 // GitIgnore reports whether .gitignore rules apply (root is in a git work tree).
-func (w *Watcher) GitIgnore() bool { return w.filter.git != nil }
+func (w *Watcher) GitIgnore() bool { return w.filters[0].git != nil }
 
 // SetEmbeds tells the watcher which files //go:embed directives pull into the
 // build, so that their changes count.
-func (w *Watcher) SetEmbeds(abs []string) { w.filter.setEmbeds(abs) }
+func (w *Watcher) SetEmbeds(abs []string) {
+	for _, f := range w.filters {
+		f.setEmbeds(abs)
+	}
+}
 
 // Close stops the watcher.
 func (w *Watcher) Close() error {
@@ -115,6 +151,7 @@ func (w *Watcher) Close() error {
 // returns the files below it that count. Each directory is watched before
 // it is read, so that a file created meanwhile is either read or reported.
 func (w *Watcher) addTree(dir string) ([]string, error) {
+	f := w.filterFor(dir)
 	var dirs, found []string
 	var watchErr error
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
@@ -125,12 +162,12 @@ func (w *Watcher) addTree(dir string) ([]string, error) {
 			return nil // vanished mid-walk: its own event will tell
 		}
 		if !d.IsDir() {
-			if w.filter.counts(p) {
+			if f.counts(p) {
 				found = append(found, p)
 			}
 			return nil
 		}
-		if w.filter.skipDir(p) {
+		if p != dir && f.skipDir(p) {
 			return filepath.SkipDir
 		}
 		if err := w.fs.Add(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -147,21 +184,21 @@ func (w *Watcher) addTree(dir string) ([]string, error) {
 		return nil, err
 	}
 	// Directories git ignores were watched while walking; let them go.
-	ignored := w.filter.git.ignored(dirs)
+	ignored := f.git.ignored(dirs)
 	for _, d := range dirs {
-		if ignored[d] || w.insideIgnored(d, ignored) {
+		if ignored[d] || f.insideIgnored(d, ignored) {
 			w.fs.Remove(d)
 			continue
 		}
 		w.dirs++
 	}
-	found = slices.DeleteFunc(found, func(p string) bool { return w.insideIgnored(p, ignored) })
+	found = slices.DeleteFunc(found, func(p string) bool { return f.insideIgnored(p, ignored) })
 	w.files += len(found)
 	return found, nil
 }
 
-func (w *Watcher) insideIgnored(p string, ignored map[string]bool) bool {
-	for d := filepath.Dir(p); len(d) > len(w.root); d = filepath.Dir(d) {
+func (f *filter) insideIgnored(p string, ignored map[string]bool) bool {
+	for d := filepath.Dir(p); len(d) > len(f.root); d = filepath.Dir(d) {
 		if ignored[d] {
 			return true
 		}
@@ -202,7 +239,9 @@ func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 			}
 			if errors.Is(err, fsnotify.ErrEventOverflow) {
 				// Events were lost: watch anything new and rebuild.
-				w.addTree(w.root)
+				for _, f := range w.filters {
+					w.addTree(f.root)
+				}
 				rescan = true
 				timer.Reset(w.delay)
 				continue
@@ -226,7 +265,8 @@ func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 // handle records one event and reports whether it counts.
 func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
 	if ev.Has(fsnotify.Create) {
-		if fi, err := statDir(ev.Name); err == nil && fi && !w.filter.skipDir(ev.Name) && !w.filter.inSkippedDir(ev.Name) {
+		f := w.filterFor(ev.Name)
+		if fi, err := statDir(ev.Name); err == nil && fi && !f.skipDir(ev.Name) && !f.inSkippedDir(ev.Name) {
 			// A new (or renamed-in) directory: watch it, and count what
 			// it already holds, which no event will report.
 			found, err := w.addTree(ev.Name)
@@ -248,7 +288,7 @@ func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
 	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
 		return false // Chmod alone changes nothing the compiler reads
 	}
-	if !w.filter.counts(ev.Name) {
+	if !w.filterFor(ev.Name).counts(ev.Name) {
 		return false
 	}
 	pending[ev.Name] = true
@@ -271,21 +311,24 @@ func (w *Watcher) dropTree(dir string) bool {
 
 // batch turns pending paths into a Change, leaving out what git ignores.
 func (w *Watcher) batch(pending map[string]bool, rescan bool) Change {
-	paths := make([]string, 0, len(pending))
+	byTree := map[*filter][]string{}
 	for p := range pending {
-		paths = append(paths, p)
+		f := w.filterFor(p)
+		byTree[f] = append(byTree[f], p)
 	}
-	ignored := w.filter.git.ignored(paths)
 	c := Change{Rescan: rescan}
-	for _, p := range paths {
-		if ignored[p] || w.insideIgnored(p, ignored) {
-			continue
+	for f, paths := range byTree {
+		ignored := f.git.ignored(paths)
+		for _, p := range paths {
+			if ignored[p] || f.insideIgnored(p, ignored) {
+				continue
+			}
+			rel, err := filepath.Rel(w.root, p)
+			if err != nil {
+				rel = p
+			}
+			c.Paths = append(c.Paths, filepath.ToSlash(rel))
 		}
-		rel, err := filepath.Rel(w.root, p)
-		if err != nil {
-			rel = p
-		}
-		c.Paths = append(c.Paths, filepath.ToSlash(rel))
 	}
 	slices.Sort(c.Paths)
 	return c

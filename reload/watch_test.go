@@ -267,3 +267,29 @@ func TestWatchDirectoryMovedAway(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchOtherModules: a module the build reads from another directory (a
+// replace target, a workspace module) is watched with the same rules, and
+// its changes are named from the root.
+func TestWatchOtherModules(t *testing.T) {
+	parent := t.TempDir()
+	root := filepath.Join(parent, "app")
+	lib := filepath.Join(parent, "lib")
+	write(t, filepath.Join(root, "go.mod"), "module example.com/app\n")
+	write(t, filepath.Join(root, "main.go"), "package main")
+	write(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n")
+	write(t, filepath.Join(lib, "lib.go"), "package lib")
+	write(t, filepath.Join(lib, "node_modules", "x.go"), "package x")
+	w := startWatch(t, root, WatchOptions{Modules: []string{lib, root}})
+	if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
+		t.Errorf("Trees() = %v", got)
+	}
+	if dirs, files := w.Stats(); dirs != 2 || files != 4 {
+		t.Errorf("Stats() = %d directories, %d files; want 2 and 4", dirs, files)
+	}
+	write(t, filepath.Join(lib, "node_modules", "x.go"), "package x // ignored")
+	write(t, filepath.Join(lib, "lib.go"), "package lib // edited")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"../lib/lib.go"}) {
+		t.Errorf("edit in the other module: %v", c.Paths)
+	}
+}
