@@ -443,3 +443,27 @@ func TestSaveWithoutChangeKeepsTheServer(t *testing.T) {
 	g.write(t, "lib/lib.go", "package lib\n\nconst Text = \"changed in lib\"\n")
 	waitForBody(t, s.url+"/", 200, "changed in lib")
 }
+
+// TestReloadWatchesReplacedModules: a module replaced by a directory on
+// disk is watched too, and an edit there reloads.
+func TestReloadWatchesReplacedModules(t *testing.T) {
+	g := newGreeter(t)
+	lib := filepath.Join(t.TempDir(), "lib")
+	os.MkdirAll(lib, 0o755)
+	os.WriteFile(filepath.Join(lib, "go.mod"), []byte("module example.com/lib\n\ngo 1.25\n"), 0o644)
+	os.WriteFile(filepath.Join(lib, "lib.go"), []byte("package lib\n\nconst Text = \"from the library\"\n"), 0o644)
+	gomod, _ := os.ReadFile(filepath.Join(g.dir, "go.mod"))
+	g.write(t, "go.mod", string(gomod)+"\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => "+lib+"\n")
+	g.write(t, "message.go", "package main\n\nimport \"example.com/lib\"\n\nconst message = lib.Text\n")
+	if err := greeterpkg.Go(g.dir, "build", "-o", g.bin, "."); err != nil {
+		t.Fatal(err)
+	}
+	s := g.serve(t)
+	rel, _ := filepath.Rel(g.dir, lib)
+	if !strings.Contains(s.stderr.String(), " and "+rel+":") {
+		t.Errorf("the banner does not say the library is watched:\n%s", s.stderr)
+	}
+	waitForBody(t, s.url+"/", 200, "from the library")
+	os.WriteFile(filepath.Join(lib, "lib.go"), []byte("package lib\n\nconst Text = \"edited in the library\"\n"), 0o644)
+	waitForBody(t, s.url+"/", 200, "edited in the library")
+}

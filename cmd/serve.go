@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -272,7 +273,11 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude})
+	mods, err := src.LocalModules()
+	if err != nil {
+		log.Notef(" * %v; only the module itself is watched", err)
+	}
+	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Modules: mods})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -312,9 +317,26 @@ func describeWatch(log *devserver.Logger, src reload.Source, w *reload.Watcher) 
 	if !w.GitIgnore() {
 		how = "not a git work tree: .gitignore not applied"
 	}
-	log.Printf(" * Watching %s: %s, %s the build reads (%s)", src.Root,
+	trees := w.Trees()
+	also := ""
+	if len(trees) > 1 {
+		also = " and " + strings.Join(relativeTo(src.Root, trees[1:]), ", ")
+	}
+	log.Printf(" * Watching %s%s: %s, %s the build reads (%s)", src.Root, also,
 		plural(dirs, "directory", "directories"), plural(files, "file", "files"), how)
 	log.Printf(" * Reload is on: a save rebuilds %s; press Enter to rebuild now", path.Join(src.Module, src.Package))
+}
+
+// relativeTo names each dir from root when that is shorter, as ../lib.
+func relativeTo(root string, dirs []string) []string {
+	out := make([]string, len(dirs))
+	for i, d := range dirs {
+		out[i] = d
+		if rel, err := filepath.Rel(root, d); err == nil && len(rel) < len(d) {
+			out[i] = rel
+		}
+	}
+	return out
 }
 
 func plural(n int, one, many string) string {

@@ -1,12 +1,15 @@
 package reload
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"golang.org/x/mod/modfile"
@@ -73,4 +76,45 @@ func (s Source) Embeds() []string {
 		return nil
 	}
 	return strings.Fields(string(out))
+}
+
+// LocalModules lists the directories of the other modules the build reads
+// from disk: replace targets that are directories, and the other modules of
+// a go.work workspace. Their edits change the program as the module's own do.
+func (s Source) LocalModules() ([]string, error) {
+	cmd := exec.Command("go", "list", "-m", "-e", "-json", "all")
+	cmd.Dir = s.Root
+	out, err := cmd.Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return nil, fmt.Errorf("reload: go list -m all: %s", strings.TrimSpace(string(ee.Stderr)))
+		}
+		return nil, fmt.Errorf("reload: go list -m all: %w", err)
+	}
+	type module struct {
+		Main    bool
+		Dir     string
+		Replace *module
+		Version string
+	}
+	var dirs []string
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var m module
+		if err := dec.Decode(&m); err != nil {
+			return nil, fmt.Errorf("reload: go list -m all: %w", err)
+		}
+		dir := ""
+		switch {
+		case m.Main:
+			dir = m.Dir // a workspace's modules are all main modules
+		case m.Replace != nil && m.Replace.Version == "":
+			dir = m.Replace.Dir // replaced by a directory, not by another version
+		}
+		if dir != "" && dir != s.Root && !slices.Contains(dirs, dir) {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs, nil
 }

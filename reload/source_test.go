@@ -63,3 +63,36 @@ func TestEmbeddedFilesCount(t *testing.T) {
 		t.Errorf("edit of embedded file: %v", c.Paths)
 	}
 }
+
+func TestLocalModules(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	parent := t.TempDir()
+	write(t, filepath.Join(parent, "app/go.mod"), "module example.com/app\n\ngo 1.25\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n")
+	write(t, filepath.Join(parent, "app/main.go"), "package main\n\nimport _ \"example.com/lib\"\n\nfunc main() {}\n")
+	write(t, filepath.Join(parent, "lib/go.mod"), "module example.com/lib\n\ngo 1.25\n")
+	write(t, filepath.Join(parent, "lib/lib.go"), "package lib\n")
+	write(t, filepath.Join(parent, "tool/go.mod"), "module example.com/tool\n\ngo 1.25\n")
+	t.Setenv("GOWORK", "off")
+	t.Setenv("GOFLAGS", "-mod=mod")
+	got, err := Source{Root: filepath.Join(parent, "app")}.LocalModules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{filepath.Join(parent, "lib")}; !slices.Equal(got, want) {
+		t.Errorf("replace: LocalModules() = %v, want %v", got, want)
+	}
+
+	write(t, filepath.Join(parent, "go.work"), "go 1.25\n\nuse (\n\t./app\n\t./lib\n\t./tool\n)\n")
+	t.Setenv("GOWORK", "")
+	t.Setenv("GOFLAGS", "")
+	got, err = Source{Root: filepath.Join(parent, "app")}.LocalModules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(got)
+	if want := []string{filepath.Join(parent, "lib"), filepath.Join(parent, "tool")}; !slices.Equal(got, want) {
+		t.Errorf("workspace: LocalModules() = %v, want %v", got, want)
+	}
+}
