@@ -268,7 +268,7 @@ func TestReloadRestartsAndRebuildsOnEnter(t *testing.T) {
 
 	before := len(s.pids())
 	io.WriteString(keys, "\n")
-	s.waitForOutput(t, "Rebuilding, as asked")
+	s.waitForOutput(t, "Rebuilding and restarting, as asked")
 	for i := 0; i < 600 && len(s.pids()) == before; i++ {
 		time.Sleep(50 * time.Millisecond)
 	}
@@ -460,7 +460,7 @@ func TestReloadWatchesReplacedModules(t *testing.T) {
 	}
 	s := g.serve(t)
 	rel, _ := filepath.Rel(g.dir, lib)
-	if !strings.Contains(s.stderr.String(), " and "+rel+":") {
+	if !strings.Contains(s.stderr.String(), " and "+rel) {
 		t.Errorf("the banner does not say the library is watched:\n%s", s.stderr)
 	}
 	waitForBody(t, s.url+"/", 200, "from the library")

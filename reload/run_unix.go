@@ -69,16 +69,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	buildCtx, cancelBuild := context.WithCancel(ctx)
 	defer func() { cancelBuild() }()
-	// rebuild cancels the build under way, if any, and starts another.
-	rebuild := func() {
+	// rebuild cancels the build under way, if any, and starts another. A
+	// forced one restarts the server even when the program is the same.
+	rebuild := func(force bool) {
 		cancelBuild()
 		buildCtx, cancelBuild = context.WithCancel(ctx)
-		c.spawn(func() result { return c.build(buildCtx) })
+		c.spawn(func() result { return c.build(buildCtx, force) })
 	}
 	if s.First != "" {
 		c.spawn(func() result { return c.start(buildCtx, s.First, 0, false) })
 	} else {
-		c.spawn(func() result { return c.build(buildCtx) })
+		c.spawn(func() result { return c.build(buildCtx, true) })
 	}
 
 	for {
@@ -89,10 +90,10 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				paths = append([]string{"(events were lost: rescanned)"}, paths...)
 			}
 			s.Log.Printf(" * %s changed: building", summarize(paths))
-			rebuild()
+			rebuild(false)
 		case <-keys:
-			s.Log.Printf(" * Rebuilding, as asked")
-			rebuild()
+			s.Log.Printf(" * Rebuilding and restarting, as asked")
+			rebuild(true)
 		case r := <-c.results:
 			c.settle(ctx, r)
 		case p := <-c.exits:
@@ -101,7 +102,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			}
 			s.Log.Errorf(" * Server pid %d stopped (%s); rebuilding to restart it", p.pid(), p.exitReason())
 			c.swap(nil, "")
-			rebuild()
+			rebuild(true)
 		case err := <-s.Errors:
 			s.Log.Errorf(" * %v", err)
 		case <-ctx.Done():
@@ -260,8 +261,9 @@ func (c *cycle) launch(exe, failure string) (*proc, error) {
 	return p, nil
 }
 
-// build builds the program and starts it.
-func (c *cycle) build(ctx context.Context) result {
+// build builds the program and starts it, unless it is the program that
+// runs already and the build was not forced.
+func (c *cycle) build(ctx context.Context, force bool) result {
 	began := time.Now()
 	exe, err := c.s.Builder.Build(ctx)
 	built := time.Since(began)
@@ -278,7 +280,7 @@ func (c *cycle) build(ctx context.Context) result {
 	case err != nil:
 		return result{title: "Build failed", failure: err.Error(), built: built}
 	}
-	if id := programID(exe); id != "" && id == c.runningProgram() {
+	if id := programID(exe); !force && id != "" && id == c.runningProgram() {
 		os.Remove(exe)
 		return result{unchanged: true, built: built}
 	}
