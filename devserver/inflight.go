@@ -53,4 +53,3 @@ func (f *InFlight) List() []string {
 	}
 	return out
 }
-
