@@ -2,7 +2,10 @@
 // registered apps by name and rebuilds and swaps the server on every save.
 package main
 
-import "github.com/wsgo/wsgo/cmd"
+import (
+	_ "github.com/wsgo/wsgo/apps" // the built-in apps, demo and hello
+	"github.com/wsgo/wsgo/cmd"
+)
 
 func main() {
 	cmd.Execute()

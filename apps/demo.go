@@ -9,16 +9,18 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 func init() {
-	Register("demo", AppFunc(Demo), Describe("echoes the request, then dumps the whole environ"))
+	wsgi.Register("demo", wsgi.AppFunc(Demo), wsgi.Describe("echoes the request, then dumps the whole environ"))
 }
 
 // Demo is the built-in "demo" app. Like the classic WSGI tutorial it echoes
 // the request method, path info, remote host and query string, and then, like
 // wsgiref's demo_app, lists every environ key in sorted order.
-func Demo(env Environ, start StartResponse) iter.Seq[[]byte] {
+func Demo(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 	var b strings.Builder
 	fmt.Fprintf(&b, "The request method was %s\n", env.Method())
 	fmt.Fprintf(&b, "The request path info was %s\n", env.PathInfo())
@@ -27,17 +29,17 @@ func Demo(env Environ, start StartResponse) iter.Seq[[]byte] {
 	b.WriteString("\n")
 	b.WriteString(Dump(env))
 
-	start("200 OK", Headers{
-		{"Content-Type", "text/plain; charset=utf-8"},
-		{"Content-Length", strconv.Itoa(b.Len())},
+	start("200 OK", wsgi.Headers{
+		{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
+		{Name: "Content-Length", Value: strconv.Itoa(b.Len())},
 	})
-	return BodyString(b.String())
+	return wsgi.BodyString(b.String())
 }
 
 // Dump formats env one key a line, sorted: "KEY = VALUE". Strings are quoted
 // as Go quotes them, booleans are true or false, streams and contexts are
 // shown by their type in angle brackets, and anything else as fmt's %v writes it.
-func Dump(env Environ) string {
+func Dump(env wsgi.Environ) string {
 	var b strings.Builder
 	for _, k := range slices.Sorted(maps.Keys(env)) {
 		fmt.Fprintf(&b, "%s = %s\n", k, formatValue(env[k]))

@@ -164,7 +164,7 @@ func TestServeDemo(t *testing.T) {
 		t.Errorf("dump not sorted: %v", keys)
 	}
 	for _, line := range []string{`PATH_INFO = "/get/prefix"`, `QUERY_STRING = "ip="`, `REQUEST_METHOD = "GET"`,
-		`wsgi.version = (1, 0)`, `wsgi.multithread = true`, `wsgi.input = <*devserver.input>`} {
+		`wsgi.version = (1, 0)`, `wsgi.multithread = true`, `wsgi.input = <*wsgi.input>`} {
 		if !slices.Contains(dump, line) {
 			t.Errorf("dump lacks %q", line)
 		}

@@ -3,13 +3,13 @@ package cmd
 import (
 	"strings"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 // mountSpec is one --mount PREFIX=APP.
 type mountSpec struct {
 	prefix string
-	entry  apps.Entry
+	entry  wsgi.Entry
 }
 
 // parseMounts reads --mount values; every mistake is a usage error.
@@ -30,11 +30,11 @@ func parseMounts(values []string) ([]mountSpec, error) {
 }
 
 // mountApps serves root at "/" and each spec below its prefix.
-func mountApps(root apps.Entry, specs []mountSpec) (apps.App, error) {
+func mountApps(root wsgi.Entry, specs []mountSpec) (wsgi.App, error) {
 	if len(specs) == 0 {
 		return root.App, nil
 	}
-	d := apps.NewDispatcher(root.App)
+	d := wsgi.NewDispatcher(root.App)
 	for _, s := range specs {
 		if err := d.Mount(s.prefix, s.entry.Name, s.entry.App); err != nil {
 			return nil, usageErrorf("invalid --mount %s=%s: %v", s.prefix, s.entry.Name, err)

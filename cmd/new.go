@@ -20,7 +20,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 const wsgoModule = "github.com/wsgo/wsgo"
@@ -72,7 +72,7 @@ func writeNewApp(c *cobra.Command, dir, name string) error {
 		}
 		fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", f.path)
 	}
-	if data.Qual != "" {
+	if !data.Builtin {
 		fmt.Fprintf(c.OutOrStdout(), "Import %s/%s from your main package (import _ \"…\") so that it registers, then: wsgo serve %s\n",
 			data.Module, filepath.ToSlash(filepath.Clean(dir)), name)
 	}
@@ -85,7 +85,7 @@ func planApp(dir, name string) (newAppData, error) {
 	if !token.IsIdentifier(name) || name == "_" {
 		return newAppData{}, usageErrorf("invalid app name %q: use a Go identifier, such as blog or userAdmin", name)
 	}
-	if _, taken := apps.Lookup(name); taken {
+	if _, taken := wsgi.Lookup(name); taken {
 		return newAppData{}, usageErrorf("app %q is already registered; pick another name", name)
 	}
 	module, err := moduleAt(".")
@@ -96,10 +96,7 @@ func planApp(dir, name string) (newAppData, error) {
 	data := newAppData{
 		Dir: dir, Module: module, Package: packageName(dir),
 		Name: name, Type: string(unicode.ToUpper(first)) + name[size:],
-		Qual: "wsgo.",
-	}
-	if module == wsgoModule && filepath.Clean(dir) == "apps" {
-		data.Qual = "" // inside wsgo's own apps package
+		Builtin: module == wsgoModule && filepath.Clean(dir) == "apps", // wsgo's main imports it
 	}
 	for _, f := range data.files() {
 		if _, err := os.Stat(f.path); err == nil {
@@ -165,8 +162,9 @@ func packageName(dir string) string {
 }
 
 type newAppData struct {
-	Dir, Module               string
-	Name, Type, Package, Qual string
+	Dir, Module         string
+	Name, Type, Package string
+	Builtin             bool // an app among wsgo's own built-ins
 }
 
 // appFile is one file wsgo new writes.
@@ -186,11 +184,7 @@ func (d newAppData) files() []appFile {
 // names their imports take in the files' scope, which no package-level
 // declaration may take either.
 func (d newAppData) declares() []string {
-	names := []string{d.Type, d.Name + "Index", d.Name + "Item", "Test" + d.Type, "iter", "strings", "testing"}
-	if d.Qual != "" {
-		names = append(names, strings.TrimSuffix(d.Qual, "."))
-	}
-	return names
+	return []string{d.Type, d.Name + "Index", d.Name + "Item", "Test" + d.Type, "iter", "testing", "wsgi", "wsgitest"}
 }
 
 // checkUndeclared refuses an app whose generated code would not compile
@@ -254,41 +248,40 @@ var appTemplate = template.Must(template.New("app").Parse(`package {{.Package}}
 
 import (
 	"iter"
-{{if .Qual}}
-	wsgo "github.com/wsgo/wsgo/apps"
-{{end}})
+
+	"github.com/wsgo/wsgo/wsgi"
+)
 
 func init() {
-	{{.Qual}}Register("{{.Name}}", {{.Type}}(), {{.Qual}}Describe("the {{.Name}} app"))
+	wsgi.Register("{{.Name}}", {{.Type}}(), wsgi.Describe("the {{.Name}} app"))
 }
 
 // {{.Type}} returns the {{.Name}} app: add a route with HandleFunc.
-func {{.Type}}() *{{.Qual}}Router {
-	r := {{.Qual}}NewRouter()
+func {{.Type}}() *wsgi.Router {
+	r := wsgi.NewRouter()
 	r.HandleFunc("GET /{$}", {{.Name}}Index)
 	r.HandleFunc("GET /items/{id}", {{.Name}}Item)
 	return r
 }
 
-func {{.Name}}Index(env {{.Qual}}Environ, start {{.Qual}}StartResponse) iter.Seq[[]byte] {
-	start("200 OK", {{.Qual}}Headers{ {Name: "Content-Type", Value: "text/plain; charset=utf-8"} })
-	return {{.Qual}}BodyString("{{.Name}}: hello\n")
+func {{.Name}}Index(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+	start("200 OK", wsgi.Headers{ {Name: "Content-Type", Value: "text/plain; charset=utf-8"} })
+	return wsgi.BodyString("{{.Name}}: hello\n")
 }
 
-func {{.Name}}Item(env {{.Qual}}Environ, start {{.Qual}}StartResponse) iter.Seq[[]byte] {
-	start("200 OK", {{.Qual}}Headers{ {Name: "Content-Type", Value: "text/plain; charset=utf-8"} })
-	return {{.Qual}}BodyString("{{.Name}}: item ", env.PathValue("id"), "\n")
+func {{.Name}}Item(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+	start("200 OK", wsgi.Headers{ {Name: "Content-Type", Value: "text/plain; charset=utf-8"} })
+	return wsgi.BodyString("{{.Name}}: item ", env.PathValue("id"), "\n")
 }
 `))
 
 var testTemplate = template.Must(template.New("test").Parse(`package {{.Package}}
 
 import (
-	"strings"
 	"testing"
-{{if .Qual}}
-	wsgo "github.com/wsgo/wsgo/apps"
-{{end}})
+
+	"github.com/wsgo/wsgo/wsgi/wsgitest"
+)
 
 // Test{{.Type}} calls the app as a server does and checks each route.
 func Test{{.Type}}(t *testing.T) {
@@ -297,18 +290,9 @@ func Test{{.Type}}(t *testing.T) {
 		"/":         "{{.Name}}: hello\n",
 		"/items/42": "{{.Name}}: item 42\n",
 	} {
-		var status string
-		start := func(s string, _ {{.Qual}}Headers, _ ...error) func([]byte) error {
-			status = s
-			return func([]byte) error { return nil }
-		}
-		env := {{.Qual}}Environ{"REQUEST_METHOD": "GET", "PATH_INFO": path, "SCRIPT_NAME": ""}
-		var body strings.Builder
-		for chunk := range app.ServeWSGI(env, start) {
-			body.Write(chunk)
-		}
-		if status != "200 OK" || body.String() != want {
-			t.Errorf("GET %s: %s %q, want 200 OK %q", path, status, body.String(), want)
+		resp := wsgitest.Get(app, path)
+		if resp.Code != 200 || resp.Body != want {
+			t.Errorf("GET %s: %s %q, want 200 OK %q\n%s", path, resp.Status, resp.Body, want, resp.Log)
 		}
 	}
 }

@@ -49,21 +49,24 @@ func newModule(t *testing.T, modPath string, files map[string]string) string {
 	return dir
 }
 
-// wsgoModuleCopy writes a copy of wsgo's own apps package, tests left out, into
-// a module named as wsgo's, and returns its directory.
+// wsgoModuleCopy writes a copy of wsgo's own apps package and the packages
+// it and its tests import, tests left out, into a module named as wsgo's,
+// and returns its directory.
 func wsgoModuleCopy(t *testing.T) string {
 	t.Helper()
 	files := map[string]string{}
-	sources, _ := filepath.Glob("../apps/*.go")
-	for _, src := range sources {
-		if strings.HasSuffix(src, "_test.go") {
-			continue
+	for _, dir := range []string{"apps", "wsgi", "wsgi/wsgitest"} {
+		sources, _ := filepath.Glob(filepath.Join("..", dir, "*.go"))
+		for _, src := range sources {
+			if strings.HasSuffix(src, "_test.go") {
+				continue
+			}
+			data, err := os.ReadFile(src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files[dir+"/"+filepath.Base(src)] = string(data)
 		}
-		data, err := os.ReadFile(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		files["apps/"+filepath.Base(src)] = string(data)
 	}
 	return newModule(t, wsgoModule, files)
 }
@@ -107,7 +110,7 @@ func TestNewRefusesDeclaredNames(t *testing.T) {
 	site := newModule(t, "example.com/site", map[string]string{
 		"apps/site.go":    "package apps\n\nfunc Dump() {}\n\nvar (\n\tx, blogIndex = 1, 2\n)\n\ntype T struct{}\n\nfunc (T) Shop() {}\n",
 		"apps/x_test.go":  "package apps_test\n\nfunc TestCart() {}\n",
-		"store/store.go":  "package store\n\nconst wsgo = 1\n",
+		"store/store.go":  "package store\n\nconst wsgi = 1\n",
 		"broken/a.go":     "package broken\n\nfunc Shop() {}\n\nfunc oops( {\n",
 		"apps/ignored.go": "//go:build ignore\n\npackage main\n\nfunc Cart() {}\n",
 	})
@@ -116,7 +119,7 @@ func TestNewRefusesDeclaredNames(t *testing.T) {
 	}{
 		{site, "new dump", `cannot add app "dump" to apps: its code would declare Dump, which apps/site.go:3 already declares; pick another name`},
 		{site, "new blog", "would declare blogIndex, which apps/site.go:6 already declares"},
-		{site, "new blog --dir store", "would declare wsgo, which store/store.go:3 already declares"},
+		{site, "new blog --dir store", "would declare wsgi, which store/store.go:3 already declares"},
 		{site, "new shop --dir broken", "would declare Shop, which broken/a.go:3 already declares"},
 		// wsgo's own apps package declares Dump, for the demo app.
 		{wsgoModuleCopy(t), "new dump", "would declare Dump, which apps/demo.go:"},

@@ -1,7 +1,10 @@
 //go:generate go run ../internal/gendoc -o ../docs/cli.md
 
 // Package cmd is wsgo's command line: serve, routes and the rest, with their
-// flags, messages and exit codes.
+// flags, messages and exit codes. It serves the apps registered with package
+// wsgi and registers none itself: wsgo's own main package imports the
+// built-in apps, and a program with apps of its own calls [Execute] from its
+// main with only those registered.
 package cmd
 
 import (

@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 type routesOptions struct {
@@ -77,7 +77,7 @@ func routeRows(names []string, o routesOptions) ([]routeRow, error) {
 		return nil, err
 	}
 	if len(names) == 0 && len(specs) == 0 {
-		names = apps.Names()
+		names = wsgi.Names()
 	}
 	if len(specs) > 0 && len(names) != 1 {
 		return nil, usageErrorf("with --mount, name the one app served at the root (got %d)", len(names))
@@ -114,11 +114,11 @@ func routeRows(names []string, o routesOptions) ([]routeRow, error) {
 
 // appRoutes lists an app's routes, or one catch-all route for an app
 // without a router, with its endpoint named as a router names it.
-func appRoutes(e apps.Entry) []apps.Route {
-	if l, ok := e.App.(apps.RouteLister); ok {
+func appRoutes(e wsgi.Entry) []wsgi.Route {
+	if l, ok := e.App.(wsgi.RouteLister); ok {
 		return l.Routes()
 	}
-	r := apps.NewRouter()
+	r := wsgi.NewRouter()
 	r.Handle("/{path...}", e.App)
 	return r.Routes()
 }

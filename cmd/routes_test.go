@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/wsgo/wsgo/apps"
 	"github.com/wsgo/wsgo/internal/clidoc"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the current output")
@@ -78,12 +78,12 @@ func TestRoutesErrors(t *testing.T) {
 	}
 }
 
-func plainApp(apps.Environ, apps.StartResponse) iter.Seq[[]byte] { return nil }
+func plainApp(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] { return nil }
 
 // TestRoutesEndpointOfPlainApp: an app without a router is listed under its
 // function's name, and its description goes to the second table.
 func TestRoutesEndpointOfPlainApp(t *testing.T) {
-	e := apps.Entry{Name: "plain", Description: "a plain app", App: apps.AppFunc(plainApp)}
+	e := wsgi.Entry{Name: "plain", Description: "a plain app", App: wsgi.AppFunc(plainApp)}
 	routes := appRoutes(e)
 	if len(routes) != 1 || routes[0].Endpoint != "cmd.plainApp" || routes[0].Path != "/{path...}" || routes[0].Method != "" {
 		t.Errorf("appRoutes = %+v, want one catch-all route to cmd.plainApp", routes)

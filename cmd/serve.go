@@ -16,10 +16,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgo/wsgo/apps"
-	"github.com/wsgo/wsgo/apps/validate"
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/wsgi"
+	"github.com/wsgo/wsgo/wsgi/validate"
 )
 
 type serveOptions struct {
@@ -109,8 +109,8 @@ func appArg(c *cobra.Command, args []string) error {
 func usageWithApps(c *cobra.Command) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Usage: %s\n\nRegistered apps:\n", c.UseLine())
-	for _, name := range apps.Names() {
-		e, _ := apps.Lookup(name)
+	for _, name := range wsgi.Names() {
+		e, _ := wsgi.Lookup(name)
 		fmt.Fprintf(&b, "  %-12s %s\n", name, e.Description)
 	}
 	return strings.TrimRight(b.String(), "\n")
@@ -118,11 +118,11 @@ func usageWithApps(c *cobra.Command) string {
 
 // lookupApp finds a registered app, or says what the user may have meant,
 // and why a name the source registers may be missing from this binary.
-func lookupApp(name string) (apps.Entry, error) {
-	if e, ok := apps.Lookup(name); ok {
+func lookupApp(name string) (wsgi.Entry, error) {
+	if e, ok := wsgi.Lookup(name); ok {
 		return e, nil
 	}
-	names := apps.Names()
+	names := wsgi.Names()
 	msg := fmt.Sprintf("unknown app %q", name)
 	if s := suggest(name, names); s != "" {
 		msg += fmt.Sprintf("; did you mean %q? The registered apps are %s", s, strings.Join(names, ", "))
@@ -133,7 +133,7 @@ func lookupApp(name string) (apps.Entry, error) {
 	if file := sourceRegistering(name); file != "" {
 		err.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
 	}
-	return apps.Entry{}, err
+	return wsgi.Entry{}, err
 }
 
 func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
@@ -157,7 +157,7 @@ func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions
 	if err := o.checkReloadFlags(); err != nil {
 		return err
 	}
-	gw := &devserver.Gateway{App: app, Name: entry.Name, Log: log}
+	gw := devserver.NewGateway(app, entry.Name, log)
 	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
 		ln, err := reload.Listener()
 		if err != nil {
@@ -187,7 +187,7 @@ func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions
 
 // app looks up the app to serve and what is mounted beside it, and wraps
 // them in the validator unless told not to.
-func (o serveOptions) app(name string) (apps.Entry, []mountSpec, apps.App, error) {
+func (o serveOptions) app(name string) (wsgi.Entry, []mountSpec, wsgi.App, error) {
 	entry, err := lookupApp(name)
 	if err != nil {
 		return entry, nil, nil, err
@@ -219,7 +219,7 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 		if err != nil {
 			return err
 		}
-		h = &devserver.Gateway{App: app, Name: entry.Name, Log: log}
+		h = devserver.NewGateway(app, entry.Name, log)
 	}
 	// The reserved live-reload paths are answered before the request log,
 	// so that a page's event stream does not log a line at every reload.
@@ -352,7 +352,7 @@ func (o serveOptions) colorOn() bool {
 	return !o.noColor && devserver.ColorFor(os.Stderr)
 }
 
-func banner(log *devserver.Logger, e apps.Entry, mounts []mountSpec, addr *net.TCPAddr) {
+func banner(log *devserver.Logger, e wsgi.Entry, mounts []mountSpec, addr *net.TCPAddr) {
 	log.Printf(" * Serving wsgo app %q", e.Name)
 	for _, m := range mounts {
 		log.Printf(" * Serving wsgo app %q below %s", m.entry.Name, m.prefix)

@@ -1,13 +1,14 @@
 package devserver
 
 import (
-	"errors"
 	"html/template"
 	"io"
 	"net"
 	"net/http"
 	"regexp"
 	"strings"
+
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 // failurePage is what a 500 page says: an app's failure or a failed build.
@@ -58,44 +59,43 @@ func (p failurePage) text() string {
 // when they ask for it; anyone else sees only the status, since a stack or
 // compiler output can reveal more than the developer meant to share.
 func writeFailure(w http.ResponseWriter, r *http.Request, p failurePage) {
+	if !isLoopback(r.RemoteAddr) {
+		wsgi.PlainErrorPage(w, r, nil)
+		return
+	}
 	h := w.Header()
-	h.Set("Server", Software)
+	h.Set("Server", wsgi.Software)
 	h.Set("Cache-Control", "no-store")
-	switch {
-	case !isLoopback(r.RemoteAddr):
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, "500 Internal Server Error\n")
-	case strings.Contains(r.Header.Get("Accept"), "text/html"):
+	if strings.Contains(r.Header.Get("Accept"), "text/html") {
 		h.Set("Content-Type", "text/html; charset=utf-8")
 		w.WriteHeader(http.StatusInternalServerError)
 		failureTemplate.Execute(w, p)
-	default:
-		h.Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		io.WriteString(w, p.text())
+		return
 	}
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, p.text())
 }
 
-// writeErrorPage answers 500 for an app that failed before its headers went
-// out, with the message and the stack for clients on this machine.
-func writeErrorPage(w http.ResponseWriter, r *http.Request, app string, err error) {
+// ErrorPage answers 500 for an app that failed before its headers went out,
+// with the message and the stack for clients on this machine, and only the
+// status for anyone else. It is a [wsgi.Gateway]'s ErrorPage for development:
+// behind a reverse proxy, every client is on the proxy's machine.
+func ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
 	writeFailure(w, r, failurePage{
-		Title:   "500 Internal Server Error: app \"" + app + "\" failed",
+		Title:   "500 Internal Server Error: app \"" + f.App + "\" failed",
 		Request: r.Method + " " + r.RequestURI,
-		Message: err.Error(),
-		Detail:  string(stackOf(err)),
+		Message: f.Err.Error(),
+		Detail:  string(f.Stack),
 		Footer:  "wsgo shows this page, and the stack, only to clients on this machine.",
 	})
 }
 
-// stackOf returns the stack recorded with err, if any.
-func stackOf(err error) []byte {
-	var ae *appError
-	if errors.As(err, &ae) {
-		return ae.stack
-	}
-	return nil
+// NewGateway returns the gateway the development server runs app behind:
+// app's failures and wsgi.errors go to log, and clients on this machine get
+// the detailed error page.
+func NewGateway(app wsgi.App, name string, log *Logger) *wsgi.Gateway {
+	return &wsgi.Gateway{App: app, Name: name, Log: log, ErrorPage: ErrorPage}
 }
 
 func isLoopback(remoteAddr string) bool {

@@ -15,16 +15,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 // hostileServer serves app with NewServer's limits, as wsgo serve does.
-func hostileServer(t *testing.T, app apps.App, configure ...func(*http.Server)) (*httptest.Server, *syncBuffer) {
+func hostileServer(t *testing.T, app wsgi.App, configure ...func(*http.Server)) (*httptest.Server, *syncBuffer) {
 	t.Helper()
 	log := &syncBuffer{}
 	l := NewLogger(log, false)
 	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = NewServer(&Gateway{App: app, Name: "test", Log: l}, l).Server
+	srv.Config = NewServer(NewGateway(app, "test", l), l).Server
 	for _, f := range configure {
 		f(srv.Config)
 	}
@@ -50,10 +50,10 @@ func rawResponse(t *testing.T, srv *httptest.Server, raw string) *http.Response 
 // counting records the environs the app was handed.
 type counting struct {
 	mu   sync.Mutex
-	envs []apps.Environ
+	envs []wsgi.Environ
 }
 
-func (c *counting) ServeWSGI(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+func (c *counting) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 	if env.PathInfo() == "/good" {
 		return ok(env, start)
 	}
@@ -63,13 +63,13 @@ func (c *counting) ServeWSGI(env apps.Environ, start apps.StartResponse) iter.Se
 	c.envs = append(c.envs, env)
 	c.mu.Unlock()
 	start("200 OK", textPlain)
-	return apps.BodyString("seen")
+	return wsgi.BodyString("seen")
 }
 
-func (c *counting) seen() []apps.Environ {
+func (c *counting) seen() []wsgi.Environ {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return append([]apps.Environ(nil), c.envs...)
+	return append([]wsgi.Environ(nil), c.envs...)
 }
 
 func TestHostileRequestsAreTurnedAway(t *testing.T) {
@@ -262,7 +262,7 @@ func TestSlowClientIsCutOff(t *testing.T) {
 
 func TestClientGoneMidBody(t *testing.T) {
 	done := make(chan struct{})
-	app := apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	app := wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 		start("200 OK", textPlain)
 		return func(yield func([]byte) bool) {
 			defer close(done)
@@ -291,7 +291,7 @@ func TestClientGoneMidBody(t *testing.T) {
 
 func TestThousandConcurrentConnections(t *testing.T) {
 	var served atomic.Int64
-	srv, _ := hostileServer(t, route{"/c": func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	srv, _ := hostileServer(t, route{"/c": func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 		served.Add(1)
 		return ok(env, start)
 	}})

@@ -175,7 +175,7 @@ func (iw *injector) decide(code int) {
 	iw.decided = true
 	h := iw.ResponseWriter.Header()
 	ct := strings.ToLower(h.Get("Content-Type"))
-	iw.inject = bodyAllowed(code) && strings.HasPrefix(ct, "text/html") && h.Get("Content-Encoding") == ""
+	iw.inject = code != http.StatusNoContent && code != http.StatusNotModified && strings.HasPrefix(ct, "text/html") && h.Get("Content-Encoding") == ""
 	if !iw.inject {
 		return
 	}

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 const tag = `<script src="/__wsgo/livereload.js" data-build="b1"></script>`
@@ -54,9 +54,9 @@ func TestLiveReloadInjection(t *testing.T) {
 		{"not HTML", handler(map[string]string{"Content-Type": "text/plain"}, page), "GET", page},
 		{"compressed", handler(map[string]string{"Content-Type": "text/html", "Content-Encoding": "gzip"}, page), "GET", page},
 		{"HEAD", handler(withLength(page)), "HEAD", ""},
-		{"through the gateway", Handler(apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html"}})
-			return apps.BodyString(page)
+		{"through the gateway", wsgi.Handler(wsgi.AppFunc(func(_ wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html"}})
+			return wsgi.BodyString(page)
 		})), "GET", "<html><body><p>hi</p>" + tag + "</body></html>"},
 	}
 	for _, tt := range tests {
@@ -178,13 +178,13 @@ func TestLiveReloadEvents(t *testing.T) {
 // pages are HTML responses the live-reload script goes into: with a
 // Content-Length (held whole) and without one (streamed).
 var pages = map[string]http.Handler{
-	"gateway, one chunk": Handler(apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html"}})
-		return apps.BodyString("<html><body><p>hi</p></body></html>")
+	"gateway, one chunk": wsgi.Handler(wsgi.AppFunc(func(_ wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html"}})
+		return wsgi.BodyString("<html><body><p>hi</p></body></html>")
 	})),
-	"gateway, streamed": Handler(apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html"}})
-		return apps.Body([]byte("<html><body><p>"), []byte("hi</p></bo"), []byte("dy></html>"))
+	"gateway, streamed": wsgi.Handler(wsgi.AppFunc(func(_ wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html"}})
+		return wsgi.Body([]byte("<html><body><p>"), []byte("hi</p></bo"), []byte("dy></html>"))
 	})),
 	"handler with Content-Length": handler(withLength("<body>x</body>"), "<body>x</body>"),
 	"handler, flushed chunks":     handler(htmlType, "<body>x", "</body>"),

@@ -10,15 +10,18 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
+
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 // A Logger writes wsgo's request log and its messages, one line each, in
-// colour when asked to. It is safe for concurrent use. As an io.Writer it is
-// the wsgi.errors stream apps write to.
+// colour when asked to. It is safe for concurrent use. It is a [wsgi.Logger]:
+// as an io.Writer it is the wsgi.errors stream apps write to.
 type Logger struct {
 	mu  sync.Mutex
 	out io.Writer
@@ -32,8 +35,6 @@ type Logger struct {
 
 	bold, cyan, green, yellow, boldRed, boldMagenta, red, faint *color.Color
 }
-
-var defaultLogger = NewLogger(os.Stderr, false)
 
 // NewLogger returns a Logger writing to w, with ANSI colour if colored is true.
 // Whether a terminal is there, and whether NO_COLOR is set, is the caller's
@@ -166,6 +167,12 @@ func (l *Logger) Failf(detail, format string, args ...any) {
 	io.WriteString(l.out, b.String())
 }
 
+// Failed writes an app's failure as a [wsgi.Gateway] reports it: a red line
+// naming the app and the request, and the stack under it.
+func (l *Logger) Failed(r *http.Request, f *wsgi.Failure) {
+	l.Failf(string(f.Stack), "app %q failed on %s %s: %v", f.App, r.Method, escapeControls(r.RequestURI), f.Err)
+}
+
 // Printf writes a plain line.
 func (l *Logger) Printf(format string, args ...any) { l.line(nil, format, args...) }
 
@@ -228,7 +235,7 @@ func escapeControls(s string) string {
 		switch {
 		case r == utf8.RuneError && n == 1:
 			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case isAnyControl(r):
+		case unicode.IsControl(r):
 			fmt.Fprintf(&b, `\x%02x`, r)
 		default:
 			b.WriteString(s[i : i+n])

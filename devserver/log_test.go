@@ -9,9 +9,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 func TestRequestLogShape(t *testing.T) {
@@ -129,8 +130,8 @@ func TestRequestLogEscapesControls(t *testing.T) {
 	var buf syncBuffer
 	l := NewLogger(&buf, false)
 	srv := httptest.NewUnstartedServer(nil)
-	app := route{"/boom\x9b": func(apps.Environ, apps.StartResponse) iter.Seq[[]byte] { panic("boom") }}
-	srv.Config = NewServer(LogRequests(&Gateway{App: app, Name: "test", Log: l}, l), l).Server
+	app := route{"/boom\x9b": func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] { panic("boom") }}
+	srv.Config = NewServer(LogRequests(NewGateway(app, "test", l), l), l).Server
 	srv.Start()
 	defer srv.Close()
 	for _, path := range []string{"/c1\xc2\x9b[31m", "/byte\x9b[31m", "/esc\x1b[31m", "/del\x7f", "/pct%1b[31m", "/boom\x9b"} {
@@ -148,7 +149,7 @@ func TestRequestLogEscapesControls(t *testing.T) {
 		t.Errorf("log is not UTF-8: %q", log)
 	}
 	for _, r := range log {
-		if r != '\n' && isAnyControl(r) {
+		if r != '\n' && unicode.IsControl(r) {
 			t.Errorf("log holds %q: %q", r, log)
 		}
 	}

@@ -22,29 +22,29 @@ import (
 	"iter"
 	"os"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/cmd"
 )
 
 func init() {
-	apps.Register("greet", apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	wsgi.Register("greet", wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 		switch env.PathInfo() {
 		case "/exit":
 			os.Exit(3)
 		case "/slow": // answers when the client or the server gives up
 			fmt.Fprintln(env.Errors(), "slow request started")
 			<-env.Context().Done()
-			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
-			return apps.BodyString("slow")
+			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
+			return wsgi.BodyString("slow")
 		case "/no-type": // breaks a rule the validator enforces
 			start("200 OK", nil)
-			return apps.BodyString(message)
+			return wsgi.BodyString(message)
 		case "/page":
-			start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
-			return apps.BodyString("<!doctype html><html><head><title>greeter</title></head><body><h1 id=\"msg\">", message, "</h1></body></html>")
+			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
+			return wsgi.BodyString("<!doctype html><html><head><title>greeter</title></head><body><h1 id=\"msg\">", message, "</h1></body></html>")
 		}
-		start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
-		return apps.BodyString(message)
+		start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
+		return wsgi.BodyString(message)
 	}))
 }
 

@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"errors"
@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
 // FuzzStartResponse feeds start_response arbitrary statuses and headers.
@@ -23,10 +21,10 @@ func FuzzStartResponse(f *testing.F) {
 	f.Add("099 Low", "Bad Name", "x")
 	f.Add("200 O\x00K", "X", "\x7f")
 	f.Fuzz(func(t *testing.T, status, name, value string) {
-		code, serr := parseStatus(status)
-		herr := checkHeader(apps.Header{Name: name, Value: value})
+		code, serr := CheckStatus(status)
+		herr := CheckHeader(Header{Name: name, Value: value})
 		for _, err := range []error{serr, herr} {
-			var re *apps.ResponseError
+			var re *ResponseError
 			if err != nil && !errors.As(err, &re) {
 				t.Fatalf("refused with %T, not a ResponseError: %v", err, err)
 			}
@@ -41,12 +39,12 @@ func FuzzStartResponse(f *testing.F) {
 			return
 		}
 		// Accepted: the gateway sends exactly that status and header.
-		app := apps.AppFunc(func(_ apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-			start(status, apps.Headers{{Name: name, Value: value}})
+		app := AppFunc(func(_ Environ, start StartResponse) iter.Seq[[]byte] {
+			start(status, Headers{{Name: name, Value: value}})
 			return nil
 		})
 		rec := httptest.NewRecorder()
-		(&Gateway{App: app, Log: NewLogger(discard{}, false)}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		(&Gateway{App: app, Log: testLog(discard{})}).ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
 		if rec.Code != code {
 			t.Fatalf("status %q sent as %d", status, rec.Code)
 		}

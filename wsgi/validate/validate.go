@@ -9,14 +9,14 @@
 package validate
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"iter"
-	"regexp"
 	"strconv"
 	"strings"
 
-	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 // Error is a broken rule of the contract.
@@ -33,13 +33,13 @@ func (e *Error) Error() string {
 
 // Wrap returns app with every request and response checked. name is the
 // app's name in error messages.
-func Wrap(name string, app apps.App) apps.App {
-	return apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+func Wrap(name string, app wsgi.App) wsgi.App {
+	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 		c := &check{app: name, env: env}
 		c.environ(env)
 		body := app.ServeWSGI(env, c.start(start))
 		if body == nil {
-			c.fail("body is nil", "the app returned a nil body; return an empty one (apps.Body())")
+			c.fail("body is nil", "the app returned a nil body; return an empty one (wsgi.Body())")
 		}
 		return c.body(body)
 	})
@@ -48,7 +48,7 @@ func Wrap(name string, app apps.App) apps.App {
 // check is the state of one request under validation.
 type check struct {
 	app      string
-	env      apps.Environ
+	env      wsgi.Environ
 	started  bool // start_response was called
 	yielding bool // the first non-empty chunk was yielded
 	status   int
@@ -58,14 +58,23 @@ func (c *check) fail(rule, format string, args ...any) {
 	panic(&Error{App: c.name(), Rule: rule, Detail: fmt.Sprintf(format, args...)})
 }
 
-func (c *check) warn(env apps.Environ, format string, args ...any) {
+// failWith fails on a rule that package wsgi checks, in its words.
+func (c *check) failWith(err error) {
+	var re *wsgi.ResponseError
+	if !errors.As(err, &re) {
+		panic(err)
+	}
+	c.fail(re.Rule, "%s", re.Detail)
+}
+
+func (c *check) warn(env wsgi.Environ, format string, args ...any) {
 	fmt.Fprintf(env.Errors(), "validate: app %q: warning: "+format+"\n", append([]any{c.name()}, args...)...)
 }
 
 // name is the app to blame: the mounted app a Dispatcher inside the wrapped
 // app sent the request to, once it has, or the wrapped app.
 func (c *check) name() string {
-	if n := c.env.Get(apps.AppNameKey); n != "" {
+	if n := c.env.Get(wsgi.AppNameKey); n != "" {
 		return n
 	}
 	return c.app
@@ -82,7 +91,7 @@ var usualMethods = map[string]bool{
 }
 
 // environ checks what the server handed the app.
-func (c *check) environ(env apps.Environ) {
+func (c *check) environ(env wsgi.Environ) {
 	if env == nil {
 		c.fail("environ is not a map", "nil environ")
 	}
@@ -103,7 +112,7 @@ func (c *check) environ(env apps.Environ) {
 			c.fail("no HTTP_CONTENT_* keys", "%s is present; the value belongs in %s", k, strings.TrimPrefix(k, "HTTP_"))
 		}
 	}
-	if v, ok := env["wsgi.version"].(apps.Version); !ok || v != (apps.Version{Major: 1, Minor: 0}) {
+	if v, ok := env["wsgi.version"].(wsgi.Version); !ok || v != (wsgi.Version{Major: 1, Minor: 0}) {
 		c.fail("wsgi.version is (1, 0)", "got %v", env["wsgi.version"])
 	}
 	if s := env.Get("wsgi.url_scheme"); s != "http" && s != "https" {
@@ -149,11 +158,9 @@ func (c *check) environ(env apps.Environ) {
 	}
 }
 
-var headerName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9\-_]*$`)
-
 // start wraps start_response with its checks.
-func (c *check) start(next apps.StartResponse) apps.StartResponse {
-	return func(status string, headers apps.Headers, excInfo ...error) func([]byte) error {
+func (c *check) start(next wsgi.StartResponse) wsgi.StartResponse {
+	return func(status string, headers wsgi.Headers, excInfo ...error) func([]byte) error {
 		exc := false
 		for _, e := range excInfo {
 			exc = exc || e != nil
@@ -174,13 +181,12 @@ func (c *check) start(next apps.StartResponse) apps.StartResponse {
 	}
 }
 
+// checkStatus applies the rules the gateway applies, then wsgiref's own: a
+// status has a reason phrase.
 func (c *check) checkStatus(status string) int {
-	if len(status) < 4 || status[3] != ' ' {
-		c.fail("status is three digits and a space", "got %q", status)
-	}
-	code, err := strconv.Atoi(status[:3])
-	if err != nil || code < 100 {
-		c.fail("status code is a number of at least 100", "got %q", status)
+	code, err := wsgi.CheckStatus(status)
+	if err != nil {
+		c.failWith(err)
 	}
 	if strings.TrimSpace(status[4:]) == "" {
 		c.fail("status has a reason phrase", "got %q; write it as %q", status, status[:3]+" Reason")
@@ -188,19 +194,15 @@ func (c *check) checkStatus(status string) int {
 	return code
 }
 
-func (c *check) checkHeaders(headers apps.Headers) {
+// checkHeaders applies the rules the gateway applies to each header, then
+// wsgiref's own: a Content-Type exactly when there is a body to describe.
+func (c *check) checkHeaders(headers wsgi.Headers) {
 	hasType := false
 	for _, h := range headers {
-		name := strings.ToLower(h.Name)
-		switch {
-		case name == "status":
-			c.fail("no Status header", "the status goes in start_response's first argument")
-		case !headerName.MatchString(h.Name) || strings.HasSuffix(h.Name, "-") || strings.HasSuffix(h.Name, "_"):
-			c.fail("header names are letters, digits, - and _", "bad name %q", h.Name)
-		case strings.IndexFunc(h.Value, func(r rune) bool { return r < 0x20 }) >= 0:
-			c.fail("header values hold no control characters", "%s: %q", h.Name, h.Value)
+		if err := wsgi.CheckHeader(h); err != nil {
+			c.failWith(err)
 		}
-		hasType = hasType || name == "content-type"
+		hasType = hasType || strings.EqualFold(h.Name, "Content-Type")
 	}
 	switch noBody := c.status == 204 || c.status == 304; {
 	case noBody && hasType:

@@ -1,4 +1,4 @@
-package apps
+package wsgi
 
 import (
 	"fmt"
@@ -66,12 +66,12 @@ type matched struct {
 // or conflicts with one already registered.
 func (rt *Router) Handle(pattern string, app App) {
 	if app == nil {
-		panic(fmt.Sprintf("apps: Router.Handle %q with a nil app", pattern))
+		panic(fmt.Sprintf("wsgi: Router.Handle %q with a nil app", pattern))
 	}
 	names := wildcardNames(pattern)
 	defer func() {
 		if v := recover(); v != nil {
-			panic(fmt.Sprintf("apps: Router.Handle: %v", v)) // ServeMux's word on the pattern
+			panic(fmt.Sprintf("wsgi: Router.Handle: %v", v)) // ServeMux's word on the pattern
 		}
 	}()
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"bufio"
@@ -15,8 +15,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
 // wsgirefApp prints each request's environ as JSON, values as the hex of
@@ -99,11 +97,11 @@ func wsgiref(t *testing.T) (string, <-chan map[string]string) {
 	return addr, envs
 }
 
-// wsgoDemo serves the demo app and reports the string values of each environ.
+// wsgoDemo serves an app (as "demo") that reports the string values of each environ.
 func wsgoDemo(t *testing.T) (string, <-chan map[string]string) {
 	t.Helper()
 	envs := make(chan map[string]string, 1)
-	capture := apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	capture := AppFunc(func(env Environ, start StartResponse) iter.Seq[[]byte] {
 		io.Copy(io.Discard, env.Input())
 		rec := map[string]string{}
 		for k, v := range env {
@@ -112,9 +110,9 @@ func wsgoDemo(t *testing.T) (string, <-chan map[string]string) {
 			}
 		}
 		envs <- rec
-		return apps.Demo(env, start)
+		return ok(env, start)
 	})
-	srv := httptest.NewServer(&Gateway{App: capture, Name: "demo", Log: NewLogger(io.Discard, false)})
+	srv := httptest.NewServer(&Gateway{App: capture, Name: "demo", Log: testLog(io.Discard)})
 	t.Cleanup(srv.Close)
 	return srv.Listener.Addr().String(), envs
 }

@@ -1,11 +1,9 @@
-package devserver
+package wsgi
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
 // hopByHop headers describe one connection, not the response; PEP 3333
@@ -21,12 +19,16 @@ var hopByHop = map[string]bool{
 	"upgrade":             true,
 }
 
-func ruleError(rule, format string, args ...any) *apps.ResponseError {
-	return &apps.ResponseError{Rule: rule, Detail: fmt.Sprintf(format, args...)}
+func ruleError(rule, format string, args ...any) *ResponseError {
+	return &ResponseError{Rule: rule, Detail: fmt.Sprintf(format, args...)}
 }
 
-// parseStatus checks a status line such as "404 Not Found" and returns its code.
-func parseStatus(status string) (int, error) {
+// CheckStatus checks a status line as start_response receives it, such as
+// "404 Not Found", and returns its code. It refuses, with a [*ResponseError],
+// what a server cannot send: a malformed line, a 1xx status (the server sends
+// those itself) and control characters. [Gateway] and package validate share
+// these rules.
+func CheckStatus(status string) (int, error) {
 	if len(status) < 4 || status[3] != ' ' {
 		return 0, ruleError("malformed status", "%q is not three digits, a space and a reason, as in \"200 OK\"", status)
 	}
@@ -43,8 +45,12 @@ func parseStatus(status string) (int, error) {
 	return code, nil
 }
 
-// checkHeader applies PEP 3333's rules to one response header.
-func checkHeader(h apps.Header) error {
+// CheckHeader applies PEP 3333's rules to one response header: a name made of
+// RFC 9110 token characters, no hop-by-hop header (the server owns the
+// connection), no Status header, no control character in the value, and a
+// Content-Length that is a whole number. It refuses with a [*ResponseError].
+// [Gateway] and package validate share these rules.
+func CheckHeader(h Header) error {
 	if h.Name == "" {
 		return ruleError("bad header name", "empty name with value %q", h.Value)
 	}
@@ -75,11 +81,6 @@ func checkHeader(h apps.Header) error {
 // is allowed: HTTP permits it inside a field value.
 func isControl(r rune) bool {
 	return (r < 0x20 && r != '\t') || r == 0x7f
-}
-
-// isAnyControl reports C0, DEL and C1: the controls a terminal may act on.
-func isAnyControl(r rune) bool {
-	return r < 0x20 || 0x7f <= r && r < 0xa0
 }
 
 // isTokenChar reports whether c may appear in a header name (RFC 9110 tchar).

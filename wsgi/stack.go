@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"fmt"
@@ -12,11 +12,11 @@ import (
 var gatewayFile, validateDir = func() (string, string) {
 	_, file, _, _ := runtime.Caller(0)
 	dir := path.Dir(file)
-	return path.Join(dir, "gateway.go"), path.Join(path.Dir(dir), "apps", "validate")
+	return path.Join(dir, "gateway.go"), path.Join(dir, "validate")
 }()
 
-// appFuncServe is the frame of the one-line [apps.AppFunc] adapter.
-const appFuncServe = "github.com/wsgo/wsgo/apps.AppFunc.ServeWSGI"
+// appFuncServe is the frame of the one-line [AppFunc] adapter.
+const appFuncServe = "github.com/wsgo/wsgo/wsgi.AppFunc.ServeWSGI"
 
 // appStack returns the stack of the panic being recovered, trimmed to the
 // frames that tell the app's story: from the frame that panicked (below the

@@ -1,4 +1,4 @@
-package devserver
+package wsgi_test
 
 import (
 	"io"
@@ -8,7 +8,8 @@ import (
 	"testing"
 
 	"github.com/wsgo/wsgo/apps"
-	"github.com/wsgo/wsgo/apps/validate"
+	"github.com/wsgo/wsgo/wsgi"
+	"github.com/wsgo/wsgo/wsgi/validate"
 )
 
 var fixedBody = []byte("Hello, world! This is a small fixed body.\n")
@@ -18,9 +19,9 @@ func plainHandler(w http.ResponseWriter, r *http.Request) {
 	w.Write(fixedBody)
 }
 
-func fixedApp(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-	start("200 OK", apps.Headers{{Name: "Content-Type", Value: "text/plain"}})
-	return apps.Body(fixedBody)
+func fixedApp(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+	start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
+	return wsgi.Body(fixedBody)
 }
 
 type benchCase struct {
@@ -33,11 +34,11 @@ type benchCase struct {
 func benchCases(withDemo bool) []benchCase {
 	cases := []benchCase{
 		{"plain", http.HandlerFunc(plainHandler)},
-		{"gateway", Handler(apps.AppFunc(fixedApp))},
-		{"validated", Handler(validate.Wrap("fixed", apps.AppFunc(fixedApp)))},
+		{"gateway", wsgi.Handler(wsgi.AppFunc(fixedApp))},
+		{"validated", wsgi.Handler(validate.Wrap("fixed", wsgi.AppFunc(fixedApp)))},
 	}
 	if withDemo {
-		cases = append(cases, benchCase{"demo", Handler(apps.AppFunc(apps.Demo))})
+		cases = append(cases, benchCase{"demo", wsgi.Handler(wsgi.AppFunc(apps.Demo))})
 	}
 	return cases
 }

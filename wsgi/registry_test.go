@@ -1,4 +1,4 @@
-package apps
+package wsgi
 
 import (
 	"iter"
@@ -61,12 +61,5 @@ func TestLookupAndNames(t *testing.T) {
 	}
 	if _, ok := Lookup("nope"); ok {
 		t.Error("Lookup(nope) found an app")
-	}
-}
-
-func TestDemoIsRegistered(t *testing.T) {
-	e, ok := Lookup("demo")
-	if !ok || e.Description == "" {
-		t.Fatalf("demo not registered with a description: %+v", e)
 	}
 }

@@ -1,17 +1,17 @@
-package devserver
+package wsgi
 
 import (
 	"cmp"
 	"errors"
 	"fmt"
+	"log"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/wsgo/wsgo/apps"
+	"unicode"
 )
 
 // flushDelay is how long the gateway lets output sit in its buffer while the
@@ -21,41 +21,52 @@ import (
 // Content-Length.
 const flushDelay = 10 * time.Millisecond
 
-// Gateway serves an [apps.App] over HTTP: it builds the environ, enforces the
+// Gateway serves an [App] over HTTP: it builds the environ, enforces the
 // start_response and body rules of PEP 3333, and turns an app's failure into
-// a 500 page (while the headers are unsent) or an aborted connection, with
-// one log line either way, and a panic's stack under it. A path with a
-// control character gets 400 and never reaches the app.
+// a 500 (while the headers are unsent) or an aborted connection, with a
+// report to Log either way, a panic's stack included. A path with a control
+// character gets 400 and never reaches the app.
+//
+// What a client learns of a failure is up to ErrorPage, and by default it is
+// only "500 Internal Server Error": a stack, a panic's message or a file path
+// never reaches a client, wherever it connects from.
 type Gateway struct {
-	App  apps.App
-	Name string  // the app's name in messages, "app" if empty; see apps.AppNameKey
-	Log  *Logger // app errors and wsgi.errors; nil logs to standard error
+	App  App
+	Name string // the app's name in messages, "app" if empty; see AppNameKey
+	Log  Logger // failures and wsgi.errors; nil logs to the log package's standard logger
+
+	// ErrorPage answers a request whose app failed before its headers went
+	// out. If nil, it is PlainErrorPage. A development server may show the
+	// failure in detail to clients on its own machine; a production server
+	// must not, since behind a reverse proxy every client is local.
+	ErrorPage func(w http.ResponseWriter, r *http.Request, f *Failure)
 
 	addr atomic.Pointer[serverAddrCache]
 }
 
 // Handler returns an http.Handler that serves app, so that any Go server can
-// run a wsgo app.
-func Handler(app apps.App) http.Handler {
+// run a wsgo app. It is safe in production: a failing app costs its client a
+// plain 500, and the details go to the standard logger.
+func Handler(app App) http.Handler {
 	return &Gateway{App: app}
 }
 
 // name is the name of the app that served env: the mounted app a
-// [apps.Dispatcher] sent it to, or g's own.
-func (g *Gateway) name(env apps.Environ) string {
-	return cmp.Or(env.Get(apps.AppNameKey), g.Name, "app")
+// [Dispatcher] sent it to, or g's own.
+func (g *Gateway) name(env Environ) string {
+	return cmp.Or(env.Get(AppNameKey), g.Name, "app")
 }
 
-func (g *Gateway) logger() *Logger {
+func (g *Gateway) logger() Logger {
 	if g.Log == nil {
-		return defaultLogger
+		return LogTo(log.Default())
 	}
 	return g.Log
 }
 
 // ServeHTTP runs the app for one request.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.IndexFunc(r.URL.Path, isAnyControl) >= 0 {
+	if strings.IndexFunc(r.URL.Path, unicode.IsControl) >= 0 {
 		// net/http refuses raw control bytes but decodes %00 or %1b into
 		// PATH_INFO, where no app expects them and a log would print them.
 		w.Header().Set("Server", Software)
@@ -85,7 +96,8 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Notef("app %q: %v after %d bytes; the body was closed", name, err, rs.written)
 		return
 	}
-	log.Failf(string(stackOf(err)), "app %q failed on %s %s: %v", name, r.Method, escapeControls(r.RequestURI), err)
+	f := &Failure{App: name, Err: err, Stack: stackOf(err)}
+	log.Failed(r, f)
 	if rs.sent && rs.declared >= 0 && rs.written == rs.declared {
 		return // the client has the whole response the app declared: let it be
 	}
@@ -94,7 +106,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// take a partial body for a whole one.
 		panic(http.ErrAbortHandler)
 	}
-	writeErrorPage(w, r, name, err)
+	page := g.ErrorPage
+	if page == nil {
+		page = PlainErrorPage
+	}
+	page(w, r, f)
 }
 
 var errClientGone = errors.New("client went away")
@@ -108,6 +124,15 @@ type appError struct {
 func (e *appError) Error() string { return e.err.Error() }
 func (e *appError) Unwrap() error { return e.err }
 
+// stackOf returns the stack recorded with err, if any.
+func stackOf(err error) []byte {
+	var ae *appError
+	if errors.As(err, &ae) {
+		return ae.stack
+	}
+	return nil
+}
+
 // response is the state of one request's start_response and body.
 type response struct {
 	w   http.ResponseWriter
@@ -119,7 +144,7 @@ type response struct {
 	sent      bool // headers are on the wire (or in net/http's buffer)
 	done      bool // the handler has returned; the flush timer must not write
 	code      int  // status code from start_response
-	headers   apps.Headers
+	headers   Headers
 	declared  int64  // the app's Content-Length, or -1
 	held      []byte // first chunk, held until the body's length is known
 	written   int64  // body bytes handed to w
@@ -128,7 +153,7 @@ type response struct {
 }
 
 // run calls the app and drains its body, turning a panic into an error.
-func (rs *response) run(app apps.App, env apps.Environ) (err error) {
+func (rs *response) run(app App, env Environ) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = recovered(v)
@@ -153,7 +178,7 @@ func recovered(v any) error {
 }
 
 // start is the app's start_response.
-func (rs *response) start(status string, headers apps.Headers, excInfo ...error) func([]byte) error {
+func (rs *response) start(status string, headers Headers, excInfo ...error) func([]byte) error {
 	var exc error
 	for _, e := range excInfo {
 		if e != nil {
@@ -168,13 +193,13 @@ func (rs *response) start(status string, headers apps.Headers, excInfo ...error)
 	case exc == nil && rs.started:
 		panic(ruleError("called twice", "a second call needs excInfo, the error that made the app change its response"))
 	}
-	code, err := parseStatus(status)
+	code, err := CheckStatus(status)
 	if err != nil {
 		panic(err)
 	}
 	declared := int64(-1)
 	for _, h := range headers {
-		if err := checkHeader(h); err != nil {
+		if err := CheckHeader(h); err != nil {
 			panic(err)
 		}
 		if len(h.Name) == len("Content-Length") && http.CanonicalHeaderKey(h.Name) == "Content-Length" {

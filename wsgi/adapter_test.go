@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"fmt"
@@ -8,8 +8,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
 func TestAppAdaptsAnHTTPHandler(t *testing.T) {
@@ -25,7 +23,7 @@ func TestAppAdaptsAnHTTPHandler(t *testing.T) {
 		w.WriteHeader(http.StatusAccepted)
 		fmt.Fprintf(w, "%s %s %s", r.Header.Get("X-Token"), r.URL.Query().Get("q"), b)
 	})
-	srv := httptest.NewServer(Handler(App(mux)))
+	srv := httptest.NewServer(Handler(FromHandler(mux)))
 	defer srv.Close()
 
 	resp, body, err := get(t, srv.URL+"/hello/Ada")
@@ -58,10 +56,10 @@ func TestAppAdaptsAnHTTPHandler(t *testing.T) {
 // http.StripPrefix, and the original request URI.
 func TestAppSeesPathInfo(t *testing.T) {
 	var gotPath, gotURI string
-	app := App(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	app := FromHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotPath, gotURI = r.URL.Path, r.RequestURI
 	}))
-	mount := apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+	mount := AppFunc(func(env Environ, start StartResponse) iter.Seq[[]byte] {
 		env["SCRIPT_NAME"] = "/api"
 		env["PATH_INFO"] = strings.TrimPrefix(env.PathInfo(), "/api")
 		return app.ServeWSGI(env, start)

@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"fmt"
@@ -7,20 +7,18 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"strconv"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
-// App adapts an http.Handler (net/http's ServeMux, chi, …) into an
-// [apps.App], so that it can be registered and served by name. The handler
+// FromHandler adapts an http.Handler (net/http's ServeMux, chi, …) into an
+// [App], so that it can be registered and served by name. The handler
 // sees PATH_INFO as its URL path, as http.StripPrefix would give it, so a
 // mounted handler routes below its mount point.
-func App(h http.Handler) apps.App {
-	return apps.AppFunc(func(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
+func FromHandler(h http.Handler) App {
+	return AppFunc(func(env Environ, start StartResponse) iter.Seq[[]byte] {
 		return func(yield func([]byte) bool) {
 			r, err := requestFrom(env)
 			if err != nil {
-				start("400 Bad Request", apps.Headers{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}})
+				start("400 Bad Request", Headers{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}})
 				yield([]byte(err.Error() + "\n"))
 				return
 			}
@@ -31,7 +29,7 @@ func App(h http.Handler) apps.App {
 	})
 }
 
-func requestFrom(env apps.Environ) (*http.Request, error) {
+func requestFrom(env Environ) (*http.Request, error) {
 	params := make(map[string]string, len(env))
 	for k, v := range env {
 		if s, ok := v.(string); ok {
@@ -41,7 +39,7 @@ func requestFrom(env apps.Environ) (*http.Request, error) {
 	delete(params, "REQUEST_URI") // so the URL is built from SCRIPT_NAME and PATH_INFO
 	r, err := cgi.RequestFromMap(params)
 	if err != nil {
-		return nil, fmt.Errorf("devserver: request from environ: %w", err)
+		return nil, fmt.Errorf("wsgi: request from environ: %w", err)
 	}
 	r.URL.Path, r.URL.RawPath = env.PathInfo(), ""
 	r.RequestURI = env.Get("REQUEST_URI")
@@ -53,7 +51,7 @@ func requestFrom(env apps.Environ) (*http.Request, error) {
 // headers go to start_response, its writes become body chunks.
 type bodyWriter struct {
 	header http.Header
-	start  apps.StartResponse
+	start  StartResponse
 	yield  func([]byte) bool
 	code   int
 	gone   bool
@@ -69,10 +67,10 @@ func (w *bodyWriter) WriteHeader(code int) {
 	if w.header.Get("Content-Type") == "" && bodyAllowed(code) {
 		w.header.Set("Content-Type", "text/plain; charset=utf-8") // the contract wants one
 	}
-	var hs apps.Headers
+	var hs Headers
 	for name, values := range w.header {
 		for _, v := range values {
-			hs = append(hs, apps.Header{Name: name, Value: v})
+			hs = append(hs, Header{Name: name, Value: v})
 		}
 	}
 	w.start(strconv.Itoa(code)+" "+http.StatusText(code), hs)

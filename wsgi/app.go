@@ -1,19 +1,27 @@
-// Package apps is the wsgo contract, in the shape of Python's WSGI (PEP 3333),
-// and the registry of apps that the wsgo command can serve by name.
+// Package wsgi is the wsgo contract, in the shape of Python's WSGI (PEP 3333),
+// and what goes with it: the registry of apps by name, a Router, a
+// Dispatcher for mounting apps below prefixes, and the gateway that serves
+// an app over HTTP.
 //
 // An app receives an [Environ], everything about one request under CGI names,
 // and a [StartResponse] callback that sets the status and headers. It returns
 // the body as an iterator of byte chunks:
 //
-//	func hello(env apps.Environ, start apps.StartResponse) iter.Seq[[]byte] {
-//		start("200 OK", apps.Headers{{"Content-Type", "text/plain"}})
-//		return apps.BodyString("Hello, ", env.Method(), "\n")
+//	func hello(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+//		start("200 OK", wsgi.Headers{{"Content-Type", "text/plain"}})
+//		return wsgi.BodyString("Hello, ", env.Method(), "\n")
 //	}
 //
 // A body written as a generator gets its cleanup (WSGI's close()) from its own
 // defer, which runs whether the body ends normally, the app fails or the client
-// goes away. Package devserver serves apps over HTTP.
-package apps
+// goes away.
+//
+// [Handler] serves an app inside any Go server, and is safe in production:
+// a failing app costs its client a plain 500, never a stack. [FromHandler]
+// goes the other way, from an http.Handler to an app. [Register] makes an
+// app available by name, to wsgo serve; like database/sql, this package
+// holds the registry and registers nothing itself.
+package wsgi
 
 import (
 	"iter"

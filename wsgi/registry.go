@@ -1,4 +1,4 @@
-package apps
+package wsgi
 
 import (
 	"fmt"
@@ -32,10 +32,10 @@ var (
 // is taken, as database/sql.Register does: each is a programming error.
 func Register(name string, app App, opts ...Option) {
 	if name == "" {
-		panic("apps: Register with an empty name")
+		panic("wsgi: Register with an empty name")
 	}
 	if app == nil {
-		panic(fmt.Sprintf("apps: Register %q with a nil app", name))
+		panic(fmt.Sprintf("wsgi: Register %q with a nil app", name))
 	}
 	e := Entry{Name: name, App: app}
 	for _, o := range opts {
@@ -44,7 +44,7 @@ func Register(name string, app App, opts ...Option) {
 	mu.Lock()
 	defer mu.Unlock()
 	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("apps: Register called twice for %q", name))
+		panic(fmt.Sprintf("wsgi: Register called twice for %q", name))
 	}
 	registry[name] = e
 }

@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"bufio"
@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"testing"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
 // parse reads one raw HTTP request as the server would see it.
@@ -86,7 +84,7 @@ func TestEnviron(t *testing.T) {
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			env := Environ(parse(t, tt.raw))
+			env := NewEnviron(parse(t, tt.raw))
 			for k, v := range tt.want {
 				got, ok := env[k]
 				if !ok {
@@ -106,7 +104,7 @@ func TestEnviron(t *testing.T) {
 }
 
 // checkEnvironShape asserts what must hold of every environ.
-func checkEnvironShape(t testing.TB, env apps.Environ) {
+func checkEnvironShape(t testing.TB, env Environ) {
 	t.Helper()
 	for _, k := range []string{"REQUEST_METHOD", "SCRIPT_NAME", "PATH_INFO", "QUERY_STRING", "SERVER_NAME", "SERVER_PORT", "SERVER_PROTOCOL"} {
 		if _, ok := env[k].(string); !ok {
@@ -128,7 +126,7 @@ func checkEnvironShape(t testing.TB, env apps.Environ) {
 			t.Errorf("%s present", k)
 		}
 	}
-	if env["wsgi.version"] != (apps.Version{Major: 1, Minor: 0}) {
+	if env["wsgi.version"] != (Version{Major: 1, Minor: 0}) {
 		t.Errorf("wsgi.version = %v", env["wsgi.version"])
 	}
 	if env["wsgi.multithread"] != true || env["wsgi.multiprocess"] != false || env["wsgi.run_once"] != false {
@@ -149,7 +147,7 @@ func TestEnvironServerAddrFromListener(t *testing.T) {
 	r := parse(t, "GET / HTTP/1.1\r\nHost: example.test:9999\r\n\r\n")
 	local := &net.TCPAddr{IP: net.IPv6loopback, Port: 8123}
 	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
-	env := Environ(r)
+	env := NewEnviron(r)
 	if env["SERVER_NAME"] != "::1" || env["SERVER_PORT"] != "8123" {
 		t.Errorf("SERVER_NAME, SERVER_PORT = %v, %v; want the listener's ::1, 8123", env["SERVER_NAME"], env["SERVER_PORT"])
 	}
@@ -161,7 +159,7 @@ func TestEnvironInputEndsAtBody(t *testing.T) {
 		"chunked":        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n2\r\nlo\r\n0\r\n\r\nGET /next HTTP/1.1\r\n\r\n",
 	} {
 		t.Run(name, func(t *testing.T) {
-			env := Environ(parse(t, raw))
+			env := NewEnviron(parse(t, raw))
 			got, err := io.ReadAll(env.Input())
 			if err != nil || string(got) != "hello" {
 				t.Errorf("wsgi.input read %q, %v; want exactly the body, hello", got, err)
@@ -172,7 +170,7 @@ func TestEnvironInputEndsAtBody(t *testing.T) {
 
 func TestEnvironHasNoProcessEnvironment(t *testing.T) {
 	t.Setenv("WSGO_TEST_SECRET", "hunter2-do-not-leak")
-	env := Environ(parse(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
+	env := NewEnviron(parse(t, "GET / HTTP/1.1\r\nHost: h\r\n\r\n"))
 	for k, v := range env {
 		if k == "WSGO_TEST_SECRET" || k == "PATH" || k == "HOME" || v == "hunter2-do-not-leak" {
 			t.Errorf("process environment leaked: %s = %v", k, v)
@@ -192,7 +190,7 @@ func FuzzEnviron(f *testing.F) {
 		if err != nil {
 			return // net/http turns the client away before any app sees it
 		}
-		env := Environ(r)
+		env := NewEnviron(r)
 		checkEnvironShape(t, env)
 		if env.PathInfo() != r.URL.Path {
 			t.Errorf("PATH_INFO %q, URL path %q", env.PathInfo(), r.URL.Path)

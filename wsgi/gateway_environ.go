@@ -1,4 +1,4 @@
-package devserver
+package wsgi
 
 import (
 	"io"
@@ -7,16 +7,14 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-
-	"github.com/wsgo/wsgo/apps"
 )
 
 // Software is the SERVER_SOFTWARE value and the Server header wsgo sends.
 const Software = "wsgo"
 
-var version = apps.Version{Major: 1, Minor: 0}
+var version = Version{Major: 1, Minor: 0}
 
-// Environ builds the environ for r as PEP 3333 defines it, with wsgi.errors
+// NewEnviron builds the environ for r as PEP 3333 defines it, with wsgi.errors
 // writing to standard error. Servers built on [Gateway] need not call it; it
 // is here for tests and for other servers.
 //
@@ -25,7 +23,7 @@ var version = apps.Version{Major: 1, Minor: 0}
 // Content-Length appear only as CONTENT_TYPE and CONTENT_LENGTH; a header whose
 // name holds "_" is dropped, since it would otherwise read as the dashed header
 // of the same name. Nothing from the process environment is copied in.
-func Environ(r *http.Request) apps.Environ {
+func NewEnviron(r *http.Request) Environ {
 	return newEnviron(r, os.Stderr, nil)
 }
 
@@ -81,8 +79,8 @@ type serverAddrCache struct {
 	name, port any
 }
 
-func newEnviron(r *http.Request, errs io.Writer, cache *atomic.Pointer[serverAddrCache]) apps.Environ {
-	env := make(apps.Environ, 24+len(r.Header))
+func newEnviron(r *http.Request, errs io.Writer, cache *atomic.Pointer[serverAddrCache]) Environ {
+	env := make(Environ, 24+len(r.Header))
 	env["REQUEST_METHOD"] = methodValue(r.Method)
 	env["SCRIPT_NAME"] = ""
 	env["PATH_INFO"] = r.URL.Path

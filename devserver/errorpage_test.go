@@ -1,0 +1,129 @@
+package devserver
+
+import (
+	"errors"
+	"html"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// boom panics a level below the app, so that the stack has two frames of
+// the app's own.
+func boom() { panic("boom in a helper") }
+
+// TestDevGatewayShowsDetailsToLocalClients: behind the development server's
+// gateway, a client on this machine gets the panic's message and the app's
+// stack; anyone else a plain 500. The log gets the failure, in red, with
+// the stack indented under it, whoever the client.
+func TestDevGatewayShowsDetailsToLocalClients(t *testing.T) {
+	app := wsgi.AppFunc(func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		boom()
+		return nil
+	})
+	file := thisFile(t)
+	want := []string{
+		`app "test" failed on GET /x: panic: boom in a helper`,
+		"    github.com/wsgo/wsgo/devserver.boom\n", "        " + file + ":",
+		"    github.com/wsgo/wsgo/devserver.TestDevGatewayShowsDetailsToLocalClients.func", "        " + file + ":",
+	}
+	for _, remote := range []string{"127.0.0.1:5000", "[::1]:5000", "203.0.113.7:5000"} {
+		t.Run(remote, func(t *testing.T) {
+			var log syncBuffer
+			r := httptest.NewRequest("GET", "/x", nil)
+			r.RemoteAddr = remote
+			w := httptest.NewRecorder()
+			NewGateway(app, "test", NewLogger(&log, false)).ServeHTTP(w, r)
+			lines := slices.Collect(strings.Lines(log.String()))
+			if len(lines) != len(want) {
+				t.Fatalf("log has %d lines, want %d:\n%s", len(lines), len(want), log.String())
+			}
+			for i, line := range lines {
+				if !strings.HasPrefix(line, want[i]) {
+					t.Errorf("log line %d: %q\nwant it to begin %q", i+1, line, want[i])
+				}
+			}
+			body := w.Body.String()
+			shown := strings.Contains(body, "boom in a helper") && strings.Contains(body, "devserver.boom") && strings.Contains(body, file)
+			if w.Code != 500 || isLoopback(remote) != shown {
+				t.Errorf("%d, details shown to %s: %v\n%s", w.Code, remote, shown, body)
+			}
+			if !isLoopback(remote) && body != "500 Internal Server Error\n" {
+				t.Errorf("%s gets more than the status:\n%s", remote, body)
+			}
+		})
+	}
+}
+
+func thisFile(t *testing.T) string {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		t.Fatal("no caller")
+	}
+	return file
+}
+
+// TestErrorPages: the 500 page for an app's failure and the page for a
+// failed build or crash show their details to clients on this machine, as
+// HTML to browsers, and a bare 500 to anyone else.
+func TestErrorPages(t *testing.T) {
+	appFailure := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ErrorPage(w, r, &wsgi.Failure{App: "demo", Err: errors.New("secret <detail>"), Stack: []byte("main.boom\n\t/src/main.go:12\n")})
+	})
+	buildFailure := Failure("Build failed\n\nsecret <detail>\n./main.go:12:5: undefined: x\n")
+	tests := []struct {
+		name, remote, accept string
+		want, wantNot        []string
+		contentType          string
+	}{
+		{"loopback browser", "127.0.0.1:5000", "text/html,*/*", []string{"<!doctype html>", "secret &lt;detail&gt;", "<mark>", "main.go:12"}, nil, "text/html; charset=utf-8"},
+		{"loopback curl", "[::1]:5000", "*/*", []string{"secret <detail>", "main.go:12"}, []string{"<html", "<mark>"}, "text/plain; charset=utf-8"},
+		{"another host", "203.0.113.7:5000", "text/html", []string{"500 Internal Server Error"}, []string{"secret", "main.go", "failed"}, "text/plain; charset=utf-8"},
+	}
+	for _, page := range []struct {
+		name    string
+		h       http.Handler
+		heading string // in the page for loopback clients
+	}{
+		{"app failure", appFailure, `500 Internal Server Error: app "demo" failed`},
+		{"build failure", buildFailure, "Build failed"},
+	} {
+		for _, tt := range tests {
+			t.Run(page.name+"/"+tt.name, func(t *testing.T) {
+				r := httptest.NewRequest("GET", "/x", nil)
+				r.RemoteAddr = tt.remote
+				r.Header.Set("Accept", tt.accept)
+				w := httptest.NewRecorder()
+				page.h.ServeHTTP(w, r)
+				body := w.Body.String()
+				if w.Code != 500 || w.Header().Get("Content-Type") != tt.contentType {
+					t.Errorf("%d %q", w.Code, w.Header().Get("Content-Type"))
+				}
+				want := tt.want
+				switch {
+				case !isLoopback(tt.remote):
+				case strings.HasPrefix(tt.contentType, "text/html"):
+					want = append(want, "<h1>"+html.EscapeString(page.heading)+"</h1>")
+				default:
+					want = append(want, page.heading+"\n\nsecret <detail>\n")
+				}
+				for _, s := range want {
+					if !strings.Contains(body, s) {
+						t.Errorf("page lacks %q:\n%s", s, body)
+					}
+				}
+				for _, s := range tt.wantNot {
+					if strings.Contains(body, s) {
+						t.Errorf("page shows %q:\n%s", s, body)
+					}
+				}
+			})
+		}
+	}
+}

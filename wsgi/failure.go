@@ -1,0 +1,55 @@
+package wsgi
+
+import (
+	"io"
+	"log"
+	"net/http"
+)
+
+// A Failure is an app's failure on one request, as a [Gateway] reports it to
+// its Logger and its ErrorPage.
+type Failure struct {
+	App   string // the name of the app that failed
+	Err   error  // what went wrong: a panic's value, or a broken rule (a [*ResponseError])
+	Stack []byte // the app's frames where it panicked, in a panic's format; nil if it did not panic
+}
+
+// PlainErrorPage answers 500 Internal Server Error and says nothing more: it
+// is what a [Gateway] shows a client unless told otherwise.
+func PlainErrorPage(w http.ResponseWriter, r *http.Request, f *Failure) {
+	h := w.Header()
+	h.Set("Server", Software)
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusInternalServerError)
+	io.WriteString(w, "500 Internal Server Error\n")
+}
+
+// A Logger is where a [Gateway] reports. [LogTo] makes one from a
+// *log.Logger; a development server may have its own, in colour.
+type Logger interface {
+	// Write receives what apps write to wsgi.errors.
+	io.Writer
+	// Failed reports an app's failure on r, with its stack if it panicked.
+	Failed(r *http.Request, f *Failure)
+	// Notef reports what is worth knowing but calls for nothing, such as a
+	// client that went away in the middle of a response.
+	Notef(format string, args ...any)
+}
+
+// LogTo returns a Logger that writes to l: a failure is one line naming the
+// app, the request and the error, and the stack under it as Go prints a
+// panic's; wsgi.errors goes to l's writer as the app wrote it.
+func LogTo(l *log.Logger) Logger { return stdLogger{l} }
+
+type stdLogger struct{ l *log.Logger }
+
+func (s stdLogger) Write(p []byte) (int, error) { return s.l.Writer().Write(p) }
+
+func (s stdLogger) Notef(format string, args ...any) { s.l.Printf(format, args...) }
+
+// Failed quotes the request URI: it is the client's text, and may hold
+// control characters a terminal would act on.
+func (s stdLogger) Failed(r *http.Request, f *Failure) {
+	s.l.Printf("app %q failed on %s %q: %v\n%s", f.App, r.Method, r.RequestURI, f.Err, f.Stack)
+}
