@@ -19,6 +19,7 @@ type Server struct {
 	*http.Server
 
 	closing atomic.Bool
+	serving sync.WaitGroup // calls of Serve under way
 	mu      sync.Mutex
 	conns   map[net.Conn]http.ConnState
 	onDrain []func()
@@ -94,9 +95,21 @@ func (s *Server) Stop(ctx context.Context, ln net.Listener) error {
 	return s.drain(ctx, ln, 0)
 }
 
+// Serve accepts connections on ln until it is closed, as http.Server's
+// Serve does; a drain waits for it to return (see drain).
+func (s *Server) Serve(ln net.Listener) error {
+	s.serving.Add(1)
+	defer s.serving.Done()
+	return s.Server.Serve(ln)
+}
+
 func (s *Server) drain(ctx context.Context, ln net.Listener, linger time.Duration) error {
 	s.closing.Store(true)
 	ln.Close()
+	// A connection accepted just before the close is counted only once
+	// Serve, which may not have run since, records it; Shutdown would not
+	// wait for it, and the process would exit with it unanswered.
+	s.serving.Wait()
 	s.mu.Lock()
 	hooks := append([]func(){}, s.onDrain...)
 	s.mu.Unlock()
@@ -107,11 +120,30 @@ func (s *Server) drain(ctx context.Context, ln net.Listener, linger time.Duratio
 	for s.openConns() > 0 && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(10 * time.Millisecond)
 	}
+	// net/http's Shutdown drops a request it reads after it began, and a
+	// connection accepted just before the close may hold one not yet read.
+	for s.requestWaiting() && ctx.Err() == nil {
+		time.Sleep(5 * time.Millisecond)
+	}
 	s.closeNew()
 	if err := s.Shutdown(ctx); err != nil && !errors.Is(err, net.ErrClosed) {
 		return err // ErrClosed: the listener closed above, before Serve let go of it
 	}
 	return nil
+}
+
+// requestWaiting reports whether a connection on which no request has
+// begun already has bytes to read: a request on its way, not a spare
+// connection that a client opened in case it needs one.
+func (s *Server) requestWaiting() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for c, state := range s.conns {
+		if state == http.StateNew && pending(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // closeNew closes connections on which no request has begun.

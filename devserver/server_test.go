@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -93,5 +94,45 @@ func TestStopDoesNotWaitForSpareConnections(t *testing.T) {
 	defer cancel()
 	if err := srv.Stop(ctx, ln); err != nil {
 		t.Errorf("Stop: %v", err)
+	}
+}
+
+// TestRequestWaiting: a connection with no request begun counts as one
+// on its way when its request is in the kernel's buffer, and as a spare
+// connection otherwise; the drain waits for the former only.
+func TestRequestWaiting(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("only Linux tells what a connection holds")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	held, err := ln.Accept() // accepted, and never read by any server
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	srv := NewServer(http.NotFoundHandler(), NewLogger(io.Discard, false))
+	srv.track(held, http.StateNew)
+	if srv.requestWaiting() {
+		t.Error("a spare connection counts as a request on its way")
+	}
+	io.WriteString(client, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	for i := 0; i < 2000 && !pending(held); i++ {
+		time.Sleep(5 * time.Millisecond) // until the kernel has the bytes
+	}
+	if !srv.requestWaiting() {
+		t.Error("a connection holding a request does not count")
+	}
+	srv.track(held, http.StateActive)
+	if srv.requestWaiting() {
+		t.Error("a request being served still counts as waiting")
 	}
 }
