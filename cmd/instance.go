@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/serve"
 )
 
 // instance is one server on a listening socket, from start to drain.
@@ -47,8 +48,8 @@ func (in *instance) run(ctx context.Context, now <-chan struct{}, ln net.Listene
 // less if now is closed. It returns the requests it had to cut short.
 func (in *instance) serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan reload.Message) ([]string, error) {
 	defer in.log.Flush() // every request's line, before the process goes
-	tracked := devserver.TrackInFlight(in.handler)
-	srv := devserver.NewServer(tracked, in.log)
+	tracked := serve.TrackInFlight(in.handler)
+	srv := serve.NewServer(tracked, in.log)
 	if in.onDrain != nil {
 		srv.OnDrain(in.onDrain)
 	}

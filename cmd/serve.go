@@ -76,7 +76,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT"}); err != nil {
 				return err
 			}
-			return serve(stop.ctx, stop.now, args[0], o)
+			return runServe(stop.ctx, stop.now, args[0], o)
 		},
 	}
 	f := c.Flags()
@@ -136,7 +136,7 @@ func lookupApp(name string) (wsgi.Entry, error) {
 	return wsgi.Entry{}, err
 }
 
-func serve(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
+func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
 	child, err := reload.Attach()
 	if err != nil {
 		return err

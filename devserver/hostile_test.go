@@ -15,16 +15,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
-// hostileServer serves app with NewServer's limits, as wsgo serve does.
+// hostileServer serves app with serve.NewServer's limits, as wsgo serve does.
 func hostileServer(t *testing.T, app wsgi.App, configure ...func(*http.Server)) (*httptest.Server, *syncBuffer) {
 	t.Helper()
 	log := &syncBuffer{}
 	l := NewLogger(log, false)
 	srv := httptest.NewUnstartedServer(nil)
-	srv.Config = NewServer(NewGateway(app, "test", l), l).Server
+	srv.Config = serve.NewServer(NewGateway(app, "test", l), l).Server
 	for _, f := range configure {
 		f(srv.Config)
 	}

@@ -12,6 +12,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -131,7 +132,7 @@ func TestRequestLogEscapesControls(t *testing.T) {
 	l := NewLogger(&buf, false)
 	srv := httptest.NewUnstartedServer(nil)
 	app := route{"/boom\x9b": func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] { panic("boom") }}
-	srv.Config = NewServer(LogRequests(NewGateway(app, "test", l), l), l).Server
+	srv.Config = serve.NewServer(LogRequests(NewGateway(app, "test", l), l), l).Server
 	srv.Start()
 	defer srv.Close()
 	for _, path := range []string{"/c1\xc2\x9b[31m", "/byte\x9b[31m", "/esc\x1b[31m", "/del\x7f", "/pct%1b[31m", "/boom\x9b"} {

@@ -16,10 +16,11 @@ const module = "github.com/wsgo/wsgo"
 // user's own main can run it with only the user's apps registered.
 var allowedImports = map[string][]string{
 	"":              {"apps", "cmd"},
-	"cmd":           {"devserver", "reload", "wsgi", "wsgi/validate"},
+	"cmd":           {"devserver", "reload", "serve", "wsgi", "wsgi/validate"},
 	"devserver":     {"wsgi"},
 	"apps":          {"wsgi"},
 	"reload":        nil,
+	"serve":         {"reload", "wsgi"},
 	"wsgi":          nil,
 	"wsgi/validate": {"wsgi"},
 	"wsgi/wsgitest": {"wsgi"},

@@ -1,4 +1,4 @@
-package devserver
+package serve
 
 import (
 	"bufio"
@@ -23,7 +23,7 @@ func TestHandoverMovesKeepAliveClients(t *testing.T) {
 	}
 	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
-	}), NewLogger(io.Discard, false))
+	}), io.Discard)
 	var drained atomic.Bool // Shutdown runs its hooks on goroutines of their own
 	srv.OnDrain(func() { drained.Store(true) })
 	go srv.Serve(ln)
@@ -80,7 +80,7 @@ func TestStopDoesNotWaitForSpareConnections(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), NewLogger(io.Discard, false))
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), io.Discard)
 	go srv.Serve(ln)
 	spare, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -119,7 +119,7 @@ func TestRequestWaiting(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer held.Close()
-	srv := NewServer(http.NotFoundHandler(), NewLogger(io.Discard, false))
+	srv := NewServer(http.NotFoundHandler(), io.Discard)
 	srv.track(held, http.StateNew)
 	if srv.requestWaiting() {
 		t.Error("a spare connection counts as a request on its way")

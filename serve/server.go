@@ -1,8 +1,9 @@
-package devserver
+package serve
 
 import (
 	"context"
 	"errors"
+	"io"
 	stdlog "log"
 	"net"
 	"net/http"
@@ -12,9 +13,9 @@ import (
 	"time"
 )
 
-// Server is an http.Server with the limits a development server should still
-// have, and a hand-over that moves keep-alive clients to the next server
-// without failing a request.
+// Server is an http.Server with the limits a server should have, a drain
+// that loses no request it accepted, and a hand-over that moves keep-alive
+// clients to the next server on the same socket without failing a request.
 type Server struct {
 	*http.Server
 
@@ -27,8 +28,8 @@ type Server struct {
 
 // NewServer returns a Server for h with a ReadHeaderTimeout (net/http has
 // none by default, which lets a slow client hold a connection open forever),
-// a cap on header size, and an idle timeout. Its own errors go to log.
-func NewServer(h http.Handler, log *Logger) *Server {
+// a cap on header size, and an idle timeout. Its own errors go to errorLog.
+func NewServer(h http.Handler, errorLog io.Writer) *Server {
 	s := &Server{conns: map[net.Conn]http.ConnState{}}
 	s.Server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -40,7 +41,7 @@ func NewServer(h http.Handler, log *Logger) *Server {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          stdlog.New(log, "", 0),
+		ErrorLog:          stdlog.New(errorLog, "", 0),
 		ConnState:         s.track,
 	}
 	return s
