@@ -102,8 +102,7 @@ func appArg(c *cobra.Command, args []string) error {
 	case len(args) > 1:
 		return &usageError{err: fmt.Errorf("serve takes one app, got %d: %s", len(args), strings.Join(args, " ")), hint: usageWithApps(c)}
 	}
-	_, err := lookupApp(args[0])
-	return err
+	return nil // whether it exists depends on where wsgo runs: see runServe
 }
 
 func usageWithApps(c *cobra.Command) string {
@@ -147,7 +146,13 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	log := devserver.NewLogger(os.Stderr, o.colorOn())
 	log.Batch(logBatch)
 	defer log.Flush()
-	entry, specs, app, err := o.app(name)
+	if m, err := locate(name); m != nil || err != nil {
+		if err != nil {
+			return err
+		}
+		return serveProject(ctx, now, m, name, o, log)
+	}
+	entry, app, err := o.app(name)
 	if err != nil {
 		return err
 	}
@@ -172,7 +177,7 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if err != nil {
 		return err
 	}
-	banner(log, entry, specs, ln.Addr().(*net.TCPAddr))
+	banner(log, entry.Name, o.mounts, ln.Addr().(*net.TCPAddr))
 	if !o.noReload {
 		sup, closeSup, err := o.supervisor(ln.(*net.TCPListener), log)
 		if err == nil {
@@ -187,23 +192,23 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 
 // app looks up the app to serve and what is mounted beside it, and wraps
 // them in the validator unless told not to.
-func (o serveOptions) app(name string) (wsgi.Entry, []mountSpec, wsgi.App, error) {
+func (o serveOptions) app(name string) (wsgi.Entry, wsgi.App, error) {
 	entry, err := lookupApp(name)
 	if err != nil {
-		return entry, nil, nil, err
+		return entry, nil, err
 	}
 	specs, err := parseMounts(o.mounts)
 	if err != nil {
-		return entry, nil, nil, err
+		return entry, nil, err
 	}
 	app, err := mountApps(entry, specs)
 	if err != nil {
-		return entry, nil, nil, err
+		return entry, nil, err
 	}
 	if !o.noCheck {
 		app = validate.Wrap(entry.Name, app)
 	}
-	return entry, specs, app, nil
+	return entry, app, nil
 }
 
 // serveChild is a server process under a supervisor: the app, or the error
@@ -215,7 +220,7 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 	defer log.Flush()
 	var h http.Handler = devserver.Failure(child.Failure)
 	if child.Failure == "" {
-		entry, _, app, err := o.app(name)
+		entry, app, err := o.app(name)
 		if err != nil {
 			return err
 		}
@@ -273,11 +278,7 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 	if err != nil {
 		return nil, nil, err
 	}
-	mods, err := src.LocalModules()
-	if err != nil {
-		log.Notef(" * %v; only the module itself is watched", err)
-	}
-	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Modules: mods})
+	w, err := o.watcher(src, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -287,14 +288,7 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 		return nil, nil, err
 	}
 	b.Watcher = w
-	if !o.debugInfo {
-		// As go run builds: a rebuilt server is a temporary binary that
-		// no debugger opens and no one asks its version; skipping DWARF and
-		// the git calls makes the link shorter.
-		b.Flags = []string{"-ldflags=-w", "-buildvcs=false"}
-	}
-	go w.SetEmbeds(src.Embeds())
-	describeWatch(log, src, w)
+	b.Flags = buildFlags(o.debugInfo)
 	sup := &reload.Supervisor{
 		Listener:     ln,
 		Builder:      b,
@@ -311,6 +305,22 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 	return sup, func() { w.Close(); b.Close() }, nil
 }
 
+// watcher watches src's module and the other modules its build reads from
+// disk, and says so.
+func (o serveOptions) watcher(src reload.Source, log *devserver.Logger) (*reload.Watcher, error) {
+	mods, err := src.LocalModules()
+	if err != nil {
+		log.Notef(" * %v; only the module itself is watched", err)
+	}
+	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Modules: mods})
+	if err != nil {
+		return nil, err
+	}
+	go w.SetEmbeds(src.Embeds())
+	describeWatch(log, src, w)
+	return w, nil
+}
+
 func describeWatch(log *devserver.Logger, src reload.Source, w *reload.Watcher) {
 	dirs, files := w.Stats()
 	how := ".gitignore applied through git"
@@ -324,7 +334,11 @@ func describeWatch(log *devserver.Logger, src reload.Source, w *reload.Watcher) 
 	}
 	log.Printf(" * Watching %s%s: %s, %s the build reads (%s)", src.Root, also,
 		plural(dirs, "directory", "directories"), plural(files, "file", "files"), how)
-	log.Printf(" * Reload is on: a save rebuilds %s; press Enter to rebuild now", path.Join(src.Module, src.Package))
+	what := path.Join(src.Module, src.Package)
+	if strings.HasPrefix(src.Package, "./.wsgo/") { // a program wsgo writes
+		what = "the apps of " + src.Module
+	}
+	log.Printf(" * Reload is on: a save rebuilds %s; press Enter to rebuild now", what)
 }
 
 // relativeTo names each dir from root when that is shorter, as ../lib.
@@ -352,10 +366,12 @@ func (o serveOptions) colorOn() bool {
 	return !o.noColor && devserver.ColorFor(os.Stderr)
 }
 
-func banner(log *devserver.Logger, e wsgi.Entry, mounts []mountSpec, addr *net.TCPAddr) {
-	log.Printf(" * Serving wsgo app %q", e.Name)
+// banner says what is served where; mounts are --mount's PREFIX=APP.
+func banner(log *devserver.Logger, name string, mounts []string, addr *net.TCPAddr) {
+	log.Printf(" * Serving wsgo app %q", name)
 	for _, m := range mounts {
-		log.Printf(" * Serving wsgo app %q below %s", m.entry.Name, m.prefix)
+		prefix, app, _ := strings.Cut(m, "=")
+		log.Printf(" * Serving wsgo app %q below %s", app, prefix)
 	}
 	if !addr.IP.IsLoopback() {
 		log.Errorf(" * WARNING: this development server is reachable from the network at %s.\n   Do not use it in production; --host 127.0.0.1 keeps it on this machine.", addr)

@@ -25,6 +25,8 @@ type GoBuilder struct {
 	Flags  []string // extra go build flags, such as -ldflags=-w
 	// Watcher, if set, learns which files //go:embed pulls into the build.
 	Watcher *Watcher
+	// Before, if set, runs before each build; an error fails the build.
+	Before func() error
 
 	dir string
 	n   atomic.Int64
@@ -44,6 +46,10 @@ func NewGoBuilder(src Source) (*GoBuilder, error) {
 	return &GoBuilder{Source: src, dir: dir}, nil
 }
 
+// Dir is the builder's temporary directory, for files the build reads
+// that belong to no module (an -overlay's), removed with it.
+func (b *GoBuilder) Dir() string { return b.dir }
+
 // Close removes everything the builder wrote.
 func (b *GoBuilder) Close() error { return os.RemoveAll(b.dir) }
 
@@ -51,6 +57,11 @@ func (b *GoBuilder) Close() error { return os.RemoveAll(b.dir) }
 // so that the go command skips the link when nothing it reads changed; the
 // caller gets a hard link of its own to run and remove.
 func (b *GoBuilder) Build(ctx context.Context) (string, error) {
+	if b.Before != nil {
+		if err := b.Before(); err != nil {
+			return "", fmt.Errorf("reload: before the build: %w", err)
+		}
+	}
 	out := filepath.Join(b.dir, "program")
 	args := append([]string{"build", "-o", out}, b.Flags...)
 	args = append(args, b.Source.Package)

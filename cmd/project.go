@@ -1,0 +1,214 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"runtime/debug"
+	"slices"
+	"strings"
+
+	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/internal/project"
+	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// locate finds the user's module that wsgo runs in, when its apps are not
+// this binary's own: wsgo installed with go install, run in a module that
+// requires it. It returns nil and no error when this binary's apps are the
+// ones to use: in wsgo's own module, in a module whose own main runs wsgo's
+// command line, or outside any module for a built-in app. An app that
+// cannot be found anywhere is a usage error that says how to start.
+func locate(app string) (*project.Module, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	m, err := project.Find(wd)
+	_, builtin := wsgi.Lookup(app)
+	switch {
+	case err == nil && (m.Path == project.Wsgo || m.Path == ownModule()):
+		return nil, nil
+	case err == nil:
+		return m, nil
+	case builtin || app == "":
+		return nil, nil
+	}
+	var nr *project.NotRequiredError
+	switch {
+	case errors.Is(err, project.ErrNoModule):
+		return nil, &usageError{
+			err: fmt.Errorf("unknown app %q: there is no Go module here, and this wsgo has only its built-in apps (%s)", app, strings.Join(wsgi.Names(), ", ")),
+			hint: fmt.Sprintf("To serve apps of your own, start a module:\n"+
+				"  go mod init example.com/site && go get %s && wsgo new %s && wsgo serve %s\n"+
+				"or run wsgo in the module that has them. To try wsgo first: wsgo serve demo", project.Wsgo, app, app),
+		}
+	case errors.As(err, &nr):
+		return nil, &usageError{err: fmt.Errorf("unknown app %q: %v", app, err),
+			hint: fmt.Sprintf("Then write an app: wsgo new %s", app)}
+	}
+	return nil, err
+}
+
+// ownModule is the module this binary was built from: wsgo's, when it was
+// installed, or the user's, when their own main runs wsgo's command line.
+func ownModule() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		return info.Main.Path
+	}
+	return ""
+}
+
+// projectBuild builds the program that serves the module's apps: wsgo's
+// command line with the module's app packages, from the module's own copy of
+// wsgo. The builder goes on rebuilding it; Close removes it.
+func projectBuild(m *project.Module, o serveOptions) (*reload.GoBuilder, error) {
+	if len(m.Apps) == 0 {
+		return nil, &usageError{err: fmt.Errorf("module %s has no package that imports %s yet", m.Path, project.Contract),
+			hint: "Write an app with: wsgo new NAME"}
+	}
+	b, err := reload.NewGoBuilder(reload.Source{Root: m.Dir, Module: m.Path})
+	if err != nil {
+		return nil, err
+	}
+	pkg, flags, err := m.Generate(b.Dir(), project.Dev)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.Source.Package = pkg
+	b.Flags = append(flags, buildFlags(o.debugInfo)...)
+	b.Before = func() error { return m.SyncModFile(b.Dir()) }
+	return b, nil
+}
+
+// buildFlags link a server as go run does, unless debug information is asked
+// for: a rebuilt server is a temporary binary that no debugger opens and no
+// one asks its version, and skipping DWARF and the git calls makes the link
+// shorter.
+func buildFlags(debugInfo bool) []string {
+	if debugInfo {
+		return nil
+	}
+	return []string{"-ldflags=-w", "-buildvcs=false"}
+}
+
+// appsOf lists the apps a built program serves, asking the program itself.
+func appsOf(exe string) ([]string, error) {
+	out, err := exec.Command(exe, "routes", "--json").Output()
+	if err != nil {
+		return nil, fmt.Errorf("listing the apps of the built program: %w", err)
+	}
+	var rows []struct{ App string }
+	if err := json.Unmarshal(out, &rows); err != nil {
+		return nil, fmt.Errorf("listing the apps of the built program: %w", err)
+	}
+	var names []string
+	for _, r := range rows {
+		if !slices.Contains(names, r.App) {
+			names = append(names, r.App)
+		}
+	}
+	return names, nil
+}
+
+// unknownProjectApp says which apps the module has, and where they are.
+func unknownProjectApp(m *project.Module, name string, names []string) error {
+	msg := fmt.Sprintf("unknown app %q", name)
+	if s := suggest(name, names); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	where := make([]string, len(m.Apps))
+	for i, p := range m.Apps {
+		where[i] = m.Rel(p)
+	}
+	return &usageError{err: errors.New(msg),
+		hint: fmt.Sprintf("The apps of %s are %s, registered by the packages %s.", m.Path, strings.Join(names, ", "), strings.Join(where, ", "))}
+}
+
+// serveProject serves an app of the user's module: it builds the module's
+// program, checks that it has the app, and supervises it, rebuilding on
+// every save unless --no-reload.
+func serveProject(ctx context.Context, now <-chan struct{}, m *project.Module, name string, o serveOptions, log *devserver.Logger) error {
+	if err := checkAddr(o.host, o.port); err != nil {
+		return err
+	}
+	if err := o.checkReloadFlags(); err != nil {
+		return err
+	}
+	b, err := projectBuild(m, o)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	where := make([]string, len(m.Apps))
+	for i, p := range m.Apps {
+		where[i] = m.Rel(p)
+	}
+	log.Printf(" * Building %s (apps in %s)", m.Path, strings.Join(where, ", "))
+	first, err := b.Build(ctx)
+	var be *reload.BuildError
+	switch {
+	case ctx.Err() != nil:
+		return nil // stopped while building, as asked
+	case errors.As(err, &be):
+		first = "" // the supervisor builds again, and shows the error page
+	case err != nil:
+		return err
+	default:
+		names, err := appsOf(first)
+		if err != nil {
+			return err
+		}
+		for _, want := range append([]string{name}, mountedApps(o.mounts)...) {
+			if !slices.Contains(names, want) {
+				os.Remove(first)
+				return unknownProjectApp(m, want, names)
+			}
+		}
+	}
+	ln, err := listen(o.host, o.port)
+	if err != nil {
+		return err
+	}
+	banner(log, name, o.mounts, ln.Addr().(*net.TCPAddr))
+	sup := &reload.Supervisor{
+		Listener:     ln.(*net.TCPListener),
+		Builder:      b,
+		First:        first,
+		Args:         os.Args[1:],
+		Color:        o.colorOn(),
+		Grace:        o.grace,
+		ReadyTimeout: o.readyTimeout,
+		Log:          log,
+		Abort:        now,
+	}
+	if o.noReload {
+		log.Notef(" * Reload is off (--no-reload)")
+		return sup.Run(ctx)
+	}
+	w, err := o.watcher(reload.Source{Root: m.Dir, Module: m.Path, Package: b.Source.Package}, log)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	b.Watcher = w
+	sup.Changes, sup.Errors, sup.Keys = w.Changes, w.Errors, os.Stdin
+	return sup.Run(ctx)
+}
+
+// mountedApps names the apps of --mount PREFIX=APP flags.
+func mountedApps(mounts []string) []string {
+	var names []string
+	for _, m := range mounts {
+		if _, app, ok := strings.Cut(m, "="); ok {
+			names = append(names, app)
+		}
+	}
+	return names
+}

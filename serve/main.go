@@ -1,0 +1,216 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// Exit codes, by convention.
+const (
+	exitFailure = 1 // something went wrong at run time
+	exitUsage   = 2 // the command line was wrong
+)
+
+// Main is the main function of a program built by wsgo build: it serves the
+// apps registered in the program, in production. It exits when the server
+// has stopped.
+//
+//	./app [flags] [APP]
+//
+// APP may be left out when the program has one app. Flags: -host and
+// -port (or WSGO_HOST and WSGO_PORT; default 127.0.0.1:8000), -mount
+// PREFIX=APP (repeatable), -grace (how long requests in flight may take
+// when stopping). A socket passed under the LISTEN_FDS convention (systemd
+// socket activation) is served instead of binding one. SIGTERM or SIGINT
+// drains the server; a second one stops it at once.
+func Main() {
+	os.Exit(run(os.Args[0], os.Args[1:], os.Stderr))
+}
+
+// options are the command line of a built program.
+type options struct {
+	host   string
+	port   int
+	grace  time.Duration
+	mounts []string
+	app    string
+}
+
+func run(prog string, args []string, stderr io.Writer) int {
+	// Before anything else, so that a signal is never lost.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+
+	o, err := parse(prog, args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return exitUsage
+	}
+	app, err := o.handler()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return exitUsage
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	ln, err := o.listener()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return exitFailure
+	}
+	logger.Printf("serving %s on http://%s", describe(o), ln.Addr())
+	tracked := TrackInFlight(&wsgi.Gateway{App: app, Name: o.app, Log: wsgi.LogTo(logger)})
+	return drainOn(NewServer(tracked, stderr), tracked, ln, sigs, o.grace, logger)
+}
+
+func parse(prog string, args []string, stderr io.Writer) (options, error) {
+	o := options{host: "127.0.0.1", port: 8000}
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: %s [flags] [APP]\n\nServes APP, one of: %s\n\nFlags:\n", prog, strings.Join(wsgi.Names(), ", "))
+		fs.PrintDefaults()
+	}
+	if v := os.Getenv("WSGO_HOST"); v != "" {
+		o.host = v
+	}
+	if v := os.Getenv("WSGO_PORT"); v != "" {
+		p, err := strconv.Atoi(v)
+		if err != nil || p < 0 || p > 65535 {
+			return o, fmt.Errorf("invalid WSGO_PORT=%q: want a port from 0 to 65535", v)
+		}
+		o.port = p
+	}
+	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
+	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
+	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
+	fs.Func("mount", "also serve app APP below PREFIX, as PREFIX=APP (repeatable)", func(v string) error {
+		o.mounts = append(o.mounts, v)
+		return nil
+	})
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	switch names := wsgi.Names(); {
+	case fs.NArg() > 1:
+		return o, fmt.Errorf("one app at a time, got %d: %s", fs.NArg(), strings.Join(fs.Args(), " "))
+	case fs.NArg() == 1:
+		o.app = fs.Arg(0)
+	case len(names) == 1:
+		o.app = names[0]
+	default:
+		return o, fmt.Errorf("which app? name one of: %s", strings.Join(names, ", "))
+	}
+	if o.port < 0 || o.port > 65535 {
+		return o, fmt.Errorf("invalid -port %d: a port is a number from 1 to 65535 (0 picks a free one)", o.port)
+	}
+	if o.grace <= 0 {
+		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
+	}
+	return o, nil
+}
+
+// handler returns the app to serve, with the mounted ones below their
+// prefixes.
+func (o options) handler() (wsgi.App, error) {
+	root, err := lookup(o.app)
+	if err != nil {
+		return nil, err
+	}
+	if len(o.mounts) == 0 {
+		return root, nil
+	}
+	d := wsgi.NewDispatcher(root)
+	for _, m := range o.mounts {
+		prefix, name, ok := strings.Cut(m, "=")
+		if !ok {
+			return nil, fmt.Errorf("invalid -mount %q: want PREFIX=APP, such as /blog=blog", m)
+		}
+		app, err := lookup(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.Mount(prefix, name, app); err != nil {
+			return nil, fmt.Errorf("invalid -mount %q: %w", m, err)
+		}
+	}
+	return d, nil
+}
+
+func lookup(name string) (wsgi.App, error) {
+	if e, ok := wsgi.Lookup(name); ok {
+		return e.App, nil
+	}
+	return nil, fmt.Errorf("unknown app %q; this program serves %s", name, strings.Join(wsgi.Names(), ", "))
+}
+
+// listener is the socket passed in (LISTEN_FDS), or a new one.
+func (o options) listener() (net.Listener, error) {
+	ln, err := reload.Listener()
+	if ln != nil || err != nil {
+		return ln, err
+	}
+	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
+	ln, err = net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, fmt.Errorf("port %d is in use: stop what holds it, or pick another with -port", o.port)
+	}
+	return ln, err
+}
+
+func describe(o options) string {
+	s := strconv.Quote(o.app)
+	for _, m := range o.mounts {
+		prefix, name, _ := strings.Cut(m, "=")
+		s += fmt.Sprintf(", %q below %s", name, prefix)
+	}
+	return s
+}
+
+// drainOn serves until the first signal, then drains within grace; the
+// second signal, or the end of grace, cuts what is left.
+func drainOn(srv *Server, tracked *InFlight, ln net.Listener, sigs <-chan os.Signal, grace time.Duration, logger *log.Logger) int {
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		logger.Printf("serve: %v", err)
+		return exitFailure
+	case sig := <-sigs:
+		logger.Printf("%v: letting requests in flight finish (up to -grace %s)", sig, grace)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	go func() {
+		select {
+		case <-sigs:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := srv.Stop(ctx, ln); err != nil {
+		cut := tracked.List()
+		srv.Close()
+		logger.Printf("stopped with requests in flight; cut off: %s", strings.Join(cut, ", "))
+		return exitFailure
+	}
+	logger.Printf("stopped")
+	return 0
+}
