@@ -232,30 +232,33 @@ func TestServeErrors(t *testing.T) {
 		args []string
 		code int
 		want []string
+		env  []string
 	}{
-		{[]string{"serve", "dmeo"}, 2, []string{`wsgo: unknown app "dmeo"; did you mean "demo"? The registered apps are demo`}},
-		{[]string{"serve", "zzzzzzzz"}, 2, []string{`unknown app "zzzzzzzz"; the registered apps are demo`}},
-		{[]string{"serve"}, 2, []string{"which app?", "Usage: wsgo serve APP", "Registered apps:", "demo"}},
-		{[]string{"serve", "demo", "other"}, 2, []string{"serve takes one app, got 2"}},
-		{[]string{"serve", "demo", "--port", "abc"}, 2, []string{`invalid --port "abc": want a whole number`, "wsgo serve --help"}},
-		{[]string{"serve", "demo", "--port", "70000"}, 2, []string{"invalid --port 70000"}},
-		{[]string{"serve", "demo", "--host", "bad host"}, 2, []string{`invalid --host "bad host"`}},
-		{[]string{"serve", "demo", "--host", "300.1.1.1"}, 2, []string{`invalid --host "300.1.1.1"`}},
-		{[]string{"serve", "demo", "--bogus"}, 2, []string{"unknown flag: --bogus"}},
-		{[]string{"serv", "demo"}, 2, []string{`unknown command "serv"; did you mean "serve"?`}},
-		{[]string{"serve", "demo", "--port", busyPort}, 1, []string{"port " + busyPort + " is in use; try --port "}},
-		{[]string{"serve", "demo", "--mount", "hello=hello"}, 2, []string{`mount prefix "hello" must start with /`}},
-		{[]string{"serve", "demo", "--mount", "/h=helo"}, 2, []string{`unknown app "helo"; did you mean "hello"?`}},
-		{[]string{"serve", "demo", "--mount", "/h=hello", "--mount", "/h/=demo"}, 2, []string{`mount prefix "/h" is given twice`}},
-		{[]string{"serve", "demo", "--mount", "/h"}, 2, []string{`invalid --mount "/h": want PREFIX=APP`}},
-		{[]string{"serve", "demo", "--grace", "0s"}, 2, []string{"invalid --grace 0s: want a positive duration"}},
-		{[]string{"serve", "demo", "--delay", "-1s"}, 2, []string{"invalid --delay -1s"}},
-		{[]string{"serve", "demo", "--delay", "soon"}, 2, []string{`invalid --delay "soon": want a duration such as 5s or 250ms`}},
-		{[]string{"serve", "demo", "--watch", "no/such/dir"}, 2, []string{"invalid --watch no/such/dir: no such file or directory"}},
+		{[]string{"serve", "demo"}, 1, []string{`WSGO_CONTROL_FD="-1" is not a descriptor a supervisor passes`}, []string{"WSGO_CONTROL_FD=-1"}},
+		{[]string{"serve", "demo"}, 1, []string{"LISTEN_FDS=1, but descriptor 3 is not a listening socket"}, []string{"LISTEN_FDS=1"}},
+		{[]string{"serve", "dmeo"}, 2, []string{`wsgo: unknown app "dmeo"; did you mean "demo"? The registered apps are demo`}, nil},
+		{[]string{"serve", "zzzzzzzz"}, 2, []string{`unknown app "zzzzzzzz"; the registered apps are demo`}, nil},
+		{[]string{"serve"}, 2, []string{"which app?", "Usage: wsgo serve APP", "Registered apps:", "demo"}, nil},
+		{[]string{"serve", "demo", "other"}, 2, []string{"serve takes one app, got 2"}, nil},
+		{[]string{"serve", "demo", "--port", "abc"}, 2, []string{`invalid --port "abc": want a whole number`, "wsgo serve --help"}, nil},
+		{[]string{"serve", "demo", "--port", "70000"}, 2, []string{"invalid --port 70000"}, nil},
+		{[]string{"serve", "demo", "--host", "bad host"}, 2, []string{`invalid --host "bad host"`}, nil},
+		{[]string{"serve", "demo", "--host", "300.1.1.1"}, 2, []string{`invalid --host "300.1.1.1"`}, nil},
+		{[]string{"serve", "demo", "--bogus"}, 2, []string{"unknown flag: --bogus"}, nil},
+		{[]string{"serv", "demo"}, 2, []string{`unknown command "serv"; did you mean "serve"?`}, nil},
+		{[]string{"serve", "demo", "--port", busyPort}, 1, []string{"port " + busyPort + " is in use; try --port "}, nil},
+		{[]string{"serve", "demo", "--mount", "hello=hello"}, 2, []string{`mount prefix "hello" must start with /`}, nil},
+		{[]string{"serve", "demo", "--mount", "/h=helo"}, 2, []string{`unknown app "helo"; did you mean "hello"?`}, nil},
+		{[]string{"serve", "demo", "--mount", "/h=hello", "--mount", "/h/=demo"}, 2, []string{`mount prefix "/h" is given twice`}, nil},
+		{[]string{"serve", "demo", "--mount", "/h"}, 2, []string{`invalid --mount "/h": want PREFIX=APP`}, nil},
+		{[]string{"serve", "demo", "--grace", "0s"}, 2, []string{"invalid --grace 0s: want a positive duration"}, nil},
+		{[]string{"serve", "demo", "--delay", "-1s"}, 2, []string{"invalid --delay -1s"}, nil},
+		{[]string{"serve", "demo", "--delay", "soon"}, 2, []string{`invalid --delay "soon": want a duration such as 5s or 250ms`}, nil},
+		{[]string{"serve", "demo", "--watch", "no/such/dir"}, 2, []string{"invalid --watch no/such/dir: no such file or directory"}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			code, out := runWsgo(t, nil, tt.args...)
+			code, out := runWsgo(t, tt.env, tt.args...)
 			if code != tt.code {
 				t.Errorf("exit %d, want %d:\n%s", code, tt.code, out)
 			}

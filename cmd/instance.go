@@ -71,10 +71,22 @@ func (in *instance) serve(ctx context.Context, now <-chan struct{}, ln net.Liste
 	drainCtx, cancel := context.WithTimeout(context.Background(), in.grace)
 	defer cancel()
 	go func() {
-		select {
-		case <-now:
-			cancel()
-		case <-drainCtx.Done():
+		for {
+			select {
+			case <-now:
+				cancel()
+				return
+			case m, ok := <-msgs:
+				if ok && m != reload.StopNow {
+					continue
+				}
+				if ok {
+					cancel()
+				}
+				msgs = nil // the supervisor is gone: grace still applies
+			case <-drainCtx.Done():
+				return
+			}
 		}
 	}()
 	if handover {

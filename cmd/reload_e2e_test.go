@@ -373,8 +373,8 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 	if code := s.stop(t, os.Interrupt); code != 1 {
 		t.Errorf("exit %d after a second Ctrl-C, want 1 (requests were cut off)", code)
 	}
-	if !strings.Contains(s.stderr.String(), "stopped at once, as asked") {
-		t.Errorf("no word of the cut-off requests:\n%s", s.stderr)
+	if !strings.Contains(s.stderr.String(), "stopped at once, as asked; cut off: GET /slow (running") {
+		t.Errorf("the cut-off request is not named:\n%s", s.stderr)
 	}
 	for _, pid := range s.pids() {
 		for i := 0; i < 200 && alive(pid); i++ {
@@ -383,6 +383,24 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 		if alive(pid) {
 			t.Errorf("server pid %d still runs", pid)
 		}
+	}
+}
+
+// TestSecondInterruptWithNothingInFlight: two quick Ctrl-Cs with no request
+// in flight cut nothing off, and wsgo says so and exits 0.
+func TestSecondInterruptWithNothingInFlight(t *testing.T) {
+	g := newGreeter(t)
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	s.cmd.Process.Signal(os.Interrupt)
+	if code := s.stop(t, os.Interrupt); code != 0 {
+		t.Errorf("exit %d after two Ctrl-Cs with nothing in flight, want 0:\n%s", code, s.stderr)
+	}
+	if out := s.stderr.String(); strings.Contains(out, "cut off") {
+		t.Errorf("claims a cut-off:\n%s", out)
 	}
 }
 

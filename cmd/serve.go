@@ -169,6 +169,8 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 			return err
 		}
 		if ln != nil {
+			log.Printf(" * Serving wsgo app %q on the socket passed in (LISTEN_FDS), at http://%s", entry.Name, ln.Addr())
+			log.Notef(" * Reload is off: the socket belongs to whoever started wsgo (systemd)")
 			return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
 		}
 	}

@@ -43,6 +43,10 @@ func NewGoBuilder(src Source) (*GoBuilder, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("reload: build directory: %w", err)
 	}
+	if err := os.WriteFile(filepath.Join(dir, marker), nil, 0o600); err != nil {
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("reload: build directory: %w", err)
+	}
 	return &GoBuilder{Source: src, dir: dir}, nil
 }
 
@@ -92,16 +96,37 @@ func (b *GoBuilder) Build(ctx context.Context) (string, error) {
 	return exe, nil
 }
 
-// sweepStale removes the build directories of wsgo processes that are gone.
+// marker names the file that marks a directory as a GoBuilder's, so that
+// sweepStale removes no directory wsgo did not make.
+const marker = ".wsgo-build"
+
+// sweepStale removes the build directories of wsgo processes that are gone:
+// named wsgo-PID-DIGITS, holding the marker, their PID not running.
 func sweepStale() {
 	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "wsgo-*-*"))
 	for _, d := range dirs {
-		pid, err := strconv.Atoi(strings.Split(filepath.Base(d), "-")[1])
+		parts := strings.Split(filepath.Base(d), "-")
+		if len(parts) != 3 || !digits(parts[2]) {
+			continue
+		}
+		pid, err := strconv.Atoi(parts[1])
 		if err != nil || pid == os.Getpid() || !processGone(pid) {
+			continue
+		}
+		if fi, err := os.Lstat(filepath.Join(d, marker)); err != nil || !fi.Mode().IsRegular() {
 			continue
 		}
 		os.RemoveAll(d)
 	}
+}
+
+func digits(s string) bool {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // goBuildPrefix starts the build id the go command writes near the start of

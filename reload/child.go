@@ -33,8 +33,12 @@ func Listener() (net.Listener, error) {
 	os.Unsetenv("LISTEN_FDS")
 	os.Unsetenv("LISTEN_PID")
 	os.Unsetenv("LISTEN_FDNAMES")
-	if n, err := strconv.Atoi(fds); err != nil || n < 1 {
-		return nil, fmt.Errorf("reload: LISTEN_FDS=%q: want the number of sockets passed, at least 1", fds)
+	n, err := strconv.Atoi(fds)
+	switch {
+	case err != nil || n < 0:
+		return nil, fmt.Errorf("reload: LISTEN_FDS=%q: want the number of sockets passed", fds)
+	case n == 0:
+		return nil, nil // none passed
 	}
 	// The socket is shared, non-blocking, with every other server on it.
 	// os.NewFile keeps it so: unlike a net.Listener's File, the result's Fd
@@ -43,7 +47,7 @@ func Listener() (net.Listener, error) {
 	defer f.Close() // FileListener holds a duplicate
 	ln, err := net.FileListener(f)
 	if err != nil {
-		return nil, fmt.Errorf("reload: socket passed as fd %d: %w", listenFD, err)
+		return nil, fmt.Errorf("reload: LISTEN_FDS=%s, but descriptor %d is not a listening socket (%w); start this program from systemd or wsgo, or without LISTEN_FDS", fds, listenFD, err)
 	}
 	return ln, nil
 }
@@ -84,8 +88,8 @@ func Attach() (*Child, error) {
 		os.Unsetenv(k)
 	}
 	fd, err := strconv.Atoi(s)
-	if err != nil {
-		return nil, fmt.Errorf("reload: %s=%q is not a descriptor", EnvControlFD, s)
+	if err != nil || fd <= 2 {
+		return nil, fmt.Errorf("reload: %s=%q is not a descriptor a supervisor passes", EnvControlFD, s)
 	}
 	f := os.NewFile(uintptr(fd), "control")
 	conn, err := net.FileConn(f)

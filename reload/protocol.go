@@ -35,9 +35,12 @@ const (
 	Stop
 	// ReloadPages asks the server to tell the browsers it served to reload.
 	ReloadPages
+	// StopNow, during a stop or a hand-over, asks the server to cut the
+	// requests still in flight short and exit: the user asked twice.
+	StopNow
 )
 
-var messageNames = map[Message]string{Handover: "handover", Stop: "stop", ReloadPages: "reload-pages"}
+var messageNames = map[Message]string{Handover: "handover", Stop: "stop", ReloadPages: "reload-pages", StopNow: "stop-now"}
 
 func (m Message) String() string {
 	if s, ok := messageNames[m]; ok {

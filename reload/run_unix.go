@@ -21,6 +21,9 @@ import (
 // Supported reports whether this system can run a Supervisor.
 const Supported = true
 
+// errorPageTimeout is how long the error-page server may take to start.
+const errorPageTimeout = 30 * time.Second
+
 // result is the outcome of one build-and-start.
 type result struct {
 	proc      *proc         // ready server, nil otherwise
@@ -318,10 +321,15 @@ func (c *cycle) start(ctx context.Context, exe string, built time.Duration, fres
 // awaitReady waits for p to say it is ready. It says so in the terminal if
 // that takes long, and gives up after ReadyTimeout.
 func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, result) {
-	patience := min(5*time.Second, c.s.ReadyTimeout/2)
+	timeout := c.s.ReadyTimeout
+	if !notice {
+		// The error page is wsgo's own, which --ready-timeout is not about.
+		timeout = max(timeout, errorPageTimeout)
+	}
+	patience := min(5*time.Second, timeout/2)
 	slow := time.NewTimer(patience)
 	defer slow.Stop()
-	deadline := time.NewTimer(c.s.ReadyTimeout)
+	deadline := time.NewTimer(timeout)
 	defer deadline.Stop()
 	for {
 		select {
@@ -335,18 +343,28 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 				failure: strings.TrimSpace(p.output.String()), shown: true}
 		case <-slow.C:
 			if notice {
-				c.s.Log.Printf(" * The new server (pid %d) has not said it is ready after %s; the running one goes on serving (--ready-timeout %s)",
-					p.pid(), round(patience), c.s.ReadyTimeout)
+				c.s.Log.Printf(" * The new server (pid %d) has not said it is ready after %s; %s (--ready-timeout %s)",
+					p.pid(), round(patience), c.meanwhile(), c.s.ReadyTimeout)
 			}
 		case <-deadline.C:
 			p.kill()
-			return false, result{title: fmt.Sprintf("Server was not ready after --ready-timeout %s, and was stopped", c.s.ReadyTimeout),
+			return false, result{title: fmt.Sprintf("Server was not ready after --ready-timeout %s, and was stopped", timeout),
 				failure: strings.TrimSpace(p.output.String()), shown: true}
 		case <-ctx.Done():
 			p.kill()
 			return false, result{}
 		}
 	}
+}
+
+// meanwhile says what serves while a new server starts.
+func (c *cycle) meanwhile() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.current == nil {
+		return "requests wait for it"
+	}
+	return "the running one goes on serving"
 }
 
 // errorPage starts the error-page server showing failure.
@@ -368,7 +386,7 @@ func (c *cycle) errorPage(ctx context.Context, failure string) *proc {
 }
 
 // stop ends Run: no build goes on, the current server drains, and so do
-// those still draining from a swap. Abort kills them all instead.
+// those still draining from a swap. Abort stops them all at once instead.
 func (c *cycle) stop() error {
 	close(c.stopping)
 	finished := make(chan error, 1)
@@ -377,10 +395,41 @@ func (c *cycle) stop() error {
 	case err := <-finished:
 		return err
 	case <-c.s.Abort:
-		c.killAll()
+		cut, killed := c.stopNow()
 		<-finished
-		return errors.New("stopped at once, as asked; requests in flight were cut off")
+		if len(cut) == 0 && !killed {
+			c.s.Log.Printf(" * Stopped at once, as asked; no request was in flight")
+			return nil
+		}
+		return fmt.Errorf("stopped at once, as asked; cut off: %s", describeCut(cut, killed))
 	}
+}
+
+// stopNow tells every server to cut its requests short and exit, kills
+// those that have not within a moment, and returns what they cut off.
+func (c *cycle) stopNow() (cut []string, killed bool) {
+	c.mu.Lock()
+	procs := make([]*proc, 0, len(c.live))
+	for p := range c.live {
+		procs = append(procs, p)
+	}
+	c.mu.Unlock()
+	for _, p := range procs {
+		if p.line.send(wire{Type: StopNow.String()}) != nil {
+			p.kill()
+		}
+	}
+	moment := time.After(2 * time.Second)
+	for _, p := range procs {
+		select {
+		case <-p.exited:
+		case <-moment:
+			p.kill()
+			killed = true
+		}
+		cut = append(cut, p.cutShort()...)
+	}
+	return cut, killed
 }
 
 func (c *cycle) drainAll() error {
@@ -395,18 +444,6 @@ func (c *cycle) drainAll() error {
 		return fmt.Errorf("stopped after --grace %s with requests still in flight; cut off: %s", c.s.Grace, describeCut(cut, killed))
 	}
 	return nil
-}
-
-func (c *cycle) killAll() {
-	c.mu.Lock()
-	procs := make([]*proc, 0, len(c.live))
-	for p := range c.live {
-		procs = append(procs, p)
-	}
-	c.mu.Unlock()
-	for _, p := range procs {
-		p.kill()
-	}
 }
 
 func describeCut(cut []string, killed bool) string {
