@@ -9,6 +9,7 @@ import (
 	"go/format"
 	"go/parser"
 	"go/token"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,11 +32,13 @@ func newNew() *cobra.Command {
 		Use:   "new NAME",
 		Short: "Write a new app, made with the router, and its test",
 		Long: `Write DIR/NAME.go, an app registered as NAME and made with the router, and
-DIR/NAME_test.go, its test. NAME must be a Go identifier, and the names the
+DIR/NAME_test.go, its test on wsgi/wsgitest. DIR is NAME unless --dir says
+otherwise: in your own module, wsgo serve NAME then finds the new package by
+itself. NAME must be a Go identifier, and the names the
 app declares (for blog: Blog, blogIndex, blogItem and TestBlog) must be free
 in the package. Existing files are never overwritten.`,
 		Example: `  wsgo new blog
-  wsgo new shop --dir internal/apps`,
+  wsgo new shop --dir internal/apps   # writes internal/apps/shop.go`,
 		Args: func(c *cobra.Command, args []string) error {
 			if len(args) != 1 {
 				return &usageError{err: fmt.Errorf("new takes one app name, got %d", len(args)), hint: "Usage: " + c.UseLine()}
@@ -46,7 +49,7 @@ in the package. Existing files are never overwritten.`,
 			return writeNewApp(c, dir, args[0])
 		},
 	}
-	c.Flags().StringVar(&dir, "dir", "apps", "directory of the package to write the app into")
+	c.Flags().StringVar(&dir, "dir", "", "directory of the package to write the app into (default NAME; apps in wsgo's own module)")
 	return c
 }
 
@@ -55,7 +58,7 @@ func writeNewApp(c *cobra.Command, dir, name string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := os.MkdirAll(data.Dir, 0o755); err != nil {
 		return err
 	}
 	for _, f := range data.files() {
@@ -72,9 +75,14 @@ func writeNewApp(c *cobra.Command, dir, name string) error {
 		}
 		fmt.Fprintf(c.OutOrStdout(), "wrote %s\n", f.path)
 	}
-	if !data.Builtin {
+	switch {
+	case data.Builtin:
+	case data.Module == ownModule():
+		// The library way: this program is the module's own main.
 		fmt.Fprintf(c.OutOrStdout(), "Import %s/%s from your main package (import _ \"…\") so that it registers, then: wsgo serve %s\n",
-			data.Module, filepath.ToSlash(filepath.Clean(dir)), name)
+			data.Module, filepath.ToSlash(filepath.Clean(data.Dir)), name)
+	default:
+		fmt.Fprintf(c.OutOrStdout(), "Serve it with: wsgo serve %s\n", name)
 	}
 	return nil
 }
@@ -85,12 +93,26 @@ func planApp(dir, name string) (newAppData, error) {
 	if !token.IsIdentifier(name) || name == "_" {
 		return newAppData{}, usageErrorf("invalid app name %q: use a Go identifier, such as blog or userAdmin", name)
 	}
-	if _, taken := wsgi.Lookup(name); taken {
-		return newAppData{}, usageErrorf("app %q is already registered; pick another name", name)
+	if why := unbuildableFile(name); why != "" {
+		return newAppData{}, usageErrorf("invalid app name %q: %s.go would be %s; pick another name", name, name, why)
 	}
 	module, err := moduleAt(".")
 	if err != nil {
 		return newAppData{}, err
+	}
+	if dir == "" {
+		dir = name
+		if module == wsgoModule {
+			dir = "apps"
+		}
+	}
+	// This binary's own apps are the module's only in wsgo's module or when
+	// the module's main runs wsgo; elsewhere the source says what is taken.
+	if _, taken := wsgi.Lookup(name); taken && (module == wsgoModule || module == ownModule()) {
+		return newAppData{}, usageErrorf("app %q is already registered; pick another name", name)
+	}
+	if file := sourceRegistering(name); file != "" {
+		return newAppData{}, usageErrorf("app %q is already registered, by %s; pick another name", name, file)
 	}
 	first, size := utf8.DecodeRuneInString(name)
 	data := newAppData{
@@ -104,6 +126,28 @@ func planApp(dir, name string) (newAppData, error) {
 		}
 	}
 	return data, checkUndeclared(data)
+}
+
+// unbuildableFile says what the go command would take a file named name.go
+// for, when not a file to build everywhere: one to skip (a leading _), a
+// test (_test), or one for some systems or processors only (_linux,
+// _arm64); or "" when it builds everywhere.
+func unbuildableFile(name string) string {
+	switch {
+	case strings.HasPrefix(name, "_"):
+		return "skipped by the go command"
+	case strings.HasSuffix(name, "_test"):
+		return "a test file"
+	}
+	empty := func(string) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("package p\n")), nil }
+	for _, target := range [][2]string{{"linux", "amd64"}, {"windows", "arm64"}, {"darwin", "386"}} {
+		ctx := build.Default
+		ctx.GOOS, ctx.GOARCH, ctx.OpenFile = target[0], target[1], empty
+		if ok, err := ctx.MatchFile(".", name+".go"); err != nil || !ok {
+			return "built only for some systems"
+		}
+	}
+	return ""
 }
 
 // moduleAt returns the module path of the go.mod at or above dir.

@@ -117,9 +117,12 @@ func TestNewRefusesDeclaredNames(t *testing.T) {
 	for _, tt := range []struct {
 		dir, args, want string
 	}{
-		{site, "new dump", `cannot add app "dump" to apps: its code would declare Dump, which apps/site.go:3 already declares; pick another name`},
-		{site, "new blog", "would declare blogIndex, which apps/site.go:6 already declares"},
+		{site, "new dump --dir apps", `cannot add app "dump" to apps: its code would declare Dump, which apps/site.go:3 already declares; pick another name`},
+		{site, "new blog --dir apps", "would declare blogIndex, which apps/site.go:6 already declares"},
 		{site, "new blog --dir store", "would declare wsgi, which store/store.go:3 already declares"},
+		{site, "new _x", `invalid app name "_x": _x.go would be skipped by the go command`},
+		{site, "new foo_test", `foo_test.go would be a test file`},
+		{site, "new foo_linux", `foo_linux.go would be built only for some systems`},
 		{site, "new shop --dir broken", "would declare Shop, which broken/a.go:3 already declares"},
 		// wsgo's own apps package declares Dump, for the demo app.
 		{wsgoModuleCopy(t), "new dump", "would declare Dump, which apps/demo.go:"},

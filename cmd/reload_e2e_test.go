@@ -301,19 +301,19 @@ func TestNewWritesAnAppThatBuildsAndPasses(t *testing.T) {
 	for _, name := range []string{"widgets", "shop"} {
 		c := exec.Command(wsgoBin, "new", name)
 		c.Dir = g.dir
-		if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "wrote apps/"+name+".go") {
+		if out, err := c.CombinedOutput(); err != nil || !strings.Contains(string(out), "wrote "+name+"/"+name+".go") {
 			t.Fatalf("wsgo new %s: %v\n%s", name, err, out)
 		}
 	}
 	if err := greeterpkg.Go(g.dir, "vet", "./..."); err != nil {
 		t.Fatal(err)
 	}
-	if err := greeterpkg.Go(g.dir, "test", "./apps/"); err != nil {
+	if err := greeterpkg.Go(g.dir, "test", "./widgets/", "./shop/"); err != nil {
 		t.Fatal(err)
 	}
 	c := exec.Command(wsgoBin, "new", "widgets")
 	c.Dir = g.dir
-	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), "already exists") {
+	if out, err := c.CombinedOutput(); err == nil || !strings.Contains(string(out), `app "widgets" is already registered, by widgets/widgets.go`) {
 		t.Errorf("second wsgo new widgets: %v\n%s", err, out)
 	}
 	c = exec.Command(wsgoBin, "new", "2fast")
