@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/internal/project"
 	"github.com/wsgo/wsgo/reload"
@@ -211,4 +213,53 @@ func mountedApps(mounts []string) []string {
 		}
 	}
 	return names
+}
+
+// buildProgram builds the module's program of kind into a temporary
+// directory, and returns it with the function that removes it. A failed
+// build is an error carrying the compiler's output.
+func buildProgram(ctx context.Context, m *project.Module, kind project.Kind, flags []string) (string, func(), error) {
+	if len(m.Apps) == 0 {
+		return "", nil, &usageError{err: fmt.Errorf("module %s has no package that imports %s yet", m.Path, project.Contract),
+			hint: "Write an app with: wsgo new NAME"}
+	}
+	b, err := reload.NewGoBuilder(reload.Source{Root: m.Dir, Module: m.Path})
+	if err != nil {
+		return "", nil, err
+	}
+	pkg, gen, err := m.Generate(b.Dir(), kind)
+	if err != nil {
+		b.Close()
+		return "", nil, err
+	}
+	b.Source.Package = pkg
+	b.Flags = append(gen, flags...)
+	exe, err := b.Build(ctx)
+	if err != nil {
+		b.Close()
+		var be *reload.BuildError
+		if errors.As(err, &be) {
+			return "", nil, fmt.Errorf("the apps of %s do not build:\n%s", m.Path, strings.TrimSpace(be.Output))
+		}
+		return "", nil, err
+	}
+	return exe, func() { b.Close() }, nil
+}
+
+// passThrough runs the module's program with wsgo's own arguments, as if
+// the user had run it: `wsgo routes` in a module is the module's routes.
+func passThrough(c *cobra.Command, m *project.Module) error {
+	exe, done, err := buildProgram(c.Context(), m, project.Dev, buildFlags(false))
+	if err != nil {
+		return err
+	}
+	defer done()
+	cmd := exec.Command(exe, cliArgs...)
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.OutOrStdout(), c.ErrOrStderr()
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return &exitError{code: ee.ExitCode()}
+	}
+	return err
 }

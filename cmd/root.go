@@ -32,7 +32,12 @@ func Execute() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// cliArgs are the arguments wsgo runs with, for a program it runs in its
+// place (see passThrough).
+var cliArgs []string
+
 func run(args []string, stdout, stderr io.Writer) int {
+	cliArgs = args
 	root := Root()
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -40,6 +45,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	c, err := root.ExecuteC()
 	if err == nil {
 		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code // the program wsgo ran has said what went wrong
 	}
 	nameSource(c, err)
 	fmt.Fprintf(stderr, "wsgo: %v\n", err)
@@ -52,6 +61,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitFailure
 }
+
+// exitError ends wsgo with the status of a program it ran in its place.
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
 
 // usageError is a mistake on the command line; it exits with status 2.
 type usageError struct {
@@ -137,7 +151,7 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 		}
 		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
 	})
-	root.AddCommand(newServe(), newRoutes(), newNew())
+	root.AddCommand(newServe(), newRoutes(), newNew(), newBuild())
 	return root
 }
 

@@ -37,6 +37,9 @@ answer them at, with the first APP at the root.`,
   wsgo routes --json`,
 		ValidArgsFunction: completeApps,
 		RunE: func(c *cobra.Command, args []string) error {
+			if m, err := locate(""); m != nil && err == nil {
+				return passThrough(c, m) // the module's apps, not this binary's
+			}
 			rows, err := routeRows(args, o)
 			if err != nil {
 				return err

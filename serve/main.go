@@ -38,11 +38,12 @@ const (
 // socket activation) is served instead of binding one. SIGTERM or SIGINT
 // drains the server; a second one stops it at once.
 func Main() {
-	os.Exit(run(os.Args[0], os.Args[1:], os.Stderr))
+	os.Exit(run(os.Args[0], os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // options are the command line of a built program.
 type options struct {
+	list   bool
 	host   string
 	port   int
 	grace  time.Duration
@@ -50,7 +51,7 @@ type options struct {
 	app    string
 }
 
-func run(prog string, args []string, stderr io.Writer) int {
+func run(prog string, args []string, stdout, stderr io.Writer) int {
 	// Before anything else, so that a signal is never lost.
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
@@ -58,6 +59,10 @@ func run(prog string, args []string, stderr io.Writer) int {
 
 	o, err := parse(prog, args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err == nil && o.list {
+		fmt.Fprintln(stdout, strings.Join(wsgi.Names(), "\n"))
 		return 0
 	}
 	if err != nil {
@@ -98,6 +103,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		}
 		o.port = p
 	}
+	fs.BoolVar(&o.list, "list", false, "print the names of the apps this program serves, one a line, and exit")
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
 	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
@@ -105,7 +111,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		o.mounts = append(o.mounts, v)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(args); err != nil || o.list {
 		return o, err
 	}
 	switch names := wsgi.Names(); {

@@ -1,0 +1,105 @@
+package cmd
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgo/wsgo/internal/project"
+)
+
+func newBuild() *cobra.Command {
+	var out string
+	var debugInfo bool
+	c := &cobra.Command{
+		Use:   "build [-o FILE]",
+		Short: "Build the production server of this module's apps",
+		Long: `Build one program that serves the apps of the module wsgo runs in, for
+production: the safe gateway (a failing app costs its client a plain 500,
+never a stack), no reload, no live reload, no validator. It serves the same
+bytes as wsgo serve --no-reload.
+
+Run it as ./FILE [flags] [APP]: APP may be left out when the module has one
+app; -host and -port (or WSGO_HOST and WSGO_PORT) say where to listen, -mount
+PREFIX=APP serves more apps below prefixes, and a socket passed under the
+LISTEN_FDS convention (systemd socket activation) is served instead of
+binding one. SIGTERM drains it; see docs/production.md.`,
+		Example: `  wsgo build
+  wsgo build -o bin/site && ./bin/site hello --port 8080`,
+		Args: cobra.NoArgs,
+		RunE: func(c *cobra.Command, args []string) error {
+			wd, err := os.Getwd()
+			if err != nil {
+				return err
+			}
+			m, err := project.Find(wd)
+			if err != nil {
+				return usageErrorf("wsgo build: %v", err)
+			}
+			if m.Path == project.Wsgo {
+				m.Apps = []string{project.Wsgo + "/apps"} // the built-ins
+			}
+			if out == "" {
+				out = path.Base(m.Path)
+			}
+			var flags []string
+			if !debugInfo {
+				flags = append(flags, "-trimpath")
+			}
+			exe, done, err := buildProgram(c.Context(), m, project.Production, flags)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := copyFile(exe, out); err != nil {
+				return err
+			}
+			list, err := exec.Command(exe, "-list").Output()
+			if err != nil {
+				return fmt.Errorf("asking the built program for its apps: %w", err)
+			}
+			names := strings.Fields(string(list))
+			if len(names) == 0 {
+				return fmt.Errorf("the built program serves no app: do the packages %s call wsgi.Register?", strings.Join(m.Apps, ", "))
+			}
+			fmt.Fprintf(c.OutOrStdout(), "wrote %s, which serves %s\nRun it: %s %s --port 8000\n",
+				out, strings.Join(names, ", "), runPath(out), names[0])
+			return nil
+		},
+	}
+	c.Flags().StringVarP(&out, "output", "o", "", "file to write (default: the last element of the module path)")
+	c.Flags().BoolVar(&debugInfo, "debug-info", false, "keep the full file paths of the build machine in stack traces")
+	return c
+}
+
+// copyFile writes a copy of the executable src at dst.
+func copyFile(src, dst string) error {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	// A new file renamed into place: a running server keeps its own, and an
+	// upgrade never starts a half-written one.
+	tmp := dst + ".wsgo-new"
+	if err := os.WriteFile(tmp, data, 0o755); err != nil {
+		return fmt.Errorf("wsgo build: %w", err)
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("wsgo build: %w", err)
+	}
+	return nil
+}
+
+// runPath is how to run the program at p from here: ./site, not site.
+func runPath(p string) string {
+	if filepath.IsAbs(p) || strings.ContainsRune(p, filepath.Separator) {
+		return p
+	}
+	return "." + string(filepath.Separator) + p
+}
