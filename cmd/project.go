@@ -33,15 +33,16 @@ func locate(app string) (*project.Module, error) {
 	}
 	m, err := project.Find(wd)
 	_, builtin := wsgi.Lookup(app)
+	var nr *project.NotRequiredError
+	outside := errors.Is(err, project.ErrNoModule) || errors.As(err, &nr)
 	switch {
 	case err == nil && (m.Path == project.Wsgo || m.Path == ownModule()):
 		return nil, nil
 	case err == nil:
 		return m, nil
-	case builtin || app == "":
+	case outside && (builtin || app == ""):
 		return nil, nil
 	}
-	var nr *project.NotRequiredError
 	switch {
 	case errors.Is(err, project.ErrNoModule):
 		return nil, &usageError{

@@ -228,12 +228,14 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 		}
 		h = devserver.NewGateway(app, entry.Name, log)
 	}
-	// The reserved live-reload paths are answered before the request log,
-	// so that a page's event stream does not log a line at every reload.
-	lr := devserver.NewLiveReload(devserver.LogRequests(h, log), child.BuildID)
-	in := o.instance(lr, log)
-	in.onDrain = lr.Close
-	in.reload = lr.Reload
+	in := o.instance(devserver.LogRequests(h, log), log)
+	if !o.noReload || child.Failure != "" {
+		// The reserved live-reload paths are answered before the request
+		// log, so that a page's event stream does not log a line at every
+		// reload. Without reload, pages are served as they are.
+		lr := devserver.NewLiveReload(in.handler, child.BuildID)
+		in.handler, in.onDrain, in.reload = lr, lr.Close, lr.Reload
+	}
 	in.ready = child.Ready
 	in.quiet = true // the supervisor tells the story of a stop
 	cut, err := in.serve(ctx, nil, child.Listener, child.Messages)

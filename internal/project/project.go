@@ -63,7 +63,10 @@ func Find(dir string) (*Module, error) {
 		return m, nil // wsgo's own module: its apps are built in
 	}
 	if _, err := goCmd(m.Dir, "list", "-m", Wsgo); err != nil {
-		return nil, &NotRequiredError{Module: m.Path}
+		if strings.Contains(err.Error(), "not a known dependency") {
+			return nil, &NotRequiredError{Module: m.Path}
+		}
+		return nil, fmt.Errorf("finding %s among the requirements of %s: %w", Wsgo, m.Path, err)
 	}
 	out, err := goCmd(m.Dir, "list", "-e", "-f", `{{.ImportPath}} {{.Name}}{{range .Imports}} {{.}}{{end}}`, "./...")
 	if err != nil {
