@@ -34,7 +34,7 @@ func locate(app string) (*project.Module, error) {
 	m, err := project.Find(wd)
 	_, builtin := wsgi.Lookup(app)
 	var nr *project.NotRequiredError
-	outside := errors.Is(err, project.ErrNoModule) || errors.As(err, &nr)
+	outside := errors.Is(err, project.ErrNoModule) || errors.Is(err, project.ErrNoGo) || errors.As(err, &nr)
 	switch {
 	case err == nil && (m.Path == project.Wsgo || m.Path == ownModule()):
 		return nil, nil
@@ -54,6 +54,8 @@ func locate(app string) (*project.Module, error) {
 	case errors.As(err, &nr):
 		return nil, &usageError{err: fmt.Errorf("unknown app %q: %v", app, err),
 			hint: fmt.Sprintf("Then write an app: wsgo new %s", app)}
+	case errors.Is(err, project.ErrNoGo):
+		return nil, &usageError{err: fmt.Errorf("unknown app %q; this wsgo has only its built-in apps (%s), and %v", app, strings.Join(wsgi.Names(), ", "), err)}
 	}
 	return nil, err
 }

@@ -57,7 +57,8 @@ func TestUnknownAppMessage(t *testing.T) {
 // TestUnknownAppInSource: an app the module's source registers, yet this
 // binary lacks, gets advice to rebuild.
 func TestUnknownAppInSource(t *testing.T) {
-	dir := newModule(t, "example.com/site", map[string]string{
+	// A checkout of wsgo where an app was added after this binary was built.
+	dir := newModule(t, "github.com/wsgo/wsgo", map[string]string{
 		"apps/blog.go":           "package apps\n\nfunc init() {\n\twsgo.Register(\"blog\", Blog())\n}\n",
 		"apps/shop_test.go":      "package apps\n\nfunc init() { Register(\"shop\", nil) }\n",
 		"apps/cart.go":           "package apps\n\nfunc init() { Register(\"cartography\", nil) }\n",

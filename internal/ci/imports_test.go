@@ -15,15 +15,16 @@ const module = "github.com/wsgo/wsgo"
 // import nothing of ours; cmd does not import the built-in apps, so that a
 // user's own main can run it with only the user's apps registered.
 var allowedImports = map[string][]string{
-	"":              {"apps", "cmd"},
-	"cmd":           {"devserver", "reload", "serve", "wsgi", "wsgi/validate"},
-	"devserver":     {"wsgi"},
-	"apps":          {"wsgi"},
-	"reload":        nil,
-	"serve":         {"reload", "wsgi"},
-	"wsgi":          nil,
-	"wsgi/validate": {"wsgi"},
-	"wsgi/wsgitest": {"wsgi"},
+	"":                 {"apps", "cmd"},
+	"cmd":              {"devserver", "internal/project", "reload", "serve", "wsgi", "wsgi/validate"},
+	"internal/project": nil,
+	"devserver":        {"wsgi"},
+	"apps":             {"wsgi"},
+	"reload":           nil,
+	"serve":            {"reload", "wsgi"},
+	"wsgi":             nil,
+	"wsgi/validate":    {"wsgi"},
+	"wsgi/wsgitest":    {"wsgi"},
 }
 
 // TestImportDirection fails when a package imports one of the module's

@@ -25,8 +25,12 @@ const (
 	Contract = Wsgo + "/wsgi"
 )
 
-// ErrNoModule is returned outside any Go module.
-var ErrNoModule = errors.New("no go.mod here or in a directory above")
+// ErrNoModule is returned outside any Go module; ErrNoGo where the go
+// command is not there to build one.
+var (
+	ErrNoModule = errors.New("no go.mod here or in a directory above")
+	ErrNoGo     = errors.New("the go command is not on PATH, so no module can be built")
+)
 
 // NotRequiredError is returned for a module that does not require wsgo.
 type NotRequiredError struct{ Module string }
@@ -46,6 +50,9 @@ type Module struct {
 
 // Find returns the module at or above dir, with its app packages.
 func Find(dir string) (*Module, error) {
+	if _, err := exec.LookPath("go"); err != nil {
+		return nil, ErrNoGo
+	}
 	gomod, err := goCmd(dir, "env", "GOMOD")
 	if err != nil {
 		return nil, err
