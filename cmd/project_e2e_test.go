@@ -315,3 +315,129 @@ func init() {
 	os.WriteFile(filepath.Join(lib, "lib.go"), []byte("package lib\n\nconst Text = \"edited in the workspace\"\n"), 0o644)
 	waitForBody(t, s.url+"/", 200, "edited in the workspace")
 }
+
+// TestUpgradeOnHUP: a built server run with -upgrade-on-hup takes SIGHUP to
+// start the program now on disk on the same socket and drain the old one,
+// with no failed request under a steady client; a program that does not
+// start leaves the old one serving; SIGTERM drains and exits 0.
+func TestUpgradeOnHUP(t *testing.T) {
+	m := newUserModule(t, "")
+	m.run(t, "new", "hello")
+	app := filepath.Join(t.TempDir(), "app")
+	if code, out := m.run(t, "build", "-o", app); code != 0 {
+		t.Fatalf("wsgo build: exit %d\n%s", code, out)
+	}
+	port := freePort(t)
+	log := &lockedBuffer{}
+	prod := exec.Command(app, "-upgrade-on-hup", "-port", port)
+	prod.Stderr = log
+	if err := prod.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- prod.Wait() }()
+	defer func() {
+		prod.Process.Kill()
+		<-exited
+	}()
+	url := "http://127.0.0.1:" + port + "/"
+	waitForBody(t, url, 200, "hello: hello")
+
+	var failed, total atomic.Int64
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, fresh := range []bool{false, true} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			client := &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: fresh}}
+			for i := 0; i < 1_000_000; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				if code, _, err := greeterpkg.Fetch(client, url); err != nil || code != 200 {
+					failed.Add(1)
+				}
+				total.Add(1)
+			}
+		}()
+	}
+	src, _ := os.ReadFile(filepath.Join(m.dir, "hello", "hello.go"))
+	m.write(t, "hello/hello.go", strings.ReplaceAll(string(src), `"hello: hello\n"`, `"hello: upgraded\n"`))
+	if code, out := m.run(t, "build", "-o", app); code != 0 {
+		t.Fatalf("wsgo build: exit %d\n%s", code, out)
+	}
+	prod.Process.Signal(syscall.SIGHUP)
+	waitForBody(t, url, 200, "hello: upgraded")
+
+	// A program that does not start: the old one goes on.
+	broken := app + ".broken"
+	os.WriteFile(broken, []byte("#!/bin/sh\necho cannot start >&2\nexit 1\n"), 0o755)
+	os.Rename(broken, app)
+	prod.Process.Signal(syscall.SIGHUP)
+	for i := 0; i < 600 && !strings.Contains(log.String(), "the running server goes on"); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(log.String(), "the running server goes on") {
+		t.Errorf("a program that cannot start is not reported:\n%s", log)
+	}
+	waitForBody(t, url, 200, "hello: upgraded")
+	close(stop)
+	wg.Wait()
+	if n := failed.Load(); n > 0 {
+		t.Errorf("%d of %d requests failed across the upgrades", n, total.Load())
+	}
+	prod.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("SIGTERM: %v\n%s", err, log)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no exit on SIGTERM:\n%s", log)
+	}
+}
+
+// TestSocketActivation: systemd's own socket activation (the listening
+// socket passed as fd 3, LISTEN_FDS=1) serves a built program and wsgo
+// serve alike.
+func TestSocketActivation(t *testing.T) {
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		if os.Getenv("WSGO_NO_SKIP") != "" {
+			t.Fatal("systemd-socket-activate is not installed (apt-get install systemd)")
+		}
+		t.Skip("systemd-socket-activate is not installed")
+	}
+	m := newUserModule(t, "")
+	m.run(t, "new", "hello")
+	app := filepath.Join(t.TempDir(), "app")
+	if code, out := m.run(t, "build", "-o", app); code != 0 {
+		t.Fatalf("wsgo build: exit %d\n%s", code, out)
+	}
+	for _, args := range [][]string{{app}, {wsgoBin, "serve", "demo"}} {
+		port := freePort(t)
+		c := exec.Command(activate, append([]string{"-l", "127.0.0.1:" + port}, args...)...)
+		c.Dir = m.dir // a module of apps: socket activation still serves what it was given
+		out := &lockedBuffer{}
+		c.Stdout, c.Stderr = out, out
+		if err := c.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// The program starts at the first connection; the socket is there at once.
+		want := "hello: hello"
+		if len(args) > 1 {
+			want = "The request method was GET"
+		}
+		if body := waitForBody(t, "http://127.0.0.1:"+port+"/", 200, want); body == "" {
+			t.Logf("output: %s", out)
+		}
+		c.Process.Signal(syscall.SIGTERM)
+		if err := c.Wait(); err != nil {
+			t.Errorf("%v: %v\n%s", args, err, out)
+		}
+	}
+}

@@ -146,7 +146,9 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	log := devserver.NewLogger(os.Stderr, o.colorOn())
 	log.Batch(logBatch)
 	defer log.Flush()
-	if m, err := locate(name); m != nil || err != nil {
+	// Under socket activation this binary's own apps are served: systemd
+	// started it to serve, not to build a module's apps.
+	if m, err := locate(name); os.Getenv("LISTEN_FDS") == "" && (m != nil || err != nil) {
 		if err != nil {
 			return err
 		}
@@ -233,10 +235,10 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 		// The reserved live-reload paths are answered before the request
 		// log, so that a page's event stream does not log a line at every
 		// reload. Without reload, pages are served as they are.
-		lr := devserver.NewLiveReload(in.handler, child.BuildID)
-		in.handler, in.onDrain, in.reload = lr, lr.Close, lr.Reload
+		lr := devserver.NewLiveReload(in.Handler, child.BuildID)
+		in.Handler, in.OnDrain, in.Reload = lr, lr.Close, lr.Reload
 	}
-	in.ready = child.Ready
+	in.Ready = child.Ready
 	in.quiet = true // the supervisor tells the story of a stop
 	cut, err := in.serve(ctx, nil, child.Listener, child.Messages)
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/serve"
 )
 
 // TestRunServerDrains: a request in flight when the stop comes still gets
@@ -21,11 +22,11 @@ func TestRunServerDrains(t *testing.T) {
 		t.Fatal(err)
 	}
 	inFlight, release := make(chan struct{}), make(chan struct{})
-	in := &instance{handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	in := &instance{Run: serve.Run{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(inFlight)
 		<-release
 		io.WriteString(w, "finished")
-	}), grace: 10 * time.Second, log: devserver.NewLogger(io.Discard, false)}
+	}), Grace: 10 * time.Second, ErrorLog: io.Discard}, log: devserver.NewLogger(io.Discard, false)}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- in.run(ctx, nil, ln, nil) }()
@@ -71,10 +72,10 @@ func TestCutOffRequestsAreNamed(t *testing.T) {
 	}
 	inFlight, release := make(chan struct{}), make(chan struct{})
 	defer close(release)
-	in := &instance{handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	in := &instance{Run: serve.Run{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(inFlight)
 		<-release
-	}), grace: 100 * time.Millisecond, log: devserver.NewLogger(io.Discard, false)}
+	}), Grace: 100 * time.Millisecond, ErrorLog: io.Discard}, log: devserver.NewLogger(io.Discard, false)}
 	ctx, stop := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- in.run(ctx, nil, ln, nil) }()
@@ -107,8 +108,8 @@ func TestMessagesFromTheSupervisor(t *testing.T) {
 		t.Fatal(err)
 	}
 	reloaded := make(chan struct{})
-	in := &instance{handler: http.NotFoundHandler(), grace: time.Second, log: devserver.NewLogger(io.Discard, false),
-		reload: func() { close(reloaded) }}
+	in := &instance{Run: serve.Run{Handler: http.NotFoundHandler(), Grace: time.Second, ErrorLog: io.Discard,
+		Reload: func() { close(reloaded) }}, log: devserver.NewLogger(io.Discard, false)}
 	msgs := make(chan reload.Message)
 	served := make(chan error, 1)
 	go func() { served <- in.run(context.Background(), nil, ln, msgs) }()

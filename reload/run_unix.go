@@ -92,6 +92,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			if ch.Rescan {
 				paths = append([]string{"(events were lost: rescanned)"}, paths...)
 			}
+			if ch.Why != "" {
+				s.Log.Printf(" * %s", ch.Why)
+				rebuild(true)
+				continue
+			}
 			s.Log.Printf(" * %s changed: building", summarize(paths))
 			rebuild(false)
 		case <-keys:
@@ -206,6 +211,8 @@ func (c *cycle) settle(ctx context.Context, r result) {
 		log.Printf(" * No change to the program (built in %s); the running server goes on", round(r.built))
 	case r.title == "":
 		// cancelled by a newer change
+	case c.s.KeepOnFailure && c.current != nil:
+		log.Errorf(" * %s; the running server goes on:\n%s", r.title, indent(r.failure))
 	default:
 		if r.shown || r.failure == "" {
 			log.Errorf(" * %s; the error page is served until the next good build", r.title)

@@ -69,6 +69,10 @@ type Supervisor struct {
 	// ErrorPage starts the error-page server: wsgo's own binary, which
 	// finds the failure in its Child. Defaults to os.Executable().
 	ErrorPage string
+	// KeepOnFailure leaves the running server serving when a build fails or
+	// a new server does not start, instead of showing the failure on the
+	// error page: a failed upgrade in production is logged and harmless.
+	KeepOnFailure bool
 
 	// Abort, when closed, stops Run at once: servers are killed, not drained.
 	Abort <-chan struct{}

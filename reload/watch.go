@@ -17,6 +17,9 @@ import (
 type Change struct {
 	Paths  []string // files that changed, relative to the root (../lib/x.go in another module), sorted
 	Rescan bool     // the kernel dropped events; anything may have changed
+	// Why, when set, is the change told in words, for a change that is no
+	// file's: "SIGHUP: upgrading to the program on disk".
+	Why string
 }
 
 // Watcher reports changes to the files a Go build reads below a root, and

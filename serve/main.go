@@ -8,6 +8,7 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"strconv"
@@ -43,7 +44,8 @@ func Main() {
 
 // options are the command line of a built program.
 type options struct {
-	list   bool
+	list         bool
+	upgradeOnHUP bool
 	host   string
 	port   int
 	grace  time.Duration
@@ -61,13 +63,13 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
-	if err == nil && o.list {
-		fmt.Fprintln(stdout, strings.Join(wsgi.Names(), "\n"))
-		return 0
-	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return exitUsage
+	}
+	if o.list {
+		fmt.Fprintln(stdout, strings.Join(wsgi.Names(), "\n"))
+		return 0
 	}
 	app, err := o.handler()
 	if err != nil {
@@ -75,14 +77,70 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
+	ctx, now := stopOn(sigs)
+	child, err := reload.Attach()
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		return exitFailure
+	}
+	r := &Run{
+		Handler:  &wsgi.Gateway{App: app, Name: o.app, Log: wsgi.LogTo(logger)},
+		Grace:    o.grace,
+		ErrorLog: stderr,
+	}
+	if child != nil { // a new program taking over from an old one
+		defer child.Close()
+		if child.Failure != "" {
+			// The first program did not start: say so, and nothing more.
+			logger.Printf("no server could start:\n%s", child.Failure)
+			r.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
+			})
+		}
+		r.Ready = child.Ready
+		cut, err := r.Serve(ctx, now, child.Listener, child.Messages)
+		if err != nil {
+			logger.Print(err)
+			return exitFailure
+		}
+		child.Stopped(cut)
+		return 0
+	}
 	ln, err := o.listener()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return exitFailure
 	}
+	if o.upgradeOnHUP {
+		return supervise(ctx, now, prog, args, ln, o, logger)
+	}
 	logger.Printf("serving %s on http://%s", describe(o), ln.Addr())
-	tracked := TrackInFlight(&wsgi.Gateway{App: app, Name: o.app, Log: wsgi.LogTo(logger)})
-	return drainOn(NewServer(tracked, stderr), tracked, ln, sigs, o.grace, logger)
+	r.Stopping = func() { logger.Printf("stopping: letting requests in flight finish (up to -grace %s)", o.grace) }
+	cut, err := r.Serve(ctx, now, ln, nil)
+	if err != nil {
+		logger.Print(err)
+		return exitFailure
+	}
+	if err := Error(cut, o.grace, now); err != nil {
+		logger.Print(err)
+		return exitFailure
+	}
+	logger.Printf("stopped")
+	return 0
+}
+
+// stopOn turns the first signal into a done context (drain) and the second
+// into a closed channel (stop now).
+func stopOn(sigs <-chan os.Signal) (context.Context, <-chan struct{}) {
+	ctx, cancel := context.WithCancel(context.Background())
+	now := make(chan struct{})
+	go func() {
+		<-sigs
+		cancel()
+		<-sigs
+		close(now)
+	}()
+	return ctx, now
 }
 
 func parse(prog string, args []string, stderr io.Writer) (options, error) {
@@ -104,6 +162,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		o.port = p
 	}
 	fs.BoolVar(&o.list, "list", false, "print the names of the apps this program serves, one a line, and exit")
+	fs.BoolVar(&o.upgradeOnHUP, "upgrade-on-hup", false, "on SIGHUP, start the program now on disk on the same socket and drain this one once it is ready")
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
 	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
@@ -188,35 +247,4 @@ func describe(o options) string {
 		s += fmt.Sprintf(", %q below %s", name, prefix)
 	}
 	return s
-}
-
-// drainOn serves until the first signal, then drains within grace; the
-// second signal, or the end of grace, cuts what is left.
-func drainOn(srv *Server, tracked *InFlight, ln net.Listener, sigs <-chan os.Signal, grace time.Duration, logger *log.Logger) int {
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		logger.Printf("serve: %v", err)
-		return exitFailure
-	case sig := <-sigs:
-		logger.Printf("%v: letting requests in flight finish (up to -grace %s)", sig, grace)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), grace)
-	defer cancel()
-	go func() {
-		select {
-		case <-sigs:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	if err := srv.Stop(ctx, ln); err != nil {
-		cut := tracked.List()
-		srv.Close()
-		logger.Printf("stopped with requests in flight; cut off: %s", strings.Join(cut, ", "))
-		return exitFailure
-	}
-	logger.Printf("stopped")
-	return 0
 }

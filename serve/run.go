@@ -1,0 +1,125 @@
+package serve
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wsgo/wsgo/reload"
+)
+
+// A Run is one server on a listening socket, from start to drain: what the
+// dev server's processes and a built program's do alike.
+type Run struct {
+	Handler  http.Handler
+	Grace    time.Duration // how long requests in flight may take to finish
+	ErrorLog io.Writer     // the http.Server's own errors
+
+	OnDrain  func()       // ends long-lived streams when the drain starts
+	Ready    func() error // tells a supervisor this server serves
+	Reload   func()       // tells the browsers to reload their pages
+	Stopping func()       // says that the drain begins
+}
+
+// Serve serves on ln until ctx is done or msgs asks it to stop or hand over
+// (or is closed: the supervisor went away), then drains: requests in flight
+// get Grace to finish, or less if now is closed or msgs says StopNow. It
+// returns the requests it had to cut short, as "GET /path (running 5.1s)".
+func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan reload.Message) ([]string, error) {
+	tracked := TrackInFlight(r.Handler)
+	srv := NewServer(tracked, r.ErrorLog)
+	if r.OnDrain != nil {
+		srv.OnDrain(r.OnDrain)
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	if r.Ready != nil {
+		if err := r.Ready(); err != nil {
+			srv.Close()
+			return nil, err
+		}
+	}
+	handover, err := r.wait(ctx, served, msgs)
+	if err != nil {
+		return nil, err
+	}
+	if r.Stopping != nil {
+		r.Stopping()
+	}
+	drainCtx, cancel := context.WithTimeout(context.Background(), r.Grace)
+	defer cancel()
+	go cutShortOn(drainCtx, cancel, now, msgs)
+	if handover {
+		err = srv.Handover(drainCtx, ln, min(r.Grace, time.Second))
+	} else {
+		err = srv.Stop(drainCtx, ln)
+	}
+	if err == nil {
+		return nil, nil
+	}
+	cut := tracked.List()
+	srv.Close()
+	return cut, nil
+}
+
+// Error describes a stop that cut requests short, for a person.
+func Error(cut []string, grace time.Duration, now <-chan struct{}) error {
+	if len(cut) == 0 {
+		return nil
+	}
+	select {
+	case <-now:
+		return fmt.Errorf("stopped at once, as asked; cut off: %s", strings.Join(cut, ", "))
+	default:
+		return fmt.Errorf("stopped after the grace of %s with requests still in flight; cut off: %s", grace, strings.Join(cut, ", "))
+	}
+}
+
+// wait waits for the signal to stop, and reports whether it asks for a
+// hand-over to a next server.
+func (r *Run) wait(ctx context.Context, served <-chan error, msgs <-chan reload.Message) (handover bool, err error) {
+	for {
+		select {
+		case err := <-served:
+			return false, fmt.Errorf("serve: %w", err)
+		case <-ctx.Done():
+			return false, nil
+		case m, ok := <-msgs:
+			switch {
+			case !ok, m == reload.Stop: // no supervisor any more, or it asks
+				return false, nil
+			case m == reload.Handover:
+				return true, nil
+			case m == reload.ReloadPages && r.Reload != nil:
+				r.Reload()
+			}
+		}
+	}
+}
+
+// cutShortOn cancels a drain when now closes or the supervisor says
+// StopNow, until the drain ends.
+func cutShortOn(drain context.Context, cancel func(), now <-chan struct{}, msgs <-chan reload.Message) {
+	for {
+		select {
+		case <-now:
+			cancel()
+			return
+		case m, ok := <-msgs:
+			if !ok {
+				msgs = nil // the supervisor is gone: the grace still applies
+				continue
+			}
+			if m == reload.StopNow {
+				cancel()
+				return
+			}
+		case <-drain.Done():
+			return
+		}
+	}
+}

@@ -1,0 +1,108 @@
+package serve
+
+import (
+	"context"
+
+	"log"
+	"net"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"syscall"
+
+	"github.com/wsgo/wsgo/reload"
+)
+
+// supervise runs the program under a reload.Supervisor that holds the
+// socket: each SIGHUP starts the program now on disk (a new build, put in
+// place by a rename), and drains the old one once the new one is ready. A
+// program that does not start is logged, and the old one goes on serving.
+func supervise(ctx context.Context, now <-chan struct{}, prog string, args []string, ln net.Listener, o options, logger *log.Logger) int {
+	tcp, ok := ln.(*net.TCPListener)
+	if !ok || !reload.Supported {
+		logger.Printf("-upgrade-on-hup needs a TCP socket on Linux or macOS")
+		return exitUsage
+	}
+	path, err := exec.LookPath(prog)
+	if err == nil {
+		path, err = filepath.Abs(path)
+	}
+	if err != nil {
+		logger.Printf("-upgrade-on-hup: where is this program on disk? %v", err)
+		return exitFailure
+	}
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	defer signal.Stop(hups)
+	changes := make(chan reload.Change)
+	go func() {
+		for range hups {
+			changes <- reload.Change{Why: "SIGHUP: starting " + path}
+		}
+	}()
+	logger.Printf("serving %s on http://%s; SIGHUP upgrades to the program at %s", describe(o), ln.Addr(), path)
+	sup := &reload.Supervisor{
+		Listener:      tcp,
+		Builder:       onDisk(path),
+		Changes:       changes,
+		First:         path,
+		Args:          slices.DeleteFunc(slices.Clone(args), isUpgradeFlag),
+		Grace:         o.grace,
+		Log:           supervisorLog{logger},
+		KeepOnFailure: true,
+		ErrorPage:     path,
+		Abort:         now,
+	}
+	if err := sup.Run(ctx); err != nil {
+		logger.Print(err)
+		return exitFailure
+	}
+	logger.Printf("stopped")
+	return 0
+}
+
+func isUpgradeFlag(a string) bool {
+	return a == "-upgrade-on-hup" || a == "--upgrade-on-hup" || a == "-upgrade-on-hup=true" || a == "--upgrade-on-hup=true"
+}
+
+// onDisk is a reload.Builder that builds nothing: it takes a copy of the
+// program at its path, as it is now.
+type onDisk string
+
+func (p onDisk) Build(ctx context.Context) (string, error) {
+	data, err := os.ReadFile(string(p))
+	if err != nil {
+		return "", &reload.BuildError{Command: "reading " + string(p), Output: err.Error()}
+	}
+	f, err := os.CreateTemp("", "wsgo-upgrade-*")
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	if err := f.Chmod(0o755); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// supervisorLog writes what the supervisor tells through the program's log.
+type supervisorLog struct{ *log.Logger }
+
+func (l supervisorLog) Printf(format string, args ...any)   { l.Logger.Printf(trim(format), args...) }
+func (l supervisorLog) Successf(format string, args ...any) { l.Logger.Printf(trim(format), args...) }
+func (l supervisorLog) Errorf(format string, args ...any)   { l.Logger.Printf(trim(format), args...) }
+
+// trim drops the " * " the supervisor starts its lines with, for a terminal.
+func trim(format string) string {
+	if len(format) > 3 && format[:3] == " * " {
+		return format[3:]
+	}
+	return format
+}
