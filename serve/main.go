@@ -46,11 +46,11 @@ func Main() {
 type options struct {
 	list         bool
 	upgradeOnHUP bool
-	host   string
-	port   int
-	grace  time.Duration
-	mounts []string
-	app    string
+	host         string
+	port         int
+	grace        time.Duration
+	mounts       []string
+	app          string
 }
 
 func run(prog string, args []string, stdout, stderr io.Writer) int {
