@@ -242,6 +242,8 @@ func TestServeErrors(t *testing.T) {
 		{[]string{"serve", "demo", "other"}, 2, []string{"serve takes one app, got 2"}, nil},
 		{[]string{"serve", "demo", "--port", "abc"}, 2, []string{`invalid --port "abc": want a whole number`, "wsgo serve --help"}, nil},
 		{[]string{"serve", "demo", "--port", "70000"}, 2, []string{"invalid --port 70000"}, nil},
+		{[]string{"serve", "demo", "--port", "0x50"}, 2, []string{`invalid --port "0x50": want a whole number`}, nil},
+		{[]string{"serve", "demo", "--port", "1_000"}, 2, []string{`invalid --port "1_000": want a whole number`}, nil},
 		{[]string{"serve", "demo", "--host", "bad host"}, 2, []string{`invalid --host "bad host"`}, nil},
 		{[]string{"serve", "demo", "--host", "300.1.1.1"}, 2, []string{`invalid --host "300.1.1.1"`}, nil},
 		{[]string{"serve", "demo", "--bogus"}, 2, []string{"unknown flag: --bogus"}, nil},

@@ -74,3 +74,24 @@ func freePortAfter(host string, port int) int {
 	}
 	return 0
 }
+
+// portValue is a flag holding a port, written in decimal only: pflag's own
+// int takes 0x50 or 1_000 for numbers, which no one means for a port.
+type portValue int
+
+func (p *portValue) String() string { return strconv.Itoa(int(*p)) }
+func (p *portValue) Type() string   { return "int" }
+
+func (p *portValue) Set(s string) error {
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return strconv.ErrSyntax
+		}
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return err
+	}
+	*p = portValue(n)
+	return nil
+}

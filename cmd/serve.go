@@ -81,7 +81,8 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	}
 	f := c.Flags()
 	f.StringVar(&o.host, "host", "127.0.0.1", "address to listen on (or WSGO_HOST)")
-	f.IntVar(&o.port, "port", 8000, "port to listen on, 0 for any free one (or WSGO_PORT)")
+	o.port = 8000
+	f.Var((*portValue)(&o.port), "port", "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
 	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
