@@ -31,22 +31,11 @@ func main() {
 }
 
 func run(files int, sample time.Duration) error {
-	repo, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp("", "wsgo-idle-")
+	work, mod, err := greeter.Bench("idle")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	mod := filepath.Join(work, "greeter")
-	if err := os.Mkdir(mod, 0o755); err != nil {
-		return err
-	}
-	if err := greeter.Write(mod, repo, "idle"); err != nil {
-		return err
-	}
 	// Packages the program does not import, 50 files each: all watched.
 	for i := 0; i < files; i++ {
 		dir := filepath.Join(mod, "pkgs", fmt.Sprintf("p%03d", i/50))

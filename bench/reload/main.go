@@ -34,22 +34,11 @@ func main() {
 }
 
 func run(n int) error {
-	repo, err := os.Getwd()
-	if err != nil {
-		return err
-	}
-	work, err := os.MkdirTemp("", "wsgo-bench-")
+	work, mod, err := greeter.Bench("edit 0")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(work)
-	mod := filepath.Join(work, "greeter")
-	if err := os.Mkdir(mod, 0o755); err != nil {
-		return err
-	}
-	if err := greeter.Write(mod, repo, "edit 0"); err != nil {
-		return err
-	}
 	bin := filepath.Join(work, "greeter-bin")
 	if err := greeter.Go(mod, "build", "-o", bin, "."); err != nil {
 		return err
@@ -95,6 +84,10 @@ func run(n int) error {
 		floorDir := filepath.Join(work, "floor")
 		if i == 1 {
 			if err := os.Mkdir(floorDir, 0o755); err != nil {
+				return err
+			}
+			repo, err := os.Getwd()
+			if err != nil {
 				return err
 			}
 			if err := greeter.Write(floorDir, repo, "floor 0"); err != nil {

@@ -95,3 +95,27 @@ func Fetch(c *http.Client, url string) (int, string, error) {
 	b, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b), err
 }
+
+// Bench makes the greeter module saying msg in a new temporary directory,
+// for a benchmark run from the root of the wsgo checkout, and returns the
+// directory (remove it when done) and the module's.
+func Bench(msg string) (work, mod string, err error) {
+	repo, err := os.Getwd()
+	if err != nil {
+		return "", "", err
+	}
+	work, err = os.MkdirTemp("", "wsgo-bench-")
+	if err != nil {
+		return "", "", err
+	}
+	mod = filepath.Join(work, "greeter")
+	if err := os.Mkdir(mod, 0o755); err != nil {
+		os.RemoveAll(work)
+		return "", "", err
+	}
+	if err := Write(mod, repo, msg); err != nil {
+		os.RemoveAll(work)
+		return "", "", err
+	}
+	return work, mod, nil
+}
