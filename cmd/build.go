@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -38,8 +39,12 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 				return err
 			}
 			m, err := project.Find(wd)
+			if errors.Is(err, project.ErrNoModule) {
+				return &usageError{err: errors.New("no go.mod here or above: wsgo build builds the apps of a Go module"),
+					hint: "Run it in the module, or start one with: go mod init example.com/site && go get " + project.Wsgo}
+			}
 			if err != nil {
-				return usageErrorf("wsgo build: %v", err)
+				return usageErrorf("%v", err)
 			}
 			if m.Path == project.Wsgo {
 				m.Apps = []string{project.Wsgo + "/apps"} // the built-ins

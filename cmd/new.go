@@ -21,6 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
 
+	"github.com/wsgo/wsgo/internal/project"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -100,6 +101,12 @@ func planApp(dir, name string) (newAppData, error) {
 	if err != nil {
 		return newAppData{}, err
 	}
+	if wd, err := os.Getwd(); err == nil {
+		var nr *project.NotRequiredError
+		if _, err := project.Find(wd); errors.As(err, &nr) {
+			return newAppData{}, usageErrorf("%v; the app would not build without it", err)
+		}
+	}
 	if dir == "" {
 		dir = name
 		if module == wsgoModule {
@@ -158,7 +165,8 @@ func moduleAt(dir string) (string, error) {
 	}
 	root, ok := moduleRoot(abs)
 	if !ok {
-		return "", errors.New("no go.mod here or above; run wsgo new inside a Go module (go mod init)")
+		return "", &usageError{err: errors.New("no go.mod here or above: wsgo new writes into a Go module"),
+			hint: "Start one with: go mod init example.com/site && go get " + project.Wsgo}
 	}
 	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {

@@ -33,6 +33,33 @@ func TestPackageName(t *testing.T) {
 
 // newModule writes a module with path modPath and files (path → content)
 // into a temporary directory, and returns the directory.
+// requireWsgo is what go.mod says to require this checkout of wsgo.
+func requireWsgo(t *testing.T) string {
+	t.Helper()
+	repo, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "\nrequire github.com/wsgo/wsgo v0.0.0\n\nreplace github.com/wsgo/wsgo => " + repo + "\n"
+}
+
+// TestNewNeedsWsgo: in a module that does not require wsgo, the app would
+// not build, so wsgo new says what to run first.
+func TestNewNeedsWsgo(t *testing.T) {
+	dir := newModule(t, "example.com/other", map[string]string{})
+	code, out := runIn(t, dir, wsgoBin, "new", "blog")
+	if code != exitUsage || !strings.Contains(out, "add it with: go get github.com/wsgo/wsgo") {
+		t.Errorf("exit %d %q", code, out)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "blog")); err == nil {
+		t.Error("wsgo new wrote an app that cannot build")
+	}
+	code, out = runIn(t, t.TempDir(), wsgoBin, "new", "blog")
+	if code != exitUsage || !strings.Contains(out, "go mod init") {
+		t.Errorf("outside a module: exit %d %q", code, out)
+	}
+}
+
 func newModule(t *testing.T, modPath string, files map[string]string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -108,6 +135,7 @@ func TestNewRefusesInvalidNames(t *testing.T) {
 // one of the package's names is refused, and nothing is written.
 func TestNewRefusesDeclaredNames(t *testing.T) {
 	site := newModule(t, "example.com/site", map[string]string{
+		"go.mod":          requireWsgo(t),
 		"apps/site.go":    "package apps\n\nfunc Dump() {}\n\nvar (\n\tx, blogIndex = 1, 2\n)\n\ntype T struct{}\n\nfunc (T) Shop() {}\n",
 		"apps/x_test.go":  "package apps_test\n\nfunc TestCart() {}\n",
 		"store/store.go":  "package store\n\nconst wsgi = 1\n",

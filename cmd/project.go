@@ -89,6 +89,7 @@ func projectBuild(m *project.Module, o serveOptions) (*reload.GoBuilder, error) 
 	b.Source.Package = pkg
 	b.Flags = append(flags, buildFlags(o.debugInfo)...)
 	b.Before = func() error { return m.SyncModFile(b.Dir()) }
+	b.Name = "go build of the apps of " + m.Path
 	return b, nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/internal/project"
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
@@ -227,6 +228,7 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 	if child.Failure == "" {
 		entry, app, err := o.app(name)
 		if err != nil {
+			child.Refuse(err.Error() + "; a rebuild does not change that: restart wsgo serve with the command fixed")
 			return err
 		}
 		h = devserver.NewGateway(app, entry.Name, log)
@@ -278,6 +280,11 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 		return nil, nil, err
 	}
 	src, err := reload.FindSource(wd)
+	if err != nil && ownModule() == project.Wsgo {
+		// The installed wsgo, outside a module of the user's: nothing of
+		// the user's to rebuild, and wsgo's own source is not theirs.
+		return nil, nil, fmt.Errorf("these are wsgo's built-in apps; in a module of your own (go mod init, then go get %s), wsgo serve rebuilds your apps on every save", project.Wsgo)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (--no-reload silences this)", err)
 	}

@@ -2,6 +2,7 @@ package reload
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"debug/elf"
 	"fmt"
@@ -27,6 +28,8 @@ type GoBuilder struct {
 	Watcher *Watcher
 	// Before, if set, runs before each build; an error fails the build.
 	Before func() error
+	// Name is how messages name the build: "go build PACKAGE" if empty.
+	Name string
 
 	dir string
 	n   atomic.Int64
@@ -84,7 +87,7 @@ func (b *GoBuilder) Build(ctx context.Context) (string, error) {
 		return "", ctx.Err()
 	}
 	if err != nil {
-		return "", &BuildError{Command: "go build " + b.Source.Package, Output: string(output)}
+		return "", &BuildError{Command: cmp.Or(b.Name, "go build "+b.Source.Package), Output: string(output)}
 	}
 	exe := filepath.Join(b.dir, "server-"+strconv.FormatInt(b.n.Add(1), 10))
 	if err := os.Link(out, exe); err != nil {

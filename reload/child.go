@@ -169,6 +169,13 @@ func (c *Child) Ready() error {
 	return nil
 }
 
+// Refuse tells the supervisor that this server will not serve, and why,
+// for a reason no rebuild changes (a name on its command line that it does
+// not know): the supervisor shows why, rather than a crash.
+func (c *Child) Refuse(why string) error {
+	return c.line.send(wire{Type: typeRefused, Error: why})
+}
+
 // Stopped tells the supervisor that this server is about to exit, and which
 // requests it cut short (as "GET /path", for a person), if any.
 func (c *Child) Stopped(cutOff []string) error {

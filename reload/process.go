@@ -146,6 +146,10 @@ func (p *proc) read() {
 			}
 		case typeReady:
 			p.once.Do(func() { close(p.ready) })
+		case typeRefused:
+			p.mu.Lock()
+			p.refused = m.Error
+			p.mu.Unlock()
 		case typeStopped:
 			p.mu.Lock()
 			p.cutOff = m.CutOff

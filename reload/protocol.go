@@ -65,6 +65,7 @@ const (
 	typeHello   = "hello"   // first line each way
 	typeReady   = "ready"   // server → supervisor: serving
 	typeStopped = "stopped" // server → supervisor: about to exit
+	typeRefused = "refused" // server → supervisor: it will not serve, and why
 )
 
 // line reads and writes the protocol on one connection. Writes are

@@ -49,6 +49,9 @@ func fakeServer(mode string) int {
 		return 2
 	case "never":
 		select {}
+	case "refuse":
+		child.Refuse(text)
+		return 2
 	case "errorpage":
 		text = child.Failure
 	}
@@ -544,4 +547,14 @@ func TestProgramID(t *testing.T) {
 	if programID(fakeScript(t, "serve:x", "")) != "" {
 		t.Error("a shell script has a build id")
 	}
+}
+
+// TestRefusalIsShown: a server that refuses to serve, for a reason it
+// gives, is shown as refusing, not as a crash.
+func TestRefusalIsShown(t *testing.T) {
+	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"refuse:unknown app \"helo\""}}, nil)
+	h.log.wait(t, "Ready in", 1)
+	h.changes <- Change{Paths: []string{"a.go"}}
+	h.log.wait(t, "Server refused to start", 1)
+	waitBody(t, h.url, `unknown app "helo"`)
 }
