@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command upgrade measures a production upgrade: a program whose main is
 // serve.Main (what wsgo build writes) runs with -upgrade-on-hup while
 // clients send requests without pause, and is upgraded n times (the other
