@@ -6,9 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -18,6 +18,7 @@ import (
 
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/wsgi"
+	"github.com/wsgo/wsgo/wsgi/proxy"
 )
 
 // Exit codes, by convention.
@@ -35,7 +36,11 @@ const (
 // APP may be left out when the program has one app. Flags: -host and
 // -port (or WSGO_HOST and WSGO_PORT; default 127.0.0.1:8000), -mount
 // PREFIX=APP (repeatable), -grace (how long requests in flight may take
-// when stopping). A socket passed under the LISTEN_FDS convention (systemd
+// when stopping), -proxy ADDR|CIDR[,…] (the reverse proxies whose
+// X-Forwarded-* headers to believe, see package proxy), -log-format text
+// or json (one JSON object a line). Every request gets an id, its
+// X-Request-Id if it came with one, in the environ under [RequestIDKey],
+// in the response's X-Request-Id and in its access log line. A socket passed under the LISTEN_FDS convention (systemd
 // socket activation) is served instead of binding one. SIGTERM or SIGINT
 // drains the server; a second one stops it at once.
 func Main() {
@@ -51,6 +56,9 @@ type options struct {
 	grace        time.Duration
 	mounts       []string
 	app          string
+	proxy        []netip.Prefix // trusted proxies; none by default
+	forwarded    bool           // read Forwarded, not X-Forwarded-*
+	logFormat    string
 }
 
 func run(prog string, args []string, stdout, stderr io.Writer) int {
@@ -76,7 +84,8 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return exitUsage
 	}
-	logger := log.New(stderr, "", log.LstdFlags)
+	logs := newLogs(o.logFormat, stderr)
+	logger := logs.std
 	ctx, now := stopOn(sigs)
 	child, err := reload.Attach()
 	if err != nil {
@@ -84,9 +93,9 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	r := &Run{
-		Handler:  &wsgi.Gateway{App: app, Name: o.app, Log: wsgi.LogTo(logger)},
+		Handler:  o.gateway(app, logs),
 		Grace:    o.grace,
-		ErrorLog: stderr,
+		ErrorLog: logs.errors,
 	}
 	if child != nil { // a new program taking over from an old one
 		defer child.Close()
@@ -166,6 +175,20 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
 	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
+	fs.Func("proxy", "trust the X-Forwarded-* headers of requests from these proxies, as ADDR or CIDR[,…] (such as 127.0.0.1 or 10.0.0.0/8); off by default", func(v string) error {
+		p, err := proxy.ParsePrefixes(v)
+		o.proxy = append(o.proxy, p...)
+		return err
+	})
+	fs.Func("proxy-header", "the headers the -proxy set: x-forwarded (X-Forwarded-For, -Proto, -Host, -Prefix) or forwarded (RFC 7239)", func(v string) error {
+		switch v {
+		case "x-forwarded", "forwarded":
+			o.forwarded = v == "forwarded"
+			return nil
+		}
+		return fmt.Errorf("want x-forwarded or forwarded")
+	})
+	fs.StringVar(&o.logFormat, "log-format", "text", "the log's format: text, for a person, or json, one object a line")
 	fs.Func("mount", "also serve app APP below PREFIX, as PREFIX=APP (repeatable)", func(v string) error {
 		o.mounts = append(o.mounts, v)
 		return nil
@@ -185,6 +208,9 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	}
 	if o.port < 0 || o.port > 65535 {
 		return o, fmt.Errorf("invalid -port %d: a port is a number from 1 to 65535 (0 picks a free one)", o.port)
+	}
+	if o.logFormat != "text" && o.logFormat != "json" {
+		return o, fmt.Errorf("invalid -log-format %q: want text or json", o.logFormat)
 	}
 	if o.grace <= 0 {
 		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
@@ -224,6 +250,16 @@ func lookup(name string) (wsgi.App, error) {
 		return e.App, nil
 	}
 	return nil, fmt.Errorf("unknown app %q; this program serves %s", name, strings.Join(wsgi.Names(), ", "))
+}
+
+// gateway serves app with a request id and a line in the access log for
+// every request, behind the trusted proxies if there are any.
+func (o options) gateway(app wsgi.App, l logs) http.Handler {
+	app = noted(app)
+	if len(o.proxy) > 0 {
+		app = proxy.Config{Trusted: o.proxy, Forwarded: o.forwarded}.Wrap(app)
+	}
+	return logRequests(&wsgi.Gateway{App: app, Name: o.app, Log: l.app}, l.access)
 }
 
 // listener is the socket passed in (LISTEN_FDS), or a new one.

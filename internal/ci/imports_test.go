@@ -21,8 +21,9 @@ var allowedImports = map[string][]string{
 	"devserver":        {"wsgi"},
 	"apps":             {"wsgi"},
 	"reload":           nil,
-	"serve":            {"reload", "wsgi"},
+	"serve":            {"reload", "wsgi", "wsgi/proxy"},
 	"wsgi":             nil,
+	"wsgi/proxy":       {"wsgi"},
 	"wsgi/validate":    {"wsgi"},
 	"wsgi/wsgitest":    {"wsgi"},
 }

@@ -1,0 +1,174 @@
+package serve
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"iter"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// RequestIDKey is the environ key of the request's id in a program built
+// by wsgo build: the X-Request-Id the request came with, if it is a usable
+// one, or a new one. The same id is sent back in X-Request-Id and is the
+// request_id of the request's log line, so that a report of a failure can
+// be found in the log.
+const RequestIDKey = "wsgo.request_id"
+
+// maxRequestID is the longest X-Request-Id taken as it came.
+const maxRequestID = 128
+
+// An entry is one request's line in the access log.
+type entry struct {
+	start   time.Time
+	id      string
+	method  string
+	uri     string
+	proto   string
+	peer    string // the address the request came from
+	client  string // REMOTE_ADDR as the app saw it: the client's, behind a trusted proxy
+	scheme  string
+	host    string
+	agent   string
+	status  int
+	bytes   int64
+	aborted bool
+}
+
+type entryKey struct{}
+
+// entryOf returns the log entry of the request ctx belongs to, or nil.
+func entryOf(ctx context.Context) *entry {
+	e, _ := ctx.Value(entryKey{}).(*entry)
+	return e
+}
+
+// logRequests returns h with a request id given to every request and a
+// line written by write for every request, once it has ended.
+func logRequests(h http.Handler, write func(*entry)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		e := &entry{
+			start:  time.Now(),
+			id:     requestID(r.Header.Get("X-Request-Id")),
+			method: r.Method,
+			uri:    r.RequestURI,
+			proto:  r.Proto,
+			peer:   hostOf(r.RemoteAddr),
+			host:   r.Host,
+			agent:  r.UserAgent(),
+		}
+		e.client, e.scheme = e.peer, "http"
+		if r.TLS != nil {
+			e.scheme = "https"
+		}
+		r.Header.Set("X-Request-Id", e.id)
+		w.Header().Set("X-Request-Id", e.id)
+		rec := &recorder{ResponseWriter: w}
+		defer func() {
+			e.status, e.bytes = rec.status, rec.bytes
+			if v := recover(); v != nil {
+				e.aborted = true
+				write(e)
+				panic(v)
+			}
+			if e.status == 0 {
+				e.status = http.StatusOK
+			}
+			write(e)
+		}()
+		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
+	})
+}
+
+// noted is the app as logRequests sees it: the request id goes into the
+// environ, and the client, scheme and host the app sees (a trusted proxy's
+// word, if app is behind one) into the log entry.
+func noted(app wsgi.App) wsgi.App {
+	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		if e := entryOf(env.Context()); e != nil {
+			env[RequestIDKey] = e.id
+			e.client, e.scheme, e.host = env.RemoteAddr(), env.Get("wsgi.url_scheme"), env.Get("HTTP_HOST")
+		}
+		return app.ServeWSGI(env, start)
+	})
+}
+
+// requestID returns in if it is an id fit for a log line, or a new one.
+func requestID(in string) string {
+	if len(in) > 0 && len(in) <= maxRequestID && strings.IndexFunc(in, badIDRune) < 0 {
+		return in
+	}
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func badIDRune(r rune) bool {
+	ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:+/=@", r)
+	return !ok
+}
+
+func hostOf(addr string) string {
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		return h
+	}
+	return addr
+}
+
+// recorder notes the status and the body's size of a response.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (r *recorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *recorder) Write(p []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	n, err := r.ResponseWriter.Write(p)
+	r.bytes += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection's own writer,
+// to flush.
+func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// ms is how long the request has taken, in milliseconds.
+func (e *entry) ms() float64 { return float64(time.Since(e.start).Microseconds()) / 1000 }
+
+// attrs are an entry's fields in a JSON log line.
+func (e *entry) attrs() []slog.Attr {
+	a := []slog.Attr{
+		slog.String("request_id", e.id),
+		slog.String("method", e.method),
+		slog.String("uri", e.uri),
+		slog.String("proto", e.proto),
+		slog.Int("status", e.status),
+		slog.Int64("bytes", e.bytes),
+		slog.Float64("duration_ms", e.ms()),
+		slog.String("client", e.client),
+		slog.String("peer", e.peer),
+		slog.String("scheme", e.scheme),
+		slog.String("host", e.host),
+		slog.String("user_agent", e.agent),
+	}
+	if e.aborted {
+		a = append(a, slog.Bool("aborted", true))
+	}
+	return a
+}

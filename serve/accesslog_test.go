@@ -1,0 +1,141 @@
+package serve
+
+import (
+	"bytes"
+	"encoding/json"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// whoami answers with the request id and the client's address it sees,
+// and fails on /fail.
+var whoami = wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+	if env.PathInfo() == "/fail" {
+		panic("broken")
+	}
+	start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
+	return wsgi.BodyString(env.Get(RequestIDKey), " ", env.RemoteAddr())
+})
+
+// TestProductionJSONLog: with -log-format json, every line is a JSON
+// object; a request's line carries the id it came with in X-Request-Id
+// (the same id the app and the response see), the client a trusted proxy
+// named and the proxy's own address; a failure's line carries the id too.
+func TestProductionJSONLog(t *testing.T) {
+	var out lockedBuffer
+	o := options{app: "whoami", logFormat: "json", proxy: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
+	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
+	defer srv.Close()
+
+	get := func(path string, header ...string) *http.Response {
+		req, _ := http.NewRequest("GET", srv.URL+path, nil)
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var body bytes.Buffer
+		body.ReadFrom(res.Body)
+		res.Header.Set("Body", body.String())
+		return res
+	}
+	res := get("/items?x=1", "X-Request-Id", "req-42", "X-Forwarded-For", "203.0.113.7")
+	if got := res.Header.Get("Body"); got != "req-42 203.0.113.7" {
+		t.Errorf("the app saw %q, want the request id and the forwarded client", got)
+	}
+	if got := res.Header.Get("X-Request-Id"); got != "req-42" {
+		t.Errorf("X-Request-Id in the response: %q", got)
+	}
+	// An id that is not fit for a log is replaced by a new one.
+	res = get("/", "X-Request-Id", "a b\"<script>")
+	newID := res.Header.Get("X-Request-Id")
+	if !regexp.MustCompile(`^[0-9a-f]{32}$`).MatchString(newID) {
+		t.Errorf("a bad X-Request-Id gave %q, want a new id", newID)
+	}
+	get("/fail", "X-Request-Id", "req-fail")
+	srv.Close()
+
+	var lines []map[string]any
+	for line := range strings.Lines(out.String()) {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("not a JSON line: %v\n%s", err, line)
+		}
+		lines = append(lines, m)
+	}
+	find := func(msg, id string) map[string]any {
+		for _, m := range lines {
+			if m["msg"] == msg && m["request_id"] == id {
+				return m
+			}
+		}
+		t.Fatalf("no %q line with request_id %q in:\n%s", msg, id, out.String())
+		return nil
+	}
+	m := find("request", "req-42")
+	for k, v := range map[string]any{"method": "GET", "uri": "/items?x=1", "status": 200.0, "bytes": 18.0, "client": "203.0.113.7", "peer": "127.0.0.1", "level": "INFO"} {
+		if m[k] != v {
+			t.Errorf("%s = %v, want %v", k, m[k], v)
+		}
+	}
+	for _, k := range []string{"time", "duration_ms", "host", "scheme"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("no %s in %v", k, m)
+		}
+	}
+	find("request", newID)
+	if m := find("request", "req-fail"); m["status"] != 500.0 {
+		t.Errorf("the failed request logged status %v", m["status"])
+	}
+	if m := find("app failed", "req-fail"); m["level"] != "ERROR" || m["error"] != "panic: broken" || m["stack"] == nil {
+		t.Errorf("the failure's line: %v", m)
+	}
+}
+
+// TestProductionTextLog: the text access log names the client, the
+// quoted request line, the status and the id.
+func TestProductionTextLog(t *testing.T) {
+	var out lockedBuffer
+	o := options{app: "whoami", logFormat: "text"}
+	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
+	req, _ := http.NewRequest("GET", srv.URL+"/x", nil)
+	req.Header.Set("X-Request-Id", "req-7")
+	req.Header.Set("X-Forwarded-For", "203.0.113.7") // no -proxy: not believed
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	srv.Close()
+	if !regexp.MustCompile(`127\.0\.0\.1 "GET /x HTTP/1.1" 200 \d+ [\d.]+ms id=req-7\n`).MatchString(out.String()) {
+		t.Errorf("text access log:\n%s", out.String())
+	}
+}
