@@ -142,7 +142,7 @@ type response struct {
 	started   bool // start_response has been called
 	committed bool // headers are final: a chunk was yielded or write called
 	sent      bool // headers are on the wire (or in net/http's buffer)
-	done      bool // the handler has returned; the flush timer must not write
+	done      bool // the handler has returned; the flusher must not write
 	code      int  // status code from start_response
 	headers   Headers
 	declared  int64  // the app's Content-Length, or -1
