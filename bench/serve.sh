@@ -7,7 +7,8 @@
 # Each round runs wrk against the bare server and against `wsgo serve hello`
 # (validator and request log on, no reload), at 1 and at 50 connections,
 # alternating which goes first. It prints every figure, then the medians and
-# the ratio wsgo / bare. Extra flags for wsgo serve: WSGO_FLAGS (for example
+# the ratio wsgo / bare, and the CPU time each server spent per request
+# (from /proc, so less swayed by what else the machine runs). Extra flags for wsgo serve: WSGO_FLAGS (for example
 # WSGO_FLAGS=--no-validate). The request log goes to a file; its line count
 # is checked against the requests wrk completed.
 set -euo pipefail
@@ -50,15 +51,21 @@ ctype=$(grep -i '^content-type:' "$work/headers" | cut -d' ' -f2- | tr -d '\r')
 bport=$(free_port)
 "$work/bare" -addr "127.0.0.1:$bport" -body "$work/body" -type "$ctype" &
 pids+=($!)
+bpid=$!
 wait_port "$bport"
 bare_len=$(curl -fsS "http://127.0.0.1:$bport$path" | wc -c)
 wsgo_len=$(wc -c <"$work/body")
 [ "$bare_len" = "$wsgo_len" ] || { echo "bodies differ: $bare_len vs $wsgo_len bytes" >&2; exit 1; }
 echo "body: $wsgo_len bytes, $ctype; $rounds rounds of ${secs}s; wsgo flags: ${WSGO_FLAGS:-none}"
 
-run_wrk() { # port conns -> requests/sec and completed requests
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run_wrk() { # port conns pid -> requests/sec, completed requests, CPU µs per request
+  local t0 t1
+  t0=$(cpu_ticks "$3")
   wrk -t1 -c"$2" -d"${secs}s" --latency "http://127.0.0.1:$1$path" >"$work/wrk.out"
-  awk '/Requests\/sec/ {rps=$2} /requests in/ {n=$1} END {print rps, n}' "$work/wrk.out"
+  t1=$(cpu_ticks "$3")
+  awk -v t="$((t1 - t0))" -v hz="$(getconf CLK_TCK)" \
+    '/Requests\/sec/ {rps=$2} /requests in/ {n=$1} END {printf "%s %s %.1f\n", rps, n, t * 1e6 / hz / n}' "$work/wrk.out"
 }
 
 : >"$work/results"
@@ -68,12 +75,12 @@ for r in $(seq 1 "$rounds"); do
     order="bare wsgo"
     [ $((r % 2)) -eq 0 ] && order="wsgo bare"
     for who in $order; do
-      port=$bport
-      [ "$who" = wsgo ] && port=$wport
-      read -r rps n < <(run_wrk "$port" "$c")
+      port=$bport pid=$bpid
+      [ "$who" = wsgo ] && port=$wport pid=${pids[0]}
+      read -r rps n cpu < <(run_wrk "$port" "$c" "$pid")
       [ "$who" = wsgo ] && served=$((served + n))
-      echo "round $r  c=$c  $who  $rps req/s"
-      echo "$c $who $rps" >>"$work/results"
+      echo "round $r  c=$c  $who  $rps req/s  $cpu µs CPU/request"
+      echo "$c $who $rps $cpu" >>"$work/results"
     done
   done
 done
@@ -83,7 +90,10 @@ echo
 for c in 1 50; do
   b=$(awk -v c="$c" '$1==c && $2=="bare" {print $3}' "$work/results" | median)
   w=$(awk -v c="$c" '$1==c && $2=="wsgo" {print $3}' "$work/results" | median)
-  awk -v c="$c" -v b="$b" -v w="$w" 'BEGIN {printf "c=%-3s median bare %9.0f  wsgo %9.0f  ratio %.2f\n", c, b, w, w/b}'
+  bc=$(awk -v c="$c" '$1==c && $2=="bare" {print $4}' "$work/results" | median)
+  wc=$(awk -v c="$c" '$1==c && $2=="wsgo" {print $4}' "$work/results" | median)
+  awk -v c="$c" -v b="$b" -v w="$w" -v bc="$bc" -v wc="$wc" 'BEGIN {
+    printf "c=%-3s median bare %9.0f  wsgo %9.0f req/s  ratio %.2f;  CPU/request bare %.1f µs  wsgo %.1f µs\n", c, b, w, w/b, bc, wc}'
 done
 
 kill "${pids[0]}"

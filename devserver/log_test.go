@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"io"
 	"iter"
 	"net/http"
 	"net/http/httptest"
@@ -202,4 +203,37 @@ type writeLog struct{ writes chan string }
 func (b *writeLog) Write(p []byte) (int, error) {
 	b.writes <- string(p)
 	return len(p), nil
+}
+
+func TestRequestLogDurations(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "127.0.0.1:4000"
+	for took, want := range map[time.Duration]string{
+		850 * time.Microsecond:  " 850µs\n",
+		1500 * time.Microsecond: " 1.5ms\n",
+		999 * time.Millisecond:  " 999.0ms\n",
+		2250 * time.Millisecond: " 2.25s\n",
+	} {
+		var buf syncBuffer
+		NewLogger(&buf, false).Request(r, 200, 0, took, "")
+		if !strings.HasSuffix(buf.String(), want) {
+			t.Errorf("%v: %q, want it to end in %q", took, buf.String(), want)
+		}
+	}
+}
+
+// TestRequestLineAllocatesNothing: under load the log writes a line per
+// request, and a batched line is formatted where it waits.
+func TestRequestLineAllocatesNothing(t *testing.T) {
+	l := NewLogger(io.Discard, false)
+	l.Batch(time.Hour)
+	r := httptest.NewRequest("GET", "/api/hello/bench", nil)
+	r.RemoteAddr = "127.0.0.1:4000"
+	allocs := testing.AllocsPerRun(100, func() {
+		l.Request(r, 200, 18, 120*time.Microsecond, "")
+		l.Flush()
+	})
+	if allocs > 0 {
+		t.Errorf("a request line costs %.1f allocations, want none", allocs)
+	}
 }

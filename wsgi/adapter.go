@@ -98,5 +98,5 @@ func (w *bodyWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// Flush does nothing: the gateway sends output when the app pauses.
+// Flush does nothing: the gateway sends output within its flush delay.
 func (w *bodyWriter) Flush() {}

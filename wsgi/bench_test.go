@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/wsgo/wsgo/apps"
+	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
 )
@@ -61,6 +63,39 @@ func BenchmarkServe(b *testing.B) {
 				}
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
+			}
+		})
+	}
+}
+
+// serveStack is the handler `wsgo serve hello` runs: the hello app under the
+// validator, the development gateway, and the request log (batched, as serve
+// sets it), here written to io.Discard.
+func serveStack(validated bool) http.Handler {
+	log := devserver.NewLogger(io.Discard, false)
+	log.Batch(20 * time.Millisecond)
+	var app wsgi.App = apps.Hello()
+	if validated {
+		app = validate.Wrap("hello", app)
+	}
+	return devserver.TrackInFlight(devserver.LogRequests(devserver.NewGateway(app, "hello", log), log))
+}
+
+// BenchmarkServeStack is what `wsgo serve hello` does for one request of
+// bench/serve.sh, without the network.
+func BenchmarkServeStack(b *testing.B) {
+	for _, validated := range []bool{true, false} {
+		name := "validated"
+		if !validated {
+			name = "no-validate"
+		}
+		b.Run(name, func(b *testing.B) {
+			h := serveStack(validated)
+			r := httptest.NewRequest("GET", "/api/hello/bench", nil)
+			r.RemoteAddr = "127.0.0.1:40000"
+			b.ReportAllocs()
+			for b.Loop() {
+				h.ServeHTTP(httptest.NewRecorder(), r)
 			}
 		})
 	}

@@ -14,11 +14,11 @@ import (
 	"unicode"
 )
 
-// flushDelay is how long the gateway lets output sit in its buffer while the
-// app works on the next chunk. PEP 3333 forbids holding a chunk back until the
-// next one exists; flushing only when the app pauses keeps that promise
+// flushDelay is the longest the gateway lets output sit in its buffer while
+// the app works on the next chunk. PEP 3333 forbids holding a chunk back until
+// the next one exists; flushing what has waited this long keeps that promise
 // without a system call per chunk, and lets a body of one chunk go out with a
-// Content-Length.
+// Content-Length, in one write with the headers.
 const flushDelay = 10 * time.Millisecond
 
 // Gateway serves an [App] over HTTP: it builds the environ, enforces the
@@ -142,14 +142,18 @@ type response struct {
 	started   bool // start_response has been called
 	committed bool // headers are final: a chunk was yielded or write called
 	sent      bool // headers are on the wire (or in net/http's buffer)
-	done      bool // the handler has returned; the flush timer must not write
+	done      bool // the handler has returned; the flusher must not write
 	code      int  // status code from start_response
 	headers   Headers
 	declared  int64  // the app's Content-Length, or -1
 	held      []byte // first chunk, held until the body's length is known
 	written   int64  // body bytes handed to w
 	err       error  // first failure, which ends the response
-	flush     *time.Timer
+	waiting   bool   // output waits for a flush: rs is in flushes' list
+
+	// Under flushes.mu: rs's place in the list, and the tick it joined at.
+	since      uint64
+	prev, next *response
 }
 
 // run calls the app and drains its body, turning a panic into an error.
@@ -234,13 +238,13 @@ func (rs *response) yield(chunk []byte) bool {
 	if !rs.committed {
 		rs.committed = true
 		rs.held = chunk
-		rs.armFlush()
+		flushes.add(rs)
 		return true
 	}
 	if rs.err = rs.output(chunk); rs.err != nil {
 		return false
 	}
-	rs.armFlush()
+	flushes.add(rs)
 	return true
 }
 
@@ -258,7 +262,7 @@ func (rs *response) write(p []byte) error {
 	if rs.err = rs.output(p); rs.err != nil {
 		return rs.err
 	}
-	rs.armFlush()
+	flushes.add(rs)
 	return nil
 }
 
@@ -306,14 +310,26 @@ func (rs *response) send(p []byte) error {
 // is the whole body's length, known because the body has ended.
 func (rs *response) sendHeaders(length int64) {
 	h := rs.w.Header()
+	// A header's values are a slice: one array holds them all, where
+	// h.Add would allocate one for each header.
+	vals := make([]string, 0, len(rs.headers)+2)
+	set := func(name, value string) {
+		vals = append(vals, value)
+		h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
+	}
 	for _, kv := range rs.headers {
-		h.Add(kv.Name, kv.Value)
+		name := http.CanonicalHeaderKey(kv.Name)
+		if old := h[name]; len(old) > 0 {
+			h[name] = append(old, kv.Value)
+			continue
+		}
+		set(name, kv.Value)
 	}
 	if h.Get("Server") == "" {
-		h.Set("Server", Software)
+		set("Server", Software)
 	}
 	if rs.declared < 0 && length >= 0 && bodyAllowed(rs.code) {
-		h.Set("Content-Length", strconv.FormatInt(length, 10))
+		set("Content-Length", strconv.FormatInt(length, 10))
 	}
 	rs.w.WriteHeader(rs.code)
 	rs.sent = true
@@ -349,20 +365,12 @@ func (rs *response) end() error {
 	return nil
 }
 
-// armFlush schedules a flush for when the app next pauses.
-func (rs *response) armFlush() {
-	if rs.flush == nil {
-		rs.flush = time.AfterFunc(flushDelay, rs.flushNow)
-		return
-	}
-	rs.flush.Reset(flushDelay)
-}
-
-// flushNow runs on the timer's goroutine: the app has been quiet for
-// flushDelay, so whatever it produced goes to the client now.
+// flushNow runs on the flusher's goroutine: output has waited long enough,
+// and goes to the client now.
 func (rs *response) flushNow() {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
+	rs.waiting = false
 	if rs.done || rs.err != nil {
 		return
 	}
@@ -376,14 +384,12 @@ func (rs *response) flushNow() {
 	}
 }
 
-// close stops the flush timer; after it, nothing touches w but the handler.
+// close ends the response; after it, nothing touches w but the handler.
 func (rs *response) close() {
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	rs.done = true
-	if rs.flush != nil {
-		rs.flush.Stop()
-	}
+	flushes.remove(rs)
 }
 
 // bodyAllowed reports whether a response with this status may have a body.

@@ -73,10 +73,17 @@ func protoValue(p string) any {
 }
 
 // serverAddrCache remembers SERVER_NAME and SERVER_PORT, boxed, for the
-// last local address seen: every request on a connection shares one.
+// last local address seen: every connection to a listener shares one.
 type serverAddrCache struct {
-	addr       *net.TCPAddr
+	addr       net.TCPAddr
 	name, port any
+}
+
+// is reports whether a is the address the cache holds. It compares values:
+// each connection has its own *net.TCPAddr, and under load requests from
+// many connections interleave.
+func (c *serverAddrCache) is(a *net.TCPAddr) bool {
+	return c.addr.Port == a.Port && c.addr.IP.Equal(a.IP) && c.addr.Zone == a.Zone
 }
 
 func newEnviron(r *http.Request, errs io.Writer, cache *atomic.Pointer[serverAddrCache]) Environ {
@@ -155,15 +162,16 @@ func headerKey(name string) string {
 // arrived on, or failing that the Host header, as CGI servers do.
 func serverAddr(r *http.Request, cache *atomic.Pointer[serverAddrCache]) (any, any) {
 	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok {
-		tcp, cacheable := a.(*net.TCPAddr) // compared by pointer: one per connection
-		if cacheable && cache != nil {
-			if c := cache.Load(); c != nil && c.addr == tcp {
+		tcp, cacheable := a.(*net.TCPAddr)
+		cacheable = cacheable && cache != nil
+		if cacheable {
+			if c := cache.Load(); c != nil && c.is(tcp) {
 				return c.name, c.port
 			}
 		}
 		if host, port, err := net.SplitHostPort(a.String()); err == nil {
-			if cacheable && cache != nil {
-				cache.Store(&serverAddrCache{addr: tcp, name: host, port: port})
+			if cacheable {
+				cache.Store(&serverAddrCache{addr: *tcp, name: host, port: port})
 			}
 			return host, port
 		}

@@ -6,7 +6,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -150,6 +152,30 @@ func TestEnvironServerAddrFromListener(t *testing.T) {
 	env := NewEnviron(r)
 	if env["SERVER_NAME"] != "::1" || env["SERVER_PORT"] != "8123" {
 		t.Errorf("SERVER_NAME, SERVER_PORT = %v, %v; want the listener's ::1, 8123", env["SERVER_NAME"], env["SERVER_PORT"])
+	}
+}
+
+// TestServerAddrCachedAcrossConnections: each connection has its own local
+// *net.TCPAddr, and under load their requests interleave; the boxed
+// SERVER_NAME and SERVER_PORT are still made once per listening address.
+func TestServerAddrCachedAcrossConnections(t *testing.T) {
+	var cache atomic.Pointer[serverAddrCache]
+	reqs := make([]*http.Request, 2)
+	for i := range reqs {
+		local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8123} // one per connection
+		reqs[i] = httptest.NewRequest("GET", "/", nil)
+		reqs[i] = reqs[i].WithContext(context.WithValue(reqs[i].Context(), http.LocalAddrContextKey, local))
+	}
+	serverAddr(reqs[0], &cache)
+	i := 0
+	allocs := testing.AllocsPerRun(100, func() {
+		i++
+		if name, port := serverAddr(reqs[i%2], &cache); name != "127.0.0.1" || port != "8123" {
+			t.Fatalf("SERVER_NAME, SERVER_PORT = %v, %v", name, port)
+		}
+	})
+	if allocs > 0 {
+		t.Errorf("SERVER_NAME and SERVER_PORT cost %.1f allocations a request, want none", allocs)
 	}
 }
 

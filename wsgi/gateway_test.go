@@ -442,6 +442,61 @@ func TestFirstChunkIsNotHeldForTheSecond(t *testing.T) {
 	}
 }
 
+// TestSteadyStreamIsFlushed: an app that yields a small chunk every
+// millisecond never pauses for a whole flushDelay, yet its first chunk must
+// not wait in the server's buffers until they fill (a few thousand chunks).
+func TestSteadyStreamIsFlushed(t *testing.T) {
+	more := make(chan struct{})
+	srv, _ := newServer(t, route{"/stream": func(env Environ, start StartResponse) iter.Seq[[]byte] {
+		start("200 OK", textPlain)
+		return func(yield func([]byte) bool) {
+			for {
+				select {
+				case <-more:
+				case <-env.Context().Done():
+					return
+				}
+				if !yield([]byte("x")) {
+					return
+				}
+			}
+		}
+	}})
+	got := make(chan error, 1) // the first byte of the body, or why not
+	go func() {
+		resp, err := http.Get(srv.URL + "/stream")
+		if err != nil {
+			got <- err
+			return
+		}
+		defer resp.Body.Close()
+		_, err = resp.Body.Read(make([]byte, 1))
+		got <- err
+	}()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+	const limit = 2000 // chunks: two seconds at the ticker's pace, well short of the buffers
+	for sent := 1; sent <= limit; sent++ {
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		case <-tick.C:
+		}
+		select {
+		case err := <-got:
+			if err != nil {
+				t.Fatal(err)
+			}
+			return
+		case more <- struct{}{}:
+		}
+	}
+	t.Errorf("the client had nothing after %d chunks, one a millisecond", limit)
+}
+
 // cleanupApp streams until stopped; its deferred cleanup reports on done.
 func cleanupApp(done chan<- string, failAfter int) AppFunc {
 	return func(_ Environ, start StartResponse) iter.Seq[[]byte] {
