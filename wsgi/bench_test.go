@@ -10,6 +10,7 @@ import (
 
 	"github.com/wsgo/wsgo/apps"
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
 )
@@ -78,7 +79,7 @@ func serveStack(validated bool) http.Handler {
 	if validated {
 		app = validate.Wrap("hello", app)
 	}
-	return devserver.TrackInFlight(devserver.LogRequests(devserver.NewGateway(app, "hello", log), log))
+	return serve.TrackInFlight(devserver.LogRequests(devserver.NewGateway(app, "hello", log), log))
 }
 
 // BenchmarkServeStack is what `wsgo serve hello` does for one request of
