@@ -10,6 +10,7 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -73,6 +74,12 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 			// Before anything is printed: a Ctrl-C is honoured from here on.
 			stop := catchInterrupts(c.Context())
 			defer stop.release()
+			if os.Getenv("GOGC") == "" {
+				// A dev server's heap is small and short-lived, and with the
+				// default the collector runs dozens of times a second under
+				// load; GOGC in the environment still decides.
+				debug.SetGCPercent(400)
+			}
 			o.noColor, _ = c.Flags().GetBool("no-color")
 			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT"}); err != nil {
 				return err

@@ -193,14 +193,23 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		o.mounts = append(o.mounts, v)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil || o.list {
-		return o, err
+	// Flags may come before and after the app's name: ./site hello -port 80.
+	var named []string
+	for {
+		if err := fs.Parse(args); err != nil || o.list {
+			return o, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		named = append(named, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
 	switch names := wsgi.Names(); {
-	case fs.NArg() > 1:
-		return o, fmt.Errorf("one app at a time, got %d: %s", fs.NArg(), strings.Join(fs.Args(), " "))
-	case fs.NArg() == 1:
-		o.app = fs.Arg(0)
+	case len(named) > 1:
+		return o, fmt.Errorf("one app at a time, got %d: %s", len(named), strings.Join(named, " "))
+	case len(named) == 1:
+		o.app = named[0]
 	case len(names) == 1:
 		o.app = names[0]
 	default:

@@ -1,0 +1,26 @@
+package serve
+
+import (
+	"io"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestParseFlagsAroundTheApp: flags may come before and after the app's
+// name, as wsgo build's own advice writes them (./site hello --port 8000).
+func TestParseFlagsAroundTheApp(t *testing.T) {
+	for _, args := range [][]string{
+		{"hello", "--port", "8102", "-grace", "3s"},
+		{"--port", "8102", "hello", "-grace=3s"},
+		{"-grace", "3s", "--port=8102", "hello"},
+	} {
+		o, err := parse("site", args, io.Discard)
+		if err != nil || o.app != "hello" || o.port != 8102 || o.grace != 3*time.Second {
+			t.Errorf("parse(%q) = app %q port %d grace %s, %v", args, o.app, o.port, o.grace, err)
+		}
+	}
+	if _, err := parse("site", []string{"a", "-port", "1", "b"}, io.Discard); err == nil || !strings.Contains(err.Error(), "one app at a time, got 2: a b") {
+		t.Errorf("two apps: %v", err)
+	}
+}
