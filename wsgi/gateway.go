@@ -113,7 +113,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	page(w, r, f)
 }
 
-var errClientGone = errors.New("client went away")
+var errClientGone = errors.New("the connection closed before the response was done (the client left, or the server was stopping)")
 
 // appError is an app's failure, with the stack where it happened when known.
 type appError struct {
@@ -328,7 +328,9 @@ func (rs *response) sendHeaders(length int64) {
 	if h.Get("Server") == "" {
 		set("Server", Software)
 	}
-	if rs.declared < 0 && length >= 0 && bodyAllowed(rs.code) {
+	// A HEAD body left empty says nothing of GET's length: none is sent.
+	empty := length == 0 && rs.req.Method == http.MethodHead
+	if rs.declared < 0 && length >= 0 && bodyAllowed(rs.code) && !empty {
 		set("Content-Length", strconv.FormatInt(length, 10))
 	}
 	rs.w.WriteHeader(rs.code)
@@ -345,9 +347,12 @@ func (rs *response) end() error {
 	if !rs.started {
 		return ruleError("no start_response", "the app returned without calling start_response")
 	}
+	// A HEAD response may declare GET's length and send no body, as
+	// http.FileServer and every careful app does (RFC 9110 §9.3.2).
+	head := rs.req.Method == http.MethodHead
 	if !rs.sent {
 		n := int64(len(rs.held))
-		if rs.declared >= 0 && n != rs.declared {
+		if rs.declared >= 0 && n != rs.declared && !(head && n == 0) {
 			return ruleError("Content-Length mismatch", "the app declared %d bytes and produced %d", rs.declared, n)
 		}
 		if n > 0 && !bodyAllowed(rs.code) {
@@ -359,7 +364,7 @@ func (rs *response) end() error {
 		return err
 	}
 	rs.held = nil
-	if rs.declared >= 0 && rs.written < rs.declared {
+	if rs.declared >= 0 && rs.written < rs.declared && !head {
 		return ruleError("Content-Length mismatch", "the app declared %d bytes and produced %d", rs.declared, rs.written)
 	}
 	return nil

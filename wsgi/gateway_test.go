@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -354,6 +356,36 @@ func TestHeadSendsNoBody(t *testing.T) {
 	}
 }
 
+// TestHeadMayDeclareGetsLength: an app that answers HEAD as HTTP says, with
+// GET's Content-Length and no body (http.FileServer does), is not failed for
+// it; one that sends nothing and declares nothing gets no length of 0.
+func TestHeadMayDeclareGetsLength(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("sixteen bytes ok"), 0o644)
+	srv, _ := newServer(t, route{
+		"/declared": func(_ Environ, start StartResponse) iter.Seq[[]byte] {
+			start("200 OK", Headers{{Name: "Content-Type", Value: "text/plain"}, {Name: "Content-Length", Value: "16"}})
+			return nil
+		},
+		"/silent": func(_ Environ, start StartResponse) iter.Seq[[]byte] {
+			start("200 OK", textPlain)
+			return nil
+		},
+		"/a.txt": FromHandler(http.FileServer(http.Dir(dir))).ServeWSGI,
+	})
+	for path, want := range map[string]string{"/declared": "16", "/a.txt": "16", "/silent": ""} {
+		req, _ := http.NewRequest("HEAD", srv.URL+path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Length") != want {
+			t.Errorf("HEAD %s: %d, Content-Length %q; want 200 and %q", path, resp.StatusCode, resp.Header.Get("Content-Length"), want)
+		}
+	}
+}
+
 func dial(t *testing.T, srv *httptest.Server) net.Conn {
 	t.Helper()
 	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -555,7 +587,7 @@ func TestBodyCleanupRuns(t *testing.T) {
 		conn.Close()
 		wait(t, done)
 		stillServes(t, srv)
-		waitForLog(t, log, "client went away")
+		waitForLog(t, log, "the connection closed before the response was done")
 	})
 }
 
