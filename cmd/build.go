@@ -50,7 +50,7 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 				m.Apps = []string{project.Wsgo + "/apps"} // the built-ins
 			}
 			if out == "" {
-				out = path.Base(m.Path)
+				out = programName(m.Path)
 			}
 			var flags []string
 			if !debugInfo {
@@ -61,16 +61,21 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 				return err
 			}
 			defer done()
-			if err := copyFile(exe, out); err != nil {
-				return err
-			}
+			// Checked before it goes anywhere: a program that cannot even
+			// list its apps must not replace one that runs.
 			list, err := exec.Command(exe, "-list").Output()
 			if err != nil {
-				return fmt.Errorf("asking the built program for its apps: %w", err)
+				return fmt.Errorf("the built program fails as it starts, so %s was not written: %w", out, withStderr(err))
 			}
 			names := strings.Fields(string(list))
 			if len(names) == 0 {
-				return fmt.Errorf("the built program serves no app: do the packages %s call wsgi.Register?", strings.Join(m.Apps, ", "))
+				return fmt.Errorf("the built program serves no app, so %s was not written: do the packages %s call wsgi.Register?", out, strings.Join(m.Apps, ", "))
+			}
+			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+				out = filepath.Join(out, programName(m.Path)) // as go build -o DIR does
+			}
+			if err := copyFile(exe, out); err != nil {
+				return err
 			}
 			fmt.Fprintf(c.OutOrStdout(), "wrote %s, which serves %s\nRun it: %s %s --port 8000\n",
 				out, strings.Join(names, ", "), runPath(out), names[0])
@@ -107,4 +112,16 @@ func runPath(p string) string {
 		return p
 	}
 	return "." + string(filepath.Separator) + p
+}
+
+// programName names a module's program as go build names a main package's:
+// the last element of its path, but the one before a major version suffix.
+func programName(module string) string {
+	base := path.Base(module)
+	if len(base) > 1 && base[0] == 'v' && strings.Trim(base[1:], "0123456789") == "" {
+		if parent := path.Base(path.Dir(module)); parent != "." && parent != "/" {
+			return parent
+		}
+	}
+	return base
 }

@@ -88,7 +88,15 @@ func projectBuild(m *project.Module, o serveOptions) (*reload.GoBuilder, error) 
 	}
 	b.Source.Package = pkg
 	b.Flags = append(flags, buildFlags(o.debugInfo)...)
-	b.Before = func() error { return m.SyncModFile(b.Dir()) }
+	// Before each build: the module's app packages as they are now (one
+	// may have been added or renamed), and its go.mod as it is now.
+	b.Before = func() error {
+		if now, err := project.Find(m.Dir); err == nil {
+			m.Apps = now.Apps
+		}
+		_, _, err := m.Generate(b.Dir(), project.Dev)
+		return err
+	}
 	b.Name = "go build of the apps of " + m.Path
 	return b, nil
 }
@@ -108,7 +116,7 @@ func buildFlags(debugInfo bool) []string {
 func appsOf(exe string) ([]string, error) {
 	out, err := exec.Command(exe, "routes", "--json").Output()
 	if err != nil {
-		return nil, fmt.Errorf("listing the apps of the built program: %w", err)
+		return nil, fmt.Errorf("the built program failed when asked for its apps: %w", withStderr(err))
 	}
 	var rows []struct{ App string }
 	if err := json.Unmarshal(out, &rows); err != nil {
@@ -264,6 +272,16 @@ func passThrough(c *cobra.Command, m *project.Module) error {
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		return &exitError{code: ee.ExitCode()}
+	}
+	return err
+}
+
+// withStderr adds what a program wrote to its standard error to the error
+// of its failed run, where that was captured.
+func withStderr(err error) error {
+	var ee *exec.ExitError
+	if errors.As(err, &ee) && len(ee.Stderr) > 0 {
+		return fmt.Errorf("%w:\n%s", err, strings.TrimSpace(string(ee.Stderr)))
 	}
 	return err
 }

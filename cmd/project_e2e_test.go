@@ -236,11 +236,38 @@ func TestYourOwnModuleMessages(t *testing.T) {
 	if code != 2 || !strings.Contains(out, `unknown app "blgo"; did you mean "blog"?`) || !strings.Contains(out, "registered by the packages ./blog") {
 		t.Errorf("unknown app: exit %d\n%s", code, out)
 	}
+	// A package registering a name twice: the program panics as it starts,
+	// and wsgo build says so and writes nothing.
+	m.write(t, "dup/dup.go", "package dup\n\nimport \"github.com/wsgo/wsgo/wsgi\"\n\nfunc init() { wsgi.Register(\"blog\", wsgi.AppFunc(nil)) }\n")
+	out1 := filepath.Join(t.TempDir(), "site")
+	code, out = m.run(t, "build", "-o", out1)
+	if _, err := os.Stat(out1); code != 1 || err == nil || !strings.Contains(out, "panic") {
+		t.Errorf("build of a program that panics: exit %d, written: %v\n%s", code, err == nil, out)
+	}
+	os.Remove(filepath.Join(m.dir, "dup", "dup.go"))
+	// A dependency the module does not require is not fetched behind its back.
+	m.write(t, "blog/md.go", "package blog\n\nimport _ \"example.com/nosuchmodule/pkg\"\n")
+	if code, out := m.run(t, "routes"); code != 1 || !strings.Contains(out, "no required module provides package example.com/nosuchmodule/pkg") {
+		t.Errorf("an import go.mod lacks: exit %d\n%s", code, out)
+	}
+	os.Remove(filepath.Join(m.dir, "blog", "md.go"))
 	m.write(t, "blog/broken.go", "package blog\n\nvar broken = \n")
 	code, out = m.run(t, "routes")
 	if code != 1 || !strings.Contains(out, "blog/broken.go:") || !strings.Contains(out, "do not build") {
 		t.Errorf("routes of apps that do not build: exit %d\n%s", code, out)
 	}
+}
+
+// TestNewAppPackagesAreSeen: a package of apps added while wsgo serves is
+// part of the next build (here one whose init panics, which shows).
+func TestNewAppPackagesAreSeen(t *testing.T) {
+	m := newUserModule(t, "")
+	m.run(t, "new", "hello")
+	s := startCmd(t, m.command("serve", "hello", "--port", "0"))
+	s.waitForOutput(t, "Ready in")
+	m.write(t, "boom/boom.go", "package boom\n\nimport \"github.com/wsgo/wsgo/wsgi\"\n\nvar _ = wsgi.Names\n\nfunc init() { panic(\"boom: a new package\") }\n")
+	s.waitForOutput(t, "boom: a new package")
+	waitForBody(t, s.url+"/", 500, "boom: a new package")
 }
 
 // TestYourOwnModuleVersionMismatch: a module whose copy of wsgo speaks
@@ -342,6 +369,13 @@ func TestUpgradeOnHUP(t *testing.T) {
 	}()
 	url := "http://127.0.0.1:" + port + "/"
 	waitForBody(t, url, 200, "hello: hello")
+	// Servers run from copies: a signal sent by the program's name reaches
+	// the supervisor alone.
+	for _, pid := range (&server{stderr: log}).pids() {
+		if exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); exe == app {
+			t.Errorf("server pid %d runs %s itself", pid, app)
+		}
+	}
 
 	var failed, total atomic.Int64
 	stop := make(chan struct{})

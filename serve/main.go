@@ -99,6 +99,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	}
 	if child != nil { // a new program taking over from an old one
 		defer child.Close()
+		signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
 		if child.Failure != "" {
 			// The first program did not start: say so, and nothing more.
 			logger.Printf("no server could start:\n%s", child.Failure)

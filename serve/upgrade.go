@@ -43,11 +43,14 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 		}
 	}()
 	logger.Printf("serving %s on http://%s; SIGHUP upgrades to the program at %s", describe(o), ln.Addr(), path)
+	// Every server runs from a copy, the first too: the program on disk may
+	// be replaced or removed, and `kill -HUP $(pidof NAME)` must reach this
+	// supervisor alone.
+	disk := &onDisk{path: path}
 	sup := &reload.Supervisor{
 		Listener:      tcp,
-		Builder:       onDisk(path),
+		Builder:       disk,
 		Changes:       changes,
-		First:         path,
 		Args:          slices.DeleteFunc(slices.Clone(args), isUpgradeFlag),
 		Grace:         o.grace,
 		Log:           supervisorLog{logger},
@@ -68,20 +71,28 @@ func isUpgradeFlag(a string) bool {
 }
 
 // onDisk is a reload.Builder that builds nothing: it takes a copy of the
-// program at its path, as it is now.
-type onDisk string
+// program at its path, as it is now. It keeps the last copy it gave, so
+// that a server that dies after its program was removed from disk can
+// still be restarted.
+type onDisk struct {
+	path string
+	last []byte
+}
 
-func (p onDisk) Build(ctx context.Context) (string, error) {
-	data, err := os.ReadFile(string(p))
-	if err != nil {
-		return "", &reload.BuildError{Command: "reading " + string(p), Output: err.Error()}
+func (d *onDisk) Build(ctx context.Context) (string, error) {
+	data, err := os.ReadFile(d.path)
+	if err != nil && d.last == nil {
+		return "", &reload.BuildError{Command: "reading " + d.path, Output: err.Error()}
+	}
+	if err == nil {
+		d.last = data
 	}
 	f, err := os.CreateTemp("", "wsgo-upgrade-*")
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	if _, err := f.Write(data); err != nil {
+	if _, err := f.Write(d.last); err != nil {
 		os.Remove(f.Name())
 		return "", err
 	}

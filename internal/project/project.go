@@ -147,19 +147,29 @@ func (m *Module) Generate(dir string, kind Kind) (pkg string, flags []string, er
 		return "", nil, err
 	}
 	flags = []string{"-overlay", file}
-	if !m.workspace() {
-		// The program imports wsgo's command line, whose dependencies the
-		// module's go.sum may lack: the go command completes a copy.
-		flags = append(flags, "-modfile", filepath.Join(dir, "go.mod"), "-mod=mod")
+	if m.ownModFile() {
+		flags = append(flags, "-modfile", filepath.Join(dir, "go.mod"))
 	}
-	return pkg, flags, m.SyncModFile(dir)
+	return pkg, flags, m.syncModFile(dir, strings.Trim(entry, `"`))
 }
 
-// SyncModFile copies the module's go.mod and go.sum into dir, where the
-// go command completes them for a generated program. Call it before each
-// build, so that the copy follows the module's own.
-func (m *Module) SyncModFile(dir string) error {
-	if m.workspace() {
+// ownModFile reports whether the program builds with a copy of the
+// module's go.mod: not in a go.work workspace (no -modfile there, and its
+// sums are in go.work.sum) nor in a module that vendors its dependencies
+// (the go command builds from vendor/ there).
+func (m *Module) ownModFile() bool {
+	if _, err := os.Stat(filepath.Join(m.Dir, "vendor", "modules.txt")); err == nil {
+		return false
+	}
+	return !m.workspace()
+}
+
+// syncModFile copies the module's go.mod and go.sum into dir, and has the
+// go command complete the copy with what entry (wsgo's command line, or its
+// production server) needs, and nothing else: a package of the module's own
+// that its go.mod lacks fails to build, as with go build.
+func (m *Module) syncModFile(dir, entry string) error {
+	if !m.ownModFile() {
 		return nil
 	}
 	for _, name := range []string{"go.mod", "go.sum"} {
@@ -174,7 +184,8 @@ func (m *Module) SyncModFile(dir string) error {
 			return err
 		}
 	}
-	return nil
+	_, err := goCmd(m.Dir, "list", "-modfile", filepath.Join(dir, "go.mod"), "-mod=mod", "-e", "-deps", entry)
+	return err
 }
 
 // workspace reports whether the module builds in a go.work workspace, where
