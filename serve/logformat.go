@@ -48,7 +48,8 @@ func textLine(l *log.Logger, e *entry) {
 	if e.aborted {
 		aborted = " aborted"
 	}
-	l.Printf("%s %q %d %d %.1fms id=%s%s", e.client, e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
+	// The client may be what a trusted proxy forwarded: escaped, as the rest.
+	l.Printf("%s %q %d %d %.1fms id=%s%s", visible(e.client), e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
 }
 
 // jsonWriter turns what is written to it into log records of one level,

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"io"
+	"log"
 	"strings"
 	"testing"
 	"time"
@@ -22,5 +23,15 @@ func TestParseFlagsAroundTheApp(t *testing.T) {
 	}
 	if _, err := parse("site", []string{"a", "-port", "1", "b"}, io.Discard); err == nil || !strings.Contains(err.Error(), "one app at a time, got 2: a b") {
 		t.Errorf("two apps: %v", err)
+	}
+}
+
+// TestTextLogEscapesTheClient: a client address a trusted proxy forwarded
+// is the proxy's client's text, and reaches the terminal escaped.
+func TestTextLogEscapesTheClient(t *testing.T) {
+	var b strings.Builder
+	textLine(log.New(&b, "", 0), &entry{client: "fe80::1%\x1b[31mred", method: "GET", uri: "/", proto: "HTTP/1.1", status: 200, start: time.Now()})
+	if strings.ContainsRune(b.String(), '\x1b') || !strings.Contains(b.String(), `\x1b[31mred`) {
+		t.Errorf("logged %q", b.String())
 	}
 }
