@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -38,11 +39,13 @@ const (
 // PREFIX=APP (repeatable), -grace (how long requests in flight may take
 // when stopping), -proxy ADDR|CIDR[,…] (the reverse proxies whose
 // X-Forwarded-* headers to believe, see package proxy), -log-format text
-// or json (one JSON object a line). Every request gets an id, its
-// X-Request-Id if it came with one, in the environ under [RequestIDKey],
-// in the response's X-Request-Id and in its access log line. A socket passed under the LISTEN_FDS convention (systemd
-// socket activation) is served instead of binding one. SIGTERM or SIGINT
-// drains the server; a second one stops it at once.
+// or json (one JSON object a line), -upgrade-on-hup (SIGHUP starts the
+// program now on disk on the same socket). Every request gets an id, its
+// X-Request-Id if it came with one, in the environ under [RequestIDKey], in
+// the response's X-Request-Id and in its access log line. A socket passed
+// under the LISTEN_FDS convention (systemd socket activation) is served
+// instead of binding one. SIGTERM or SIGINT drains the server; a second one
+// stops it at once.
 func Main() {
 	os.Exit(run(os.Args[0], os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -98,23 +101,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		ErrorLog: logs.errors,
 	}
 	if child != nil { // a new program taking over from an old one
-		defer child.Close()
-		signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
-		if child.Failure != "" {
-			// The first program did not start: say so, and nothing more.
-			logger.Printf("no server could start:\n%s", child.Failure)
-			r.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-				http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
-			})
-		}
-		r.Ready = child.Ready
-		cut, err := r.Serve(ctx, now, child.Listener, child.Messages)
-		if err != nil {
-			logger.Print(err)
-			return exitFailure
-		}
-		child.Stopped(cut)
-		return 0
+		return r.asChild(ctx, now, child, logger)
 	}
 	ln, err := o.listener()
 	if err != nil {
@@ -136,6 +123,27 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	logger.Printf("stopped")
+	return 0
+}
+
+// asChild serves under the -upgrade-on-hup supervisor that started it.
+func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *reload.Child, logger *log.Logger) int {
+	defer child.Close()
+	signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
+	if child.Failure != "" {
+		// The first program did not start: say so, and nothing more.
+		logger.Printf("no server could start:\n%s", child.Failure)
+		r.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
+		})
+	}
+	r.Ready = child.Ready
+	cut, err := r.Serve(ctx, now, child.Listener, child.Messages)
+	if err != nil {
+		logger.Print(err)
+		return exitFailure
+	}
+	child.Stopped(cut)
 	return 0
 }
 
