@@ -190,7 +190,9 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *project.Module, n
 	if err != nil {
 		return err
 	}
-	banner(log, name, o.mounts, ln.Addr().(*net.TCPAddr))
+	if url := banner(log, name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
+		openBrowser(url, log)
+	}
 	sup := &reload.Supervisor{
 		Listener:     ln.(*net.TCPListener),
 		Builder:      b,

@@ -487,3 +487,32 @@ func TestReloadWatchesReplacedModules(t *testing.T) {
 	os.WriteFile(filepath.Join(lib, "lib.go"), []byte("package lib\n\nconst Text = \"edited in the library\"\n"), 0o644)
 	waitForBody(t, s.url+"/", 200, "edited in the library")
 }
+
+// TestOpenOnce: --open opens the browser once, at start, and never on a
+// rebuild (a fake browser on $BROWSER counts the calls).
+func TestOpenOnce(t *testing.T) {
+	g := newGreeter(t)
+	calls := filepath.Join(t.TempDir(), "calls")
+	browser := filepath.Join(t.TempDir(), "browser")
+	os.WriteFile(browser, []byte("#!/bin/sh\necho \"$1\" >> "+calls+"\n"), 0o755)
+	c := exec.Command(g.bin, "serve", "greet", "--port", "0", "--open")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp, "BROWSER="+browser)
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	for i := 1; i <= 3; i++ {
+		want := fmt.Sprintf("rebuild %d", i)
+		g.write(t, "message.go", messageGo(want))
+		waitForBody(t, s.url+"/", 200, want)
+	}
+	var got []byte
+	for i := 0; i < 200 && len(got) == 0; i++ {
+		got, _ = os.ReadFile(calls)
+		if len(got) == 0 {
+			time.Sleep(25 * time.Millisecond)
+		}
+	}
+	if string(got) != s.url+"\n" {
+		t.Errorf("the browser was opened with %q; want %q once", got, s.url)
+	}
+}

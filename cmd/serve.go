@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"runtime"
@@ -38,6 +39,7 @@ type serveOptions struct {
 
 	readyTimeout time.Duration
 	debugInfo    bool
+	open         bool
 }
 
 // logBatch is how long request log lines may wait to be written together:
@@ -93,6 +95,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.Var((*portValue)(&o.port), "port", "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
+	f.BoolVar(&o.open, "open", false, "open the app in the browser once it is served ($BROWSER, else xdg-open or open); never again on a rebuild")
 	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
 	f.DurationVar(&o.delay, "delay", 50*time.Millisecond, "quiet period after a change before rebuilding")
@@ -190,7 +193,9 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if err != nil {
 		return err
 	}
-	banner(log, entry.Name, o.mounts, ln.Addr().(*net.TCPAddr))
+	if url := banner(log, entry.Name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
+		openBrowser(url, log)
+	}
 	if !o.noReload {
 		sup, closeSup, err := o.supervisor(ln.(*net.TCPListener), log)
 		if err == nil {
@@ -387,8 +392,9 @@ func (o serveOptions) colorOn() bool {
 	return !o.noColor && devserver.ColorFor(os.Stderr)
 }
 
-// banner says what is served where; mounts are --mount's PREFIX=APP.
-func banner(log *devserver.Logger, name string, mounts []string, addr *net.TCPAddr) {
+// banner says what is served where; mounts are --mount's PREFIX=APP. It
+// returns the URL to open.
+func banner(log *devserver.Logger, name string, mounts []string, addr *net.TCPAddr) string {
 	log.Printf(" * Serving wsgo app %q", name)
 	for _, m := range mounts {
 		prefix, app, _ := strings.Cut(m, "=")
@@ -401,8 +407,29 @@ func banner(log *devserver.Logger, name string, mounts []string, addr *net.TCPAd
 	if addr.IP.IsUnspecified() {
 		host = "127.0.0.1"
 	}
-	log.Highlightf(" * Running on http://%s", net.JoinHostPort(host, strconv.Itoa(addr.Port)))
+	url := "http://" + net.JoinHostPort(host, strconv.Itoa(addr.Port))
+	log.Highlightf(" * Running on %s", url)
 	log.Printf("Press CTRL+C to quit")
+	return url
+}
+
+// openBrowser opens url in the user's browser, once: $BROWSER if set, else
+// the system's opener. The socket is bound already, so the browser's request
+// waits for the first server rather than failing.
+func openBrowser(url string, log *devserver.Logger) {
+	name := os.Getenv("BROWSER")
+	if name == "" {
+		name = "xdg-open"
+		if runtime.GOOS == "darwin" {
+			name = "open"
+		}
+	}
+	c := exec.Command(name, url)
+	if err := c.Start(); err != nil {
+		log.Notef(" * --open: could not start %s: %v", name, err)
+		return
+	}
+	go c.Wait()
 }
 
 // flagsFromEnv sets each flag not given on the command line from its
