@@ -3,6 +3,7 @@
 package cmd
 
 import (
+	"bufio"
 	"debug/elf"
 	"fmt"
 	"io"
@@ -514,5 +515,45 @@ func TestOpenOnce(t *testing.T) {
 	}
 	if string(got) != s.url+"\n" {
 		t.Errorf("the browser was opened with %q; want %q once", got, s.url)
+	}
+}
+
+// TestTemplateEditReloadsPagesWithoutABuild: a template read at run time
+// is an asset: its edit reloads the pages (the live-reload stream announces
+// a new id) and builds nothing.
+func TestTemplateEditReloadsPagesWithoutABuild(t *testing.T) {
+	g := newGreeter(t)
+	os.MkdirAll(filepath.Join(g.dir, "templates"), 0o755)
+	g.write(t, "templates/page.html", "<p>first</p>")
+	s := g.serve(t)
+	resp, err := http.Get(s.url + "/__wsgo/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	ids := make(chan string, 8)
+	go func() {
+		sc := bufio.NewScanner(resp.Body)
+		for sc.Scan() {
+			if id, ok := strings.CutPrefix(sc.Text(), "data: "); ok {
+				ids <- id
+			}
+		}
+		close(ids)
+	}()
+	first := <-ids
+	before := len(s.pids())
+	g.write(t, "templates/page.html", "<p>edited</p>")
+	select {
+	case next := <-ids:
+		if next == first {
+			t.Errorf("the stream announced the same id %q", next)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no reload announced:\n%s", s.stderr)
+	}
+	s.waitForOutput(t, "templates/page.html changed: reloading the pages, no build")
+	if len(s.pids()) != before || strings.Count(s.stderr.String(), "changed: building") > 0 {
+		t.Errorf("a template edit built or restarted:\n%s", s.stderr)
 	}
 }

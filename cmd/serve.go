@@ -40,6 +40,7 @@ type serveOptions struct {
 	readyTimeout time.Duration
 	debugInfo    bool
 	open         bool
+	assets       []string
 }
 
 // logBatch is how long request log lines may wait to be written together:
@@ -95,6 +96,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.Var((*portValue)(&o.port), "port", "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
+	f.StringSliceVar(&o.assets, "assets", nil, "patterns of files the program reads at run time, whose change reloads the pages without a build (default "+strings.Join(reload.DefaultAssets, ",")+"; an embedded file still builds)")
 	f.BoolVar(&o.open, "open", false, "open the app in the browser once it is served ($BROWSER, else xdg-open or open); never again on a rebuild")
 	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
@@ -338,7 +340,7 @@ func (o serveOptions) watcher(src reload.Source, log *devserver.Logger) (*reload
 	if err != nil {
 		log.Notef(" * %v; only the module itself is watched", err)
 	}
-	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Modules: mods})
+	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods})
 	if err != nil {
 		return nil, err
 	}

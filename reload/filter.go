@@ -34,6 +34,7 @@ type filter struct {
 	root     string
 	watch    []string // extra paths, absolute: anything at or below counts
 	excludes []string // patterns matched against the base name and the path from root
+	assets   []string // patterns of files read at run time, on the base name
 	git      *gitIgnore
 
 	mu     sync.RWMutex
@@ -92,6 +93,22 @@ func (f *filter) counts(abs string) bool {
 	f.mu.RLock()
 	defer f.mu.RUnlock()
 	return f.embeds[abs]
+}
+
+// asset reports whether the file at abs is one the program reads at run
+// time (a template, a stylesheet): its change reloads pages, no build. Ask
+// counts first: an embedded file is the build's.
+func (f *filter) asset(abs string) bool {
+	base := filepath.Base(abs)
+	if strings.HasPrefix(base, ".") || editorTemp(base) || f.excluded(abs) || f.inSkippedDir(abs) {
+		return false
+	}
+	for _, p := range f.assets {
+		if ok, _ := path.Match(p, base); ok {
+			return true
+		}
+	}
+	return false
 }
 
 // inSkippedDir reports whether any directory between root and abs is skipped.

@@ -97,6 +97,11 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				rebuild(true)
 				continue
 			}
+			if len(paths) == 0 {
+				s.Log.Printf(" * %s changed: reloading the pages, no build", summarize(ch.Assets))
+				c.reloadPages()
+				continue
+			}
 			s.Log.Printf(" * %s changed: building", summarize(paths))
 			rebuild(false)
 		case <-keys:
@@ -361,6 +366,17 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 			p.kill()
 			return false, result{}
 		}
+	}
+}
+
+// reloadPages asks the current server to reload the pages it served: what
+// they show changed on disk, not in the program.
+func (c *cycle) reloadPages() {
+	c.mu.Lock()
+	p := c.current
+	c.mu.Unlock()
+	if p != nil {
+		p.line.send(wire{Type: ReloadPages.String()})
 	}
 }
 

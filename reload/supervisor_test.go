@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -55,6 +56,7 @@ func fakeServer(mode string) int {
 	case "errorpage":
 		text = child.Failure
 	}
+	var reloads atomic.Int64 // ReloadPages messages received
 	var mu sync.Mutex
 	fresh := map[net.Conn]bool{} // accepted, no request begun
 	srv := &http.Server{ConnState: func(c net.Conn, st http.ConnState) {
@@ -72,6 +74,9 @@ func fakeServer(mode string) int {
 			return
 		}
 		io.WriteString(w, text)
+		if kind == "count" {
+			fmt.Fprintf(w, " reloads=%d", reloads.Load())
+		}
 	})}
 	served := make(chan struct{})
 	go func() {
@@ -82,6 +87,9 @@ func fakeServer(mode string) int {
 	for m := range child.Messages {
 		if m == Stop || m == Handover {
 			break
+		}
+		if m == ReloadPages {
+			reloads.Add(1)
 		}
 	}
 	// Shutdown waits for requests just accepted too: only /hang is cut off.
@@ -557,4 +565,17 @@ func TestRefusalIsShown(t *testing.T) {
 	h.changes <- Change{Paths: []string{"a.go"}}
 	h.log.wait(t, "Server refused to start", 1)
 	waitBody(t, h.url, `unknown app "helo"`)
+}
+
+// TestAssetsReloadPagesWithoutABuild: a change of files the program reads at
+// run time asks the running server to reload its pages, and builds nothing.
+func TestAssetsReloadPagesWithoutABuild(t *testing.T) {
+	h := supervise(t, fakeScript(t, "count:one", ""), &fakeBuilder{t: t}, nil)
+	h.log.wait(t, "Ready in", 1)
+	h.changes <- Change{Assets: []string{"templates/page.html"}}
+	h.log.wait(t, "templates/page.html changed: reloading the pages, no build", 1)
+	waitBody(t, h.url, "one reloads=1")
+	if strings.Contains(h.log.String(), "Built in") {
+		t.Errorf("an asset change built:\n%s", h.log)
+	}
 }

@@ -20,6 +20,10 @@ type Change struct {
 	// Why, when set, is the change told in words, for a change that is no
 	// file's: "SIGHUP: upgrading to the program on disk".
 	Why string
+	// Assets are files that changed which the program reads at run time
+	// (templates, stylesheets, scripts, images; see WatchOptions.Assets),
+	// relative to the root: no build needed, only the pages to reload.
+	Assets []string
 }
 
 // Watcher reports changes to the files a Go build reads below a root, and
@@ -47,10 +51,18 @@ type WatchOptions struct {
 	Delay   time.Duration // quiet period before a batch is delivered; 50ms if zero
 	Watch   []string      // extra files or directories whose changes count
 	Exclude []string      // patterns (path.Match, on the base name or the path from root) that never count
+	// Assets are patterns (path.Match, on the base name) of files that the
+	// program reads at run time, not at build time: a change reloads the
+	// pages without a build. An embedded file (//go:embed) still builds.
+	// DefaultAssets if nil.
+	Assets []string
 	// Modules are more trees watched as the root is, with the same rules:
 	// replace targets on disk, the other modules of a go.work workspace.
 	Modules []string
 }
+
+// DefaultAssets are the files taken for assets unless told otherwise.
+var DefaultAssets = []string{"*.html", "*.tmpl", "*.gohtml", "*.css", "*.js", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.svg", "*.ico", "*.webp"}
 
 // Watch starts watching root.
 func Watch(root string, o WatchOptions) (*Watcher, error) {
@@ -95,8 +107,12 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 			trees = append(trees, abs)
 		}
 	}
+	assets := o.Assets
+	if assets == nil {
+		assets = DefaultAssets
+	}
 	for _, t := range trees {
-		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, git: newGitIgnore(t)})
+		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, assets: assets, git: newGitIgnore(t)})
 	}
 	for _, t := range append(trees, extra...) {
 		if _, err := w.addTree(t); err != nil && (t == root || !errors.Is(err, fs.ErrNotExist)) {
@@ -253,7 +269,7 @@ func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 		case <-timer.C:
 			c := w.batch(pending, rescan)
 			pending, rescan = map[string]bool{}, false
-			if len(c.Paths) == 0 && !c.Rescan {
+			if len(c.Paths) == 0 && len(c.Assets) == 0 && !c.Rescan {
 				continue
 			}
 			select {
@@ -291,10 +307,17 @@ func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
 	if !ev.Has(fsnotify.Create) && !ev.Has(fsnotify.Write) && !ev.Has(fsnotify.Remove) && !ev.Has(fsnotify.Rename) {
 		return false // Chmod alone changes nothing the compiler reads
 	}
-	if !w.filterFor(ev.Name).counts(ev.Name) {
+	f := w.filterFor(ev.Name)
+	switch {
+	case f.counts(ev.Name):
+		pending[ev.Name] = true
+	case f.asset(ev.Name):
+		if _, seen := pending[ev.Name]; !seen {
+			pending[ev.Name] = false // read at run time: no build
+		}
+	default:
 		return false
 	}
-	pending[ev.Name] = true
 	return true
 }
 
@@ -330,10 +353,15 @@ func (w *Watcher) batch(pending map[string]bool, rescan bool) Change {
 			if err != nil {
 				rel = p
 			}
-			c.Paths = append(c.Paths, filepath.ToSlash(rel))
+			if pending[p] {
+				c.Paths = append(c.Paths, filepath.ToSlash(rel))
+			} else {
+				c.Assets = append(c.Assets, filepath.ToSlash(rel))
+			}
 		}
 	}
 	slices.Sort(c.Paths)
+	slices.Sort(c.Assets)
 	return c
 }
 

@@ -293,3 +293,43 @@ func TestWatchOtherModules(t *testing.T) {
 		t.Errorf("edit in the other module: %v", c.Paths)
 	}
 }
+
+// TestWatchAssets: templates, stylesheets and the like are told apart from
+// what the build reads; an embedded one is the build's; --assets replaces
+// the patterns.
+func TestWatchAssets(t *testing.T) {
+	root := tree(t, map[string]string{
+		"go.mod":              "module example.com/a\n",
+		"main.go":             "package main",
+		"templates/page.html": "<p>",
+		"static/site.css":     "p {}",
+		"static/embedded.css": "p {}",
+		"notes.txt":           "x",
+	})
+	w := startWatch(t, root, WatchOptions{})
+	w.SetEmbeds([]string{filepath.Join(root, "static/embedded.css")})
+	write(t, filepath.Join(root, "templates/page.html"), "<p>edited")
+	write(t, filepath.Join(root, "static/site.css"), "p { color: red }")
+	write(t, filepath.Join(root, "notes.txt"), "not an asset")
+	// The edits may come in more than one batch on a busy machine.
+	var assets, paths []string
+	for i := 0; i < 3 && len(assets) < 2; i++ {
+		c := next(t, w)
+		assets, paths = append(assets, c.Assets...), append(paths, c.Paths...)
+	}
+	slices.Sort(assets)
+	if len(paths) != 0 || !slices.Equal(assets, []string{"static/site.css", "templates/page.html"}) {
+		t.Errorf("assets %v, build paths %v", assets, paths)
+	}
+	write(t, filepath.Join(root, "static/embedded.css"), "p { color: blue }")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"static/embedded.css"}) || len(c.Assets) != 0 {
+		t.Errorf("an embedded asset: %+v", c)
+	}
+
+	w2 := startWatch(t, root, WatchOptions{Assets: []string{"*.txt"}})
+	write(t, filepath.Join(root, "notes.txt"), "an asset now")
+	write(t, filepath.Join(root, "static/site.css"), "p { color: green }")
+	if c := next(t, w2); !slices.Equal(c.Assets, []string{"notes.txt"}) {
+		t.Errorf("--assets *.txt: %+v", c)
+	}
+}
