@@ -153,3 +153,31 @@ func TestBrowserTabsShareOneStream(t *testing.T) {
 		t.Errorf("the tabs opened %d event streams of their own; the shared worker should hold the only one", n)
 	}
 }
+
+// TestBrowserStylesheetSwapsInPlace: an edit of a stylesheet the program
+// reads at run time changes the page's style without a navigation (a
+// variable the page set survives) and without a build; a template-like
+// asset reloads the page.
+func TestBrowserStylesheetSwapsInPlace(t *testing.T) {
+	ctx := browser(t)
+	g := newGreeter(t)
+	g.write(t, "style.css", "h1 { color: rgb(200, 0, 0); }")
+	s := g.serve(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/styled")); err != nil {
+		t.Fatal(err)
+	}
+	color := `getComputedStyle(document.getElementById("msg")).color === %q`
+	waitFor(t, ctx, "the first style", fmt.Sprintf(color, "rgb(200, 0, 0)"))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.wsgoMarker = 42) === 42`)); err != nil {
+		t.Fatal(err)
+	}
+	g.write(t, "style.css", "h1 { color: rgb(0, 0, 200); }")
+	waitFor(t, ctx, "the new style, on the same page", fmt.Sprintf(color, "rgb(0, 0, 200)")+` && window.wsgoMarker === 42`)
+	s.waitForOutput(t, "style.css changed: reloading the stylesheets, no build")
+	if strings.Contains(s.stderr.String(), "changed: building") {
+		t.Errorf("a stylesheet edit built:\n%s", s.stderr)
+	}
+	// Any other asset reloads the page: the variable is gone.
+	g.write(t, "page.html", "<p>an asset")
+	waitFor(t, ctx, "a reload", `window.wsgoMarker === undefined && !!document.getElementById("msg")`)
+}

@@ -253,7 +253,7 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 		// log, so that a page's event stream does not log a line at every
 		// reload. Without reload, pages are served as they are.
 		lr := devserver.NewLiveReload(in.Handler, child.BuildID)
-		in.Handler, in.OnDrain, in.Reload = lr, lr.Close, lr.Reload
+		in.Handler, in.OnDrain, in.Reload, in.Restyle = lr, lr.Close, lr.Reload, lr.ReloadStyles
 	}
 	in.Ready = child.Ready
 	in.quiet = true // the supervisor tells the story of a stop

@@ -1,18 +1,18 @@
 // wsgo live reload, shared by every tab of this origin: one event stream,
-// its build id passed to each page. When the stream drops (the server was
-// replaced) it reconnects with backoff.
+// its build id and stylesheet changes passed to each page. When the stream
+// drops (the server was replaced) it reconnects with backoff.
 const ports = new Set();
 let last = "";
 let delay = 250;
 
-const broadcast = (id) => {
-  last = id;
-  for (const p of ports) p.postMessage(id);
+const broadcast = (msg) => {
+  for (const p of ports) p.postMessage(msg);
 };
 
 const connect = () => {
   const es = new EventSource("/__wsgo/events");
-  es.addEventListener("build", (e) => { delay = 250; broadcast(e.data); });
+  es.addEventListener("build", (e) => { delay = 250; last = e.data; broadcast({ build: e.data }); });
+  es.addEventListener("css", (e) => broadcast({ css: e.data }));
   es.onerror = () => {
     es.close();
     setTimeout(connect, delay);
@@ -24,7 +24,7 @@ onconnect = (e) => {
   const port = e.ports[0];
   ports.add(port);
   port.start();
-  if (last) port.postMessage(last);
+  if (last) port.postMessage({ build: last });
 };
 
 connect();

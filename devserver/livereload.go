@@ -37,7 +37,8 @@ type LiveReload struct {
 	mu      sync.Mutex
 	id      string        // the build id, and a count of Reload calls
 	tag     []byte        // the script tag, carrying id
-	changed chan struct{} // closed by Reload
+	styles  int           // a count of ReloadStyles calls
+	changed chan struct{} // closed by Reload and ReloadStyles
 
 	closeOnce sync.Once
 	closing   chan struct{}
@@ -71,6 +72,21 @@ func (lr *LiveReload) Reload() {
 	base, n, _ := strings.Cut(lr.id, "~")
 	gen, _ := strconv.Atoi(n)
 	lr.setID(base + "~" + strconv.Itoa(gen+1))
+	lr.notify()
+}
+
+// ReloadStyles tells every page this server served to fetch its
+// stylesheets again, in place: a page keeps its scroll position, its form
+// input and its script's state.
+func (lr *LiveReload) ReloadStyles() {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	lr.styles++
+	lr.notify()
+}
+
+// notify wakes every event stream; the caller holds mu.
+func (lr *LiveReload) notify() {
 	close(lr.changed)
 	lr.changed = make(chan struct{})
 }
@@ -123,6 +139,7 @@ func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 	// build's id only when the next build ended the stream, one save late.
 	h.Set("X-Accel-Buffering", "no")
 	id, _, changed := lr.current()
+	styles := lr.styleCount()
 	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\n", id)
 	rc := http.NewResponseController(w)
 	if err := rc.Flush(); err != nil {
@@ -137,8 +154,9 @@ func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 		case <-lr.closing:
 			return
 		case <-changed:
-			id, _, changed = lr.current()
-			if _, err := fmt.Fprintf(w, "event: build\ndata: %s\n\n", id); err != nil || rc.Flush() != nil {
+			var next string
+			next, _, changed = lr.current()
+			if !lr.tell(w, rc, &id, next, &styles) {
 				return
 			}
 		case <-ping.C:
@@ -291,4 +309,28 @@ func lastBodyClose(b []byte) int {
 		}
 	}
 	return -1
+}
+
+func (lr *LiveReload) styleCount() int {
+	lr.mu.Lock()
+	defer lr.mu.Unlock()
+	return lr.styles
+}
+
+// tell writes to one event stream what changed since it last wrote: a new
+// id (the page reloads), or new stylesheets (swapped in place).
+func (lr *LiveReload) tell(w http.ResponseWriter, rc *http.ResponseController, id *string, next string, styles *int) bool {
+	if next != *id {
+		*id = next
+		if _, err := fmt.Fprintf(w, "event: build\ndata: %s\n\n", next); err != nil {
+			return false
+		}
+	}
+	if n := lr.styleCount(); n != *styles {
+		*styles = n
+		if _, err := fmt.Fprintf(w, "event: css\ndata: %d\n\n", n); err != nil {
+			return false
+		}
+	}
+	return rc.Flush() == nil
 }

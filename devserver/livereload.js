@@ -1,4 +1,5 @@
-// wsgo live reload: reload this page when a server with a new build answers.
+// wsgo live reload: reload this page when a server with a new build answers,
+// and fetch its stylesheets again, in place, when only they changed.
 // One connection per browser where SharedWorker exists, so that many tabs do
 // not use up the browser's connections to this host.
 (() => {
@@ -7,10 +8,21 @@
   const onBuild = (id) => {
     if (id && id !== build) location.reload();
   };
+  const onStyles = (n) => {
+    for (const link of document.querySelectorAll('link[rel~="stylesheet"]')) {
+      const url = new URL(link.href, location.href);
+      if (url.origin !== location.origin) continue;
+      url.searchParams.set("wsgo-css", n);
+      link.href = url.toString();
+    }
+  };
   if (window.SharedWorker) {
     try {
       const worker = new SharedWorker(base + "livereload-worker.js", { name: "wsgo-livereload" });
-      worker.port.onmessage = (e) => onBuild(e.data);
+      worker.port.onmessage = (e) => {
+        if (e.data.build !== undefined) onBuild(e.data.build);
+        if (e.data.css !== undefined) onStyles(e.data.css);
+      };
       worker.port.start();
       return;
     } catch (e) {
@@ -21,6 +33,7 @@
   const connect = () => {
     const es = new EventSource(base + "events");
     es.addEventListener("build", (e) => { delay = 250; onBuild(e.data); });
+    es.addEventListener("css", (e) => onStyles(e.data));
     es.onerror = () => {
       es.close();
       setTimeout(connect, delay);

@@ -163,6 +163,22 @@ func TestLiveReloadEvents(t *testing.T) {
 	if !strings.Contains(page.Body.String(), `data-build="`+next+`"`) {
 		t.Errorf("a page served after Reload carries %q, want id %q", page.Body.String(), next)
 	}
+	// ReloadStyles tells the open stream to swap stylesheets: a css event,
+	// and no new id.
+	lr.ReloadStyles()
+	var event, data string
+	for line := range lines {
+		if e, ok := strings.CutPrefix(line, "event: "); ok {
+			event = e
+		}
+		if d, ok := strings.CutPrefix(line, "data: "); ok {
+			data = d
+			break
+		}
+	}
+	if event != "css" || data != "1" {
+		t.Errorf("after ReloadStyles the stream said event %q data %q, want css 1", event, data)
+	}
 	// Draining ends the stream, which tells the page to reconnect.
 	lr.Close()
 	select {

@@ -38,9 +38,12 @@ const (
 	// StopNow, during a stop or a hand-over, asks the server to cut the
 	// requests still in flight short and exit: the user asked twice.
 	StopNow
+	// ReloadStyles asks the server to tell the browsers to fetch their
+	// stylesheets again, in place, without reloading the pages.
+	ReloadStyles
 )
 
-var messageNames = map[Message]string{Handover: "handover", Stop: "stop", ReloadPages: "reload-pages", StopNow: "stop-now"}
+var messageNames = map[Message]string{Handover: "handover", Stop: "stop", ReloadPages: "reload-pages", StopNow: "stop-now", ReloadStyles: "reload-styles"}
 
 func (m Message) String() string {
 	if s, ok := messageNames[m]; ok {

@@ -98,8 +98,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				continue
 			}
 			if len(paths) == 0 {
-				s.Log.Printf(" * %s changed: reloading the pages, no build", summarize(ch.Assets))
-				c.reloadPages()
+				c.reloadPages(ch.Assets)
 				continue
 			}
 			s.Log.Printf(" * %s changed: building", summarize(paths))
@@ -370,13 +369,21 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 }
 
 // reloadPages asks the current server to reload the pages it served: what
-// they show changed on disk, not in the program.
-func (c *cycle) reloadPages() {
+// they show changed on disk, not in the program. Stylesheets alone are
+// swapped in place, so that a page keeps its scroll position and input.
+func (c *cycle) reloadPages(assets []string) {
+	msg, what := ReloadStyles, "the stylesheets"
+	for _, a := range assets {
+		if !strings.HasSuffix(a, ".css") {
+			msg, what = ReloadPages, "the pages"
+		}
+	}
+	c.s.Log.Printf(" * %s changed: reloading %s, no build", summarize(assets), what)
 	c.mu.Lock()
 	p := c.current
 	c.mu.Unlock()
 	if p != nil {
-		p.line.send(wire{Type: ReloadPages.String()})
+		p.line.send(wire{Type: msg.String()})
 	}
 }
 

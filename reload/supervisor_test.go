@@ -575,6 +575,12 @@ func TestAssetsReloadPagesWithoutABuild(t *testing.T) {
 	h.changes <- Change{Assets: []string{"templates/page.html"}}
 	h.log.wait(t, "templates/page.html changed: reloading the pages, no build", 1)
 	waitBody(t, h.url, "one reloads=1")
+	// Stylesheets alone are swapped in place: no page reload.
+	h.changes <- Change{Assets: []string{"static/a.css", "static/b.css"}}
+	h.log.wait(t, "static/a.css and +1 more changed: reloading the stylesheets, no build", 1)
+	if _, body := get(t, h.url); body != "one reloads=1" {
+		t.Errorf("a stylesheet change reloaded the pages: %q", body)
+	}
 	if strings.Contains(h.log.String(), "Built in") {
 		t.Errorf("an asset change built:\n%s", h.log)
 	}

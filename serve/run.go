@@ -22,6 +22,7 @@ type Run struct {
 	OnDrain  func()       // ends long-lived streams when the drain starts
 	Ready    func() error // tells a supervisor this server serves
 	Reload   func()       // tells the browsers to reload their pages
+	Restyle  func()       // tells the browsers to fetch their stylesheets again
 	Stopping func()       // says that the drain begins
 }
 
@@ -96,6 +97,8 @@ func (r *Run) wait(ctx context.Context, served <-chan error, msgs <-chan reload.
 				return true, nil
 			case m == reload.ReloadPages && r.Reload != nil:
 				r.Reload()
+			case m == reload.ReloadStyles && r.Restyle != nil:
+				r.Restyle()
 			}
 		}
 	}

@@ -1,7 +1,8 @@
 // Package greeter writes a small module that uses wsgo, for the end-to-end
 // tests and benchmarks of reload: an app "greet" that answers with the text
 // in message.go, so that an edit to that file is easy to see in a response.
-// /page answers the same text as an HTML page, /no-type leaves out the
+// /page answers the same text as an HTML page, /styled one whose
+// stylesheet /style.css is read from style.css at run time, /no-type leaves out the
 // Content-Type the contract requires, /slow waits until the request is
 // cancelled, and /exit ends the server.
 package greeter
@@ -39,6 +40,13 @@ func init() {
 		case "/no-type": // breaks a rule the validator enforces
 			start("200 OK", nil)
 			return wsgi.BodyString(message)
+		case "/styled": // a page whose stylesheet is read from disk
+			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
+			return wsgi.BodyString("<!doctype html><html><head><link rel=\"stylesheet\" href=\"/style.css\"></head><body><h1 id=\"msg\">", message, "</h1></body></html>")
+		case "/style.css":
+			css, _ := os.ReadFile("style.css")
+			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/css"}, {Name: "Cache-Control", Value: "no-store"}})
+			return wsgi.Body(css)
 		case "/page":
 			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
 			return wsgi.BodyString("<!doctype html><html><head><title>greeter</title></head><body><h1 id=\"msg\">", message, "</h1></body></html>")
