@@ -12,10 +12,11 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
 )
 
 // wsgoBin is the real binary, built once for the end-to-end tests.
@@ -39,29 +40,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // server is a running `wsgo serve`.
 type server struct {
 	cmd    *exec.Cmd
 	url    string
-	stderr *lockedBuffer
+	stderr *syncbuf.Buffer
 	exited chan error
 }
 
@@ -79,7 +62,7 @@ func startServe(t *testing.T, env []string, args ...string) *server {
 func startCmd(t *testing.T, c *exec.Cmd) *server {
 	t.Helper()
 	args := c.Args
-	s := &server{cmd: c, stderr: &lockedBuffer{}, exited: make(chan error, 1)}
+	s := &server{cmd: c, stderr: &syncbuf.Buffer{}, exited: make(chan error, 1)}
 	s.cmd.Stderr = s.stderr
 	s.cmd.Stdout = s.stderr
 	if err := s.cmd.Start(); err != nil {
@@ -322,7 +305,7 @@ func serveOnTerminal(t *testing.T, env, args []string) string {
 	slave.Close()
 	defer func() { c.Process.Kill(); c.Wait() }()
 
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	go io.Copy(out, master)
 	for i := 0; i < 400; i++ {
 		if strings.Contains(out.String(), "Press CTRL+C to quit") {

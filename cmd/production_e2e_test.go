@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
 )
 
 // whoamiApp is an app that says which build it is and what it was told of
@@ -62,7 +64,7 @@ type prodInstance struct {
 	path string // where it runs from, to be replaced for an upgrade
 	port string
 	cmd  *exec.Cmd
-	log  *lockedBuffer
+	log  *syncbuf.Buffer
 }
 
 // startProd copies program to a place of its own and runs it there on
@@ -70,7 +72,7 @@ type prodInstance struct {
 // outright, children and all; it is stopped when the test ends.
 func startProd(t *testing.T, program string, args ...string) *prodInstance {
 	t.Helper()
-	in := &prodInstance{path: filepath.Join(t.TempDir(), "site"), port: freePort(t), log: &lockedBuffer{}}
+	in := &prodInstance{path: filepath.Join(t.TempDir(), "site"), port: freePort(t), log: &syncbuf.Buffer{}}
 	copyProgram(t, program, in.path)
 	in.cmd = exec.Command(in.path, append(args, "-port", in.port)...)
 	in.cmd.Stderr = in.log
@@ -185,7 +187,7 @@ http {
 `, dir))
 	c := exec.Command(nginx, "-p", dir, "-e", filepath.Join(dir, "error.log"), "-c", filepath.Join(dir, "nginx.conf"),
 		"-g", "daemon off; pid "+filepath.Join(dir, "nginx.pid")+";")
-	out := &lockedBuffer{}
+	out := &syncbuf.Buffer{}
 	c.Stdout, c.Stderr = out, out
 	c.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := c.Start(); err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	greeterpkg "github.com/wsgo/wsgo/internal/greeter"
+	"github.com/wsgo/wsgo/internal/syncbuf"
 )
 
 // userModule is a module outside the repository that requires wsgo (the
@@ -189,7 +190,7 @@ func TestYourOwnModule(t *testing.T) {
 	}
 	port := freePort(t)
 	prod := exec.Command(app, "--port", port)
-	prod.Stderr = &lockedBuffer{}
+	prod.Stderr = &syncbuf.Buffer{}
 	if err := prod.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -355,7 +356,7 @@ func TestUpgradeOnHUP(t *testing.T) {
 		t.Fatalf("wsgo build: exit %d\n%s", code, out)
 	}
 	port := freePort(t)
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	prod := exec.Command(app, "-upgrade-on-hup", "-port", port)
 	prod.Stderr = log
 	if err := prod.Start(); err != nil {
@@ -456,7 +457,7 @@ func TestSocketActivation(t *testing.T) {
 		port := freePort(t)
 		c := exec.Command(activate, append([]string{"-l", "127.0.0.1:" + port}, args...)...)
 		c.Dir = m.dir // a module of apps: socket activation still serves what it was given
-		out := &lockedBuffer{}
+		out := &syncbuf.Buffer{}
 		c.Stdout, c.Stderr = out, out
 		if err := c.Start(); err != nil {
 			t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -35,7 +36,7 @@ func TestDevGatewayShowsDetailsToLocalClients(t *testing.T) {
 	}
 	for _, remote := range []string{"127.0.0.1:5000", "[::1]:5000", "203.0.113.7:5000"} {
 		t.Run(remote, func(t *testing.T) {
-			var log syncBuffer
+			var log syncbuf.Buffer
 			r := httptest.NewRequest("GET", "/x", nil)
 			r.RemoteAddr = remote
 			w := httptest.NewRecorder()

@@ -15,14 +15,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/internal/testkit"
 	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
 // hostileServer serves app with serve.NewServer's limits, as wsgo serve does.
-func hostileServer(t *testing.T, app wsgi.App, configure ...func(*http.Server)) (*httptest.Server, *syncBuffer) {
+func hostileServer(t *testing.T, app wsgi.App, configure ...func(*http.Server)) (*httptest.Server, *syncbuf.Buffer) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	l := NewLogger(log, false)
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Config = serve.NewServer(NewGateway(app, "test", l), l).Server
@@ -37,7 +39,7 @@ func hostileServer(t *testing.T, app wsgi.App, configure ...func(*http.Server)) 
 // rawResponse sends raw on a new connection and reads one response.
 func rawResponse(t *testing.T, srv *httptest.Server, raw string) *http.Response {
 	t.Helper()
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, raw)
 	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
 	if err != nil {
@@ -103,7 +105,7 @@ func TestHostileRequestsAreTurnedAway(t *testing.T) {
 			if n := len(app.seen()); n != 0 {
 				t.Errorf("the app saw %d such requests", n)
 			}
-			stillServes(t, srv)
+			testkit.StillServes(t, srv)
 		})
 	}
 }
@@ -154,14 +156,14 @@ func TestUnderscoreHeaderCannotSpoof(t *testing.T) {
 			t.Errorf("%s = %q reached the app from an underscore header", k, v)
 		}
 	}
-	stillServes(t, srv)
+	testkit.StillServes(t, srv)
 }
 
 // pipelined sends raw on a new connection and reads up to max responses,
 // fewer if the server closes the connection first.
 func pipelined(t *testing.T, srv *httptest.Server, raw string, max int) []*http.Response {
 	t.Helper()
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, raw)
 	br := bufio.NewReader(conn)
 	var resps []*http.Response
@@ -213,7 +215,7 @@ func TestNoRequestSmuggling(t *testing.T) {
 					t.Errorf("CONTENT_LENGTH %v, body %q; want the chunked, empty body", cl, seen[0]["test.body"])
 				}
 			}
-			stillServes(t, srv)
+			testkit.StillServes(t, srv)
 		})
 	}
 }
@@ -223,7 +225,7 @@ func TestNoRequestSmuggling(t *testing.T) {
 func TestKeepAliveAfterAPlainBody(t *testing.T) {
 	app := &counting{}
 	srv, _ := hostileServer(t, app)
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, "POST /first HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nhiGET /second HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
 	br := bufio.NewReader(conn)
 	for _, path := range []string{"/first", "/second"} {
@@ -240,7 +242,7 @@ func TestKeepAliveAfterAPlainBody(t *testing.T) {
 
 func TestSlowClientIsCutOff(t *testing.T) {
 	srv, _ := hostileServer(t, &counting{}, func(s *http.Server) { s.ReadHeaderTimeout = 300 * time.Millisecond })
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, "GET / HTTP/1.1\r\n")
 	rest := "Host: h\r\nX-Slow: " + strings.Repeat("s", 40) + "\r\n\r\n"
 	closed := false
@@ -258,7 +260,7 @@ func TestSlowClientIsCutOff(t *testing.T) {
 	if strings.Contains(string(b), "200 OK") {
 		t.Errorf("a client one byte per 50ms got through ReadHeaderTimeout: %q", b)
 	}
-	stillServes(t, srv)
+	testkit.StillServes(t, srv)
 }
 
 func TestClientGoneMidBody(t *testing.T) {
@@ -277,7 +279,7 @@ func TestClientGoneMidBody(t *testing.T) {
 		}
 	})
 	srv, log := hostileServer(t, route{"/upload": app})
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nonly ten b")
 	time.Sleep(50 * time.Millisecond)
 	conn.Close()
@@ -286,8 +288,8 @@ func TestClientGoneMidBody(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the body's cleanup never ran")
 	}
-	waitForLog(t, log, "client went away while sending the request body (10 bytes of 1000 read")
-	stillServes(t, srv)
+	testkit.WaitForLog(t, log, "client went away while sending the request body (10 bytes of 1000 read")
+	testkit.StillServes(t, srv)
 }
 
 func TestThousandConcurrentConnections(t *testing.T) {
@@ -337,5 +339,5 @@ func TestThousandConcurrentConnections(t *testing.T) {
 	if served.Load() != n {
 		t.Errorf("served %d of %d", served.Load(), n)
 	}
-	stillServes(t, srv)
+	testkit.StillServes(t, srv)
 }

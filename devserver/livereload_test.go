@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/internal/testkit"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -238,15 +240,15 @@ func TestLiveReloadHeadMatchesGet(t *testing.T) {
 func TestLiveReloadLogsBytesSent(t *testing.T) {
 	for name, h := range pages {
 		t.Run(name, func(t *testing.T) {
-			var log syncBuffer
+			var log syncbuf.Buffer
 			srv := httptest.NewServer(NewLiveReload(LogRequests(h, NewLogger(&log, false)), "b1"))
 			defer srv.Close()
-			_, body, err := get(t, srv.URL+"/page")
+			_, body, err := testkit.Get(t, srv.URL+"/page")
 			if err != nil {
 				t.Fatal(err)
 			}
 			want := fmt.Sprintf(`"GET /page HTTP/1.1" 200 %d `, len(body))
-			waitForLog(t, &log, "GET /page ")
+			testkit.WaitForLog(t, &log, "GET /page ")
 			if !strings.Contains(log.String(), want) || !strings.Contains(body, tag) {
 				t.Errorf("log: %q\nwant %q for %q", log.String(), want, body)
 			}
@@ -257,7 +259,7 @@ func TestLiveReloadLogsBytesSent(t *testing.T) {
 // TestLiveReloadLogsAbortedRequests: a request whose handler aborts still
 // gets its log line, though the injector never finished the body.
 func TestLiveReloadLogsAbortedRequests(t *testing.T) {
-	var log syncBuffer
+	var log syncbuf.Buffer
 	abort := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.Write([]byte("<body>partial"))
@@ -266,8 +268,8 @@ func TestLiveReloadLogsAbortedRequests(t *testing.T) {
 	})
 	srv := httptest.NewServer(NewLiveReload(LogRequests(abort, NewLogger(&log, false)), "b1"))
 	defer srv.Close()
-	get(t, srv.URL+"/abort")
-	waitForLog(t, &log, `"GET /abort HTTP/1.1" 200 7 `)
+	testkit.Get(t, srv.URL+"/abort")
+	testkit.WaitForLog(t, &log, `"GET /abort HTTP/1.1" 200 7 `)
 	if !strings.HasSuffix(log.String(), " (connection aborted)\n") {
 		t.Errorf("log: %q", log.String())
 	}

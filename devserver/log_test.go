@@ -13,12 +13,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/internal/testkit"
 	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
 func TestRequestLogShape(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	l := NewLogger(&buf, false)
 	l.now = func() time.Time { return time.Date(2026, 11, 25, 7, 51, 53, 0, time.UTC) }
 	r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
@@ -41,7 +43,7 @@ func TestRequestLogColours(t *testing.T) {
 		{404, "\x1b[33m"}, {400, "\x1b[1;31m"}, {500, "\x1b[1;35m"},
 	}
 	for _, tt := range tests {
-		var buf syncBuffer
+		var buf syncbuf.Buffer
 		NewLogger(&buf, true).Request(r, tt.status, 0, 0, "")
 		line := buf.String()
 		if tt.sgr == "" {
@@ -53,7 +55,7 @@ func TestRequestLogColours(t *testing.T) {
 		if !strings.Contains(line, tt.sgr+"GET / HTTP/1.1\x1b[") {
 			t.Errorf("%d: want %q around the request: %q", tt.status, tt.sgr, line)
 		}
-		var plain syncBuffer
+		var plain syncbuf.Buffer
 		NewLogger(&plain, false).Request(r, tt.status, 0, 0, "")
 		if strings.Contains(plain.String(), "\x1b[") {
 			t.Errorf("%d: colour with colour off: %q", tt.status, plain.String())
@@ -85,7 +87,7 @@ func TestColorFor(t *testing.T) {
 }
 
 func TestLogRequestsRecordsStatusSizeAndAborts(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	l := NewLogger(&buf, false)
 	h := LogRequests(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/abort" {
@@ -129,7 +131,7 @@ func TestEscapeControls(t *testing.T) {
 // TestRequestLogEscapesControls sends request lines with control characters
 // over TCP: what reaches the log holds none of them, only their escapes.
 func TestRequestLogEscapesControls(t *testing.T) {
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	l := NewLogger(&buf, false)
 	srv := httptest.NewUnstartedServer(nil)
 	app := route{"/boom\x9b": func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] { panic("boom") }}
@@ -140,7 +142,7 @@ func TestRequestLogEscapesControls(t *testing.T) {
 		rawResponse(t, srv, "GET "+path+" HTTP/1.1\r\nHost: h\r\n\r\n")
 	}
 	rawResponse(t, srv, "GET /last HTTP/1.1\r\nHost: h\r\n\r\n")
-	waitForLog(t, &buf, "GET /last ")
+	testkit.WaitForLog(t, &buf, "GET /last ")
 	log := buf.String()
 	for _, want := range []string{`"GET /c1\x9b[31m HTTP/1.1" 400`, `"GET /byte\x9b[31m HTTP/1.1" 200`, `"GET /pct%1b[31m HTTP/1.1" 400`, `app "test" failed on GET /boom\x9b: panic: boom`} {
 		if !strings.Contains(log, want) {
@@ -214,7 +216,7 @@ func TestRequestLogDurations(t *testing.T) {
 		999 * time.Millisecond:  " 999.0ms\n",
 		2250 * time.Millisecond: " 2.25s\n",
 	} {
-		var buf syncBuffer
+		var buf syncbuf.Buffer
 		NewLogger(&buf, false).Request(r, 200, 0, took, "")
 		if !strings.HasSuffix(buf.String(), want) {
 			t.Errorf("%v: %q, want it to end in %q", took, buf.String(), want)

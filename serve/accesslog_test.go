@@ -9,28 +9,11 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
 
 // whoami answers with the request id and the client's address it sees,
 // and fails on /fail.
@@ -47,7 +30,7 @@ var whoami = wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.
 // (the same id the app and the response see), the client a trusted proxy
 // named and the proxy's own address; a failure's line carries the id too.
 func TestProductionJSONLog(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	o := options{app: "whoami", logFormat: "json", proxy: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}}
 	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
 	defer srv.Close()
@@ -123,7 +106,7 @@ func TestProductionJSONLog(t *testing.T) {
 // TestProductionTextLog: the text access log names the client, the
 // quoted request line, the status and the id.
 func TestProductionTextLog(t *testing.T) {
-	var out lockedBuffer
+	var out syncbuf.Buffer
 	o := options{app: "whoami", logFormat: "text"}
 	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
 	req, _ := http.NewRequest("GET", srv.URL+"/x", nil)

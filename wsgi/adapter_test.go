@@ -8,6 +8,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/wsgo/wsgo/internal/testkit"
 )
 
 func TestAppAdaptsAnHTTPHandler(t *testing.T) {
@@ -26,7 +28,7 @@ func TestAppAdaptsAnHTTPHandler(t *testing.T) {
 	srv := httptest.NewServer(Handler(FromHandler(mux)))
 	defer srv.Close()
 
-	resp, body, err := get(t, srv.URL+"/hello/Ada")
+	resp, body, err := testkit.Get(t, srv.URL+"/hello/Ada")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,7 +48,7 @@ func TestAppAdaptsAnHTTPHandler(t *testing.T) {
 		t.Errorf("%d %q", resp.StatusCode, b)
 	}
 
-	resp, _, _ = get(t, srv.URL+"/nowhere")
+	resp, _, _ = testkit.Get(t, srv.URL+"/nowhere")
 	if resp.StatusCode != 404 {
 		t.Errorf("unknown path: %d", resp.StatusCode)
 	}
@@ -66,7 +68,7 @@ func TestAppSeesPathInfo(t *testing.T) {
 	})
 	srv := httptest.NewServer(Handler(mount))
 	defer srv.Close()
-	resp, _, err := get(t, srv.URL+"/api/a%3Fb")
+	resp, _, err := testkit.Get(t, srv.URL+"/api/a%3Fb")
 	if err != nil {
 		t.Fatal(err)
 	}

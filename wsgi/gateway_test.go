@@ -2,40 +2,22 @@ package wsgi
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"iter"
 	stdlog "log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/internal/testkit"
 )
-
-// syncBuffer is a log destination tests can read while the server writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // route is a tiny dispatcher so one server can hold a misbehaving app and a
 // good one, and a test can show the server still serves after a failure.
@@ -57,39 +39,12 @@ func ok(env Environ, start StartResponse) iter.Seq[[]byte] {
 func testLog(w io.Writer) Logger { return LogTo(stdlog.New(w, "", 0)) }
 
 // newServer serves app on a loopback port, its log in the returned buffer.
-func newServer(t *testing.T, app App) (*httptest.Server, *syncBuffer) {
+func newServer(t *testing.T, app App) (*httptest.Server, *syncbuf.Buffer) {
 	t.Helper()
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	srv := httptest.NewServer(&Gateway{App: app, Name: "test", Log: testLog(log)})
 	t.Cleanup(srv.Close)
 	return srv, log
-}
-
-func get(t *testing.T, url string, header ...string) (*http.Response, string, error) {
-	t.Helper()
-	req, err := http.NewRequest("GET", url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, "", err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	return resp, string(body), err
-}
-
-// stillServes checks that a good request on the same server still works.
-func stillServes(t *testing.T, srv *httptest.Server) {
-	t.Helper()
-	resp, body, err := get(t, srv.URL+"/good")
-	if err != nil || resp.StatusCode != 200 || body != "ok" {
-		t.Fatalf("the next request failed: %v %v %q", resp, err, body)
-	}
 }
 
 func h(name, value string) Header { return Header{Name: name, Value: value} }
@@ -166,7 +121,7 @@ func TestBrokenAppsGet500(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, log := newServer(t, route{"/bad": tt.app})
-			resp, body, err := get(t, srv.URL+"/bad")
+			resp, body, err := testkit.Get(t, srv.URL+"/bad")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -185,7 +140,7 @@ func TestBrokenAppsGet500(t *testing.T) {
 					t.Errorf("log line after the first is not a stack frame: %q", line)
 				}
 			}
-			stillServes(t, srv)
+			testkit.StillServes(t, srv)
 		})
 	}
 }
@@ -243,15 +198,15 @@ func TestFailuresAfterHeadersAbort(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, log := newServer(t, route{"/bad": tt.app})
-			resp, body, err := get(t, srv.URL+"/bad")
+			resp, body, err := testkit.Get(t, srv.URL+"/bad")
 			switch {
 			case tt.whole == "" && err == nil:
 				t.Errorf("a whole response arrived (%d, %q); the connection should have been cut", resp.StatusCode, body)
 			case tt.whole != "" && (err != nil || resp.StatusCode != 200 || body != tt.whole):
 				t.Errorf("got %v %q, %v; want 200 and exactly %q", resp, body, err, tt.whole)
 			}
-			waitForLog(t, log, tt.want)
-			stillServes(t, srv)
+			testkit.WaitForLog(t, log, tt.want)
+			testkit.StillServes(t, srv)
 		})
 	}
 }
@@ -270,7 +225,7 @@ func TestExcInfoReplacesUnsentHeaders(t *testing.T) {
 		}
 	}
 	srv, _ := newServer(t, route{"/x": app})
-	resp, body, err := get(t, srv.URL+"/x")
+	resp, body, err := testkit.Get(t, srv.URL+"/x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +240,7 @@ func TestHeadersKeepOrderAndRepeats(t *testing.T) {
 		return BodyString("made")
 	}
 	srv, _ := newServer(t, route{"/x": app})
-	resp, _, err := get(t, srv.URL+"/x")
+	resp, _, err := testkit.Get(t, srv.URL+"/x")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -318,7 +273,7 @@ func TestContentLength(t *testing.T) {
 		},
 	})
 	for path, want := range map[string]int64{"/single": int64(len(big)), "/multi": -1, "/declared": 6, "/empty": 0} {
-		resp, body, err := get(t, srv.URL+path)
+		resp, body, err := testkit.Get(t, srv.URL+path)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}
@@ -336,7 +291,7 @@ func TestHeadSendsNoBody(t *testing.T) {
 		start("200 OK", textPlain)
 		return BodyString("hello")
 	}})
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	fmt.Fprintf(conn, "HEAD /x HTTP/1.1\r\nHost: h\r\n\r\nGET /good HTTP/1.1\r\nHost: h\r\n\r\n")
 	br := bufio.NewReader(conn)
 	head, err := http.ReadResponse(br, &http.Request{Method: "HEAD"})
@@ -386,17 +341,6 @@ func TestHeadMayDeclareGetsLength(t *testing.T) {
 	}
 }
 
-func dial(t *testing.T, srv *httptest.Server) net.Conn {
-	t.Helper()
-	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn.SetDeadline(time.Now().Add(10 * time.Second))
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
 func echo(env Environ, start StartResponse) iter.Seq[[]byte] {
 	body, err := io.ReadAll(env.Input())
 	if err != nil {
@@ -408,7 +352,7 @@ func echo(env Environ, start StartResponse) iter.Seq[[]byte] {
 
 func TestExpectContinue(t *testing.T) {
 	srv, _ := newServer(t, route{"/echo": echo})
-	conn := dial(t, srv)
+	conn := testkit.Dial(t, srv)
 	fmt.Fprintf(conn, "POST /echo HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
 	br := bufio.NewReader(conn)
 	line, err := br.ReadString('\n')
@@ -434,7 +378,7 @@ func TestWriteComesBeforeYieldedData(t *testing.T) {
 		}
 		return BodyString("yielded")
 	}})
-	_, body, err := get(t, srv.URL+"/x")
+	_, body, err := testkit.Get(t, srv.URL+"/x")
 	if err != nil || body != "written yielded" {
 		t.Errorf("body %q, %v", body, err)
 	}
@@ -566,42 +510,29 @@ func TestBodyCleanupRuns(t *testing.T) {
 				yield([]byte("done"))
 			}
 		}})
-		get(t, srv.URL+"/x")
+		testkit.Get(t, srv.URL+"/x")
 		wait(t, done)
 	})
 	t.Run("app error", func(t *testing.T) {
 		done := make(chan string, 1)
 		srv, log := newServer(t, route{"/x": cleanupApp(done, 3)})
-		get(t, srv.URL+"/x")
+		testkit.Get(t, srv.URL+"/x")
 		wait(t, done)
-		waitForLog(t, log, "app error")
+		testkit.WaitForLog(t, log, "app error")
 	})
 	t.Run("client disconnect", func(t *testing.T) {
 		done := make(chan string, 1)
 		srv, log := newServer(t, route{"/x": cleanupApp(done, -1)})
-		conn := dial(t, srv)
+		conn := testkit.Dial(t, srv)
 		fmt.Fprintf(conn, "GET /x HTTP/1.1\r\nHost: h\r\n\r\n")
 		if _, err := io.ReadFull(conn, make([]byte, 4096)); err != nil {
 			t.Fatal(err)
 		}
 		conn.Close()
 		wait(t, done)
-		stillServes(t, srv)
-		waitForLog(t, log, "the connection closed before the response was done")
+		testkit.StillServes(t, srv)
+		testkit.WaitForLog(t, log, "the connection closed before the response was done")
 	})
-}
-
-// waitForLog waits, a bounded time, for the log to say want: the handler
-// writes its line after the body's cleanup has run.
-func waitForLog(t *testing.T, log *syncBuffer, want string) {
-	t.Helper()
-	for i := 0; i < 1000; i++ {
-		if strings.Contains(log.String(), want) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Errorf("log does not say %q:\n%s", want, log)
 }
 
 func TestWsgiErrorsGoToTheLog(t *testing.T) {
@@ -609,7 +540,7 @@ func TestWsgiErrorsGoToTheLog(t *testing.T) {
 		fmt.Fprintln(env.Errors(), "a note from the app")
 		return ok(env, start)
 	}})
-	get(t, srv.URL+"/x")
+	testkit.Get(t, srv.URL+"/x")
 	if !strings.Contains(log.String(), "a note from the app\n") {
 		t.Errorf("log: %q", log)
 	}
@@ -621,7 +552,7 @@ func TestHandlerServesAnApp(t *testing.T) {
 		return BodyString(env.Method(), " ", env.PathInfo(), " ", env.QueryString(), " ", env.RemoteAddr())
 	})))
 	defer srv.Close()
-	resp, body, err := get(t, srv.URL+"/get/prefix?ip=")
+	resp, body, err := testkit.Get(t, srv.URL+"/get/prefix?ip=")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ var allowedImports = map[string][]string{
 	"":                 {"apps", "cmd"},
 	"cmd":              {"devserver", "internal/project", "reload", "serve", "wsgi", "wsgi/validate"},
 	"internal/project": nil,
+	"internal/syncbuf": nil,
+	"internal/testkit": {"internal/syncbuf"},
 	"devserver":        {"wsgi"},
 	"apps":             {"wsgi"},
 	"reload":           nil,
@@ -25,7 +27,7 @@ var allowedImports = map[string][]string{
 	"wsgi":             nil,
 	"wsgi/proxy":       {"wsgi"},
 	"wsgi/validate":    {"wsgi"},
-	"wsgi/wsgitest":    {"wsgi"},
+	"wsgi/wsgitest":    {"internal/syncbuf", "wsgi"},
 }
 
 // TestImportDirection fails when a package imports one of the module's

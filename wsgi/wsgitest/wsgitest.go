@@ -7,13 +7,12 @@
 package wsgitest
 
 import (
-	"bytes"
 	"errors"
 	"log"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -36,7 +35,7 @@ type Response struct {
 // Do serves r with app, as the wsgi gateway serves it to a client, and
 // returns the response. Build r with httptest.NewRequest.
 func Do(app wsgi.App, r *http.Request) *Response {
-	var logged syncBuffer
+	var logged syncbuf.Buffer
 	rec := httptest.NewRecorder()
 	g := &wsgi.Gateway{App: app, Log: wsgi.LogTo(log.New(&logged, "", 0))}
 	aborted := serve(g, rec, r)
@@ -70,22 +69,4 @@ func serve(h http.Handler, w http.ResponseWriter, r *http.Request) (aborted bool
 	}()
 	h.ServeHTTP(w, r)
 	return false
-}
-
-// syncBuffer is the log: an app may write to wsgi.errors from any goroutine.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

@@ -1,0 +1,71 @@
+// Package testkit holds what the tests of wsgo's servers share: requests
+// to a test server, and waiting, a bounded time, for its log to say a thing.
+package testkit
+
+import (
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
+)
+
+// Get sends GET url with the header name/value pairs given, and returns the
+// response and its whole body.
+func Get(t testing.TB, url string, header ...string) (*http.Response, string, error) {
+	t.Helper()
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	return resp, string(body), err
+}
+
+// StillServes fails the test unless srv answers /good with 200 "ok": it
+// goes on serving after whatever the test did to it.
+func StillServes(t testing.TB, srv *httptest.Server) {
+	t.Helper()
+	resp, body, err := Get(t, srv.URL+"/good")
+	if err != nil || resp.StatusCode != 200 || body != "ok" {
+		t.Fatalf("the next request failed: %v %v %q", resp, err, body)
+	}
+}
+
+// Dial opens a raw connection to srv, closed when the test ends, with a
+// deadline so that a test that waits for a reply cannot hang.
+func Dial(t testing.TB, srv *httptest.Server) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// WaitForLog waits, a bounded time, for log to say want: a handler writes
+// its line after the body's cleanup has run.
+func WaitForLog(t testing.TB, log *syncbuf.Buffer, want string) {
+	t.Helper()
+	for i := 0; i < 1000; i++ {
+		if strings.Contains(log.String(), want) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Errorf("log does not say %q:\n%s", want, log)
+}
