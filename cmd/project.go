@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 
@@ -73,6 +74,14 @@ func ownModule() string {
 // command line with the module's app packages, from the module's own copy of
 // wsgo. The builder goes on rebuilding it; Close removes it.
 func projectBuild(m *project.Module, o serveOptions) (*reload.GoBuilder, error) {
+	return newBuilder(m, project.Dev, buildFlags(o.debugInfo))
+}
+
+// newBuilder returns a builder of the module's program of kind. Before each
+// build after the first, it looks for the module's app packages again (one
+// may have been added or renamed) and writes the main package anew; the
+// go.mod copy follows the module's own.
+func newBuilder(m *project.Module, kind project.Kind, flags []string) (*reload.GoBuilder, error) {
 	if len(m.Apps) == 0 {
 		return nil, &usageError{err: fmt.Errorf("module %s has no package that imports %s yet", m.Path, project.Contract),
 			hint: "Write an app with: wsgo new NAME"}
@@ -81,23 +90,29 @@ func projectBuild(m *project.Module, o serveOptions) (*reload.GoBuilder, error) 
 	if err != nil {
 		return nil, err
 	}
-	pkg, flags, err := m.Generate(b.Dir(), project.Dev)
+	pkg, gen, err := m.Generate(b.Dir(), kind)
 	if err != nil {
 		b.Close()
 		return nil, err
 	}
 	b.Source.Package = pkg
-	b.Flags = append(flags, buildFlags(o.debugInfo)...)
-	// Before each build: the module's app packages as they are now (one
-	// may have been added or renamed), and its go.mod as it is now.
+	b.Flags = append(gen, flags...)
+	b.Name = "go build of the apps of " + m.Path
+	var mu sync.Mutex // a cancelled build may still be in Before
+	first := true
 	b.Before = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if first { // just found and written
+			first = false
+			return nil
+		}
 		if now, err := project.Find(m.Dir); err == nil {
 			m.Apps = now.Apps
 		}
-		_, _, err := m.Generate(b.Dir(), project.Dev)
+		_, _, err := m.Generate(b.Dir(), kind)
 		return err
 	}
-	b.Name = "go build of the apps of " + m.Path
 	return b, nil
 }
 
@@ -233,21 +248,10 @@ func mountedApps(mounts []string) []string {
 // directory, and returns it with the function that removes it. A failed
 // build is an error carrying the compiler's output.
 func buildProgram(ctx context.Context, m *project.Module, kind project.Kind, flags []string) (string, func(), error) {
-	if len(m.Apps) == 0 {
-		return "", nil, &usageError{err: fmt.Errorf("module %s has no package that imports %s yet", m.Path, project.Contract),
-			hint: "Write an app with: wsgo new NAME"}
-	}
-	b, err := reload.NewGoBuilder(reload.Source{Root: m.Dir, Module: m.Path})
+	b, err := newBuilder(m, kind, flags)
 	if err != nil {
 		return "", nil, err
 	}
-	pkg, gen, err := m.Generate(b.Dir(), kind)
-	if err != nil {
-		b.Close()
-		return "", nil, err
-	}
-	b.Source.Package = pkg
-	b.Flags = append(gen, flags...)
 	exe, err := b.Build(ctx)
 	if err != nil {
 		b.Close()

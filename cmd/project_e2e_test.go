@@ -476,3 +476,23 @@ func TestSocketActivation(t *testing.T) {
 		}
 	}
 }
+
+// TestGoModEditWhileServing: a requirement added to go.mod while wsgo serves
+// is in the next build (the go.mod copy follows the module's own).
+func TestGoModEditWhileServing(t *testing.T) {
+	m := newUserModule(t, "")
+	m.run(t, "new", "hello")
+	s := startCmd(t, m.command("serve", "hello", "--port", "0"))
+	s.waitForOutput(t, "Ready in")
+	lib := filepath.Join(t.TempDir(), "lib")
+	os.MkdirAll(lib, 0o755)
+	os.WriteFile(filepath.Join(lib, "go.mod"), []byte("module example.com/lib\n\ngo 1.25\n"), 0o644)
+	os.WriteFile(filepath.Join(lib, "lib.go"), []byte("package lib\n\nconst Text = \"hello: from lib\\n\"\n"), 0o644)
+	gomod, _ := os.ReadFile(filepath.Join(m.dir, "go.mod"))
+	m.write(t, "go.mod", string(gomod)+"\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => "+lib+"\n")
+	src, _ := os.ReadFile(filepath.Join(m.dir, "hello", "hello.go"))
+	edited := strings.Replace(string(src), `"hello: hello\n"`, "lib.Text", 1)
+	edited = strings.Replace(edited, "import (\n", "import (\n\t\"example.com/lib\"\n", 1)
+	m.write(t, "hello/hello.go", edited)
+	waitForBody(t, s.url+"/", 200, "hello: from lib")
+}

@@ -46,6 +46,14 @@ type Module struct {
 	// Apps are the import paths of its packages that import the contract
 	// (main packages aside): importing them registers the module's apps.
 	Apps []string
+	// OwnModFile: the program builds with a copy of the module's go.mod.
+	// Not in a go.work workspace (no -modfile there, and its sums are in
+	// go.work.sum), nor in a module that vendors its dependencies (the go
+	// command builds from vendor/ there).
+	OwnModFile bool
+
+	synced    [2][]byte // go.mod and go.sum as last copied,
+	syncedDir string    // into this directory
 }
 
 // Find returns the module at or above dir, with its app packages.
@@ -66,6 +74,7 @@ func Find(dir string) (*Module, error) {
 		return nil, err
 	}
 	m := &Module{Path: modfile.ModulePath(data), Dir: filepath.Dir(gomod)}
+	m.OwnModFile = !vendored(m.Dir) && !workspace(m.Dir)
 	if m.Path == Wsgo {
 		return m, nil // wsgo's own module: its apps are built in
 	}
@@ -147,51 +156,55 @@ func (m *Module) Generate(dir string, kind Kind) (pkg string, flags []string, er
 		return "", nil, err
 	}
 	flags = []string{"-overlay", file}
-	if m.ownModFile() {
+	if m.OwnModFile {
 		flags = append(flags, "-modfile", filepath.Join(dir, "go.mod"))
 	}
 	return pkg, flags, m.syncModFile(dir, strings.Trim(entry, `"`))
 }
 
-// ownModFile reports whether the program builds with a copy of the
-// module's go.mod: not in a go.work workspace (no -modfile there, and its
-// sums are in go.work.sum) nor in a module that vendors its dependencies
-// (the go command builds from vendor/ there).
-func (m *Module) ownModFile() bool {
-	if _, err := os.Stat(filepath.Join(m.Dir, "vendor", "modules.txt")); err == nil {
-		return false
-	}
-	return !m.workspace()
+func vendored(dir string) bool {
+	_, err := os.Stat(filepath.Join(dir, "vendor", "modules.txt"))
+	return err == nil
 }
 
 // syncModFile copies the module's go.mod and go.sum into dir, and has the
 // go command complete the copy with what entry (wsgo's command line, or its
 // production server) needs, and nothing else: a package of the module's own
-// that its go.mod lacks fails to build, as with go build.
+// that its go.mod lacks fails to build, as with go build. While the module's
+// files are as last copied, the copy is kept: no go command runs.
 func (m *Module) syncModFile(dir, entry string) error {
-	if !m.ownModFile() {
+	if !m.OwnModFile {
 		return nil
 	}
-	for _, name := range []string{"go.mod", "go.sum"} {
+	var now [2][]byte
+	for i, name := range []string{"go.mod", "go.sum"} {
 		data, err := os.ReadFile(filepath.Join(m.Dir, name))
 		if errors.Is(err, os.ErrNotExist) && name == "go.sum" {
-			data, err = nil, nil
+			data, err = []byte{}, nil
 		}
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+		now[i] = data
+	}
+	if dir == m.syncedDir && bytes.Equal(now[0], m.synced[0]) && bytes.Equal(now[1], m.synced[1]) {
+		return nil
+	}
+	for i, name := range []string{"go.mod", "go.sum"} {
+		if err := os.WriteFile(filepath.Join(dir, name), now[i], 0o644); err != nil {
 			return err
 		}
 	}
-	_, err := goCmd(m.Dir, "list", "-modfile", filepath.Join(dir, "go.mod"), "-mod=mod", "-e", "-deps", entry)
-	return err
+	if _, err := goCmd(m.Dir, "list", "-modfile", filepath.Join(dir, "go.mod"), "-mod=mod", "-e", "-deps", entry); err != nil {
+		return err
+	}
+	m.synced, m.syncedDir = now, dir
+	return nil
 }
 
-// workspace reports whether the module builds in a go.work workspace, where
-// the go command takes no -modfile and keeps its sums in go.work.sum.
-func (m *Module) workspace() bool {
-	out, err := goCmd(m.Dir, "env", "GOWORK")
+// workspace reports whether dir builds in a go.work workspace.
+func workspace(dir string) bool {
+	out, err := goCmd(dir, "env", "GOWORK")
 	return err == nil && strings.TrimSpace(out) != "" && strings.TrimSpace(out) != "off"
 }
 
