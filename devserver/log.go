@@ -10,12 +10,11 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
 
+	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -171,7 +170,7 @@ func (l *Logger) Failf(detail, format string, args ...any) {
 // Failed writes an app's failure as a [wsgi.Gateway] reports it: a red line
 // naming the app and the request, and the stack under it.
 func (l *Logger) Failed(r *http.Request, f *wsgi.Failure) {
-	l.Failf(string(f.Stack), "app %q failed on %s %s: %v", f.App, r.Method, escapeControls(r.RequestURI), f.Err)
+	l.Failf(string(f.Stack), "app %q failed on %s %s: %v", f.App, r.Method, termsafe.Escape(r.RequestURI), f.Err)
 }
 
 // Printf writes a plain line.
@@ -200,7 +199,7 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 	}
 	req := ""
 	if c := l.statusColor(status); c != nil {
-		req = c.Sprint(r.Method + " " + escapeControls(r.RequestURI) + " " + r.Proto)
+		req = c.Sprint(r.Method + " " + termsafe.Escape(r.RequestURI) + " " + r.Proto)
 	}
 	if note != "" {
 		note = l.red.Sprint(note)
@@ -217,7 +216,7 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 		} else {
 			b = append(b, r.Method...)
 			b = append(b, ' ')
-			b = appendEscaped(b, r.RequestURI)
+			b = termsafe.Append(b, r.RequestURI)
 			b = append(b, ' ')
 			b = append(b, r.Proto...)
 		}
@@ -233,49 +232,6 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 		}
 		return append(b, '\n')
 	})
-}
-
-// appendEscaped appends s, escaped as escapeControls does.
-func appendEscaped(b []byte, s string) []byte {
-	if plain(s) {
-		return append(b, s...)
-	}
-	return append(b, escapeControls(s)...)
-}
-
-// escapeControls writes each C0 or C1 control character and DEL in s as
-// \xNN, as CPython's http.server does in its log: a request line is the
-// client's text, and a terminal takes ESC or U+009B for the start of a
-// command. Bytes that are not UTF-8 are escaped too, since a terminal that
-// reads Latin-1 takes a lone 0x9b byte for the same command.
-func escapeControls(s string) string {
-	if plain(s) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case unicode.IsControl(r):
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			b.WriteString(s[i : i+n])
-		}
-		i += n
-	}
-	return b.String()
-}
-
-// plain reports whether s is printable ASCII, with nothing to escape.
-func plain(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 // statusColor follows Werkzeug's table, except that every 2xx is plain.

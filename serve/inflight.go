@@ -4,9 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/termsafe"
 )
 
 // InFlight is a handler that keeps track of the requests it is serving, so
@@ -44,7 +45,7 @@ func (f *InFlight) List() []string {
 	f.mu.Lock()
 	all := make([]req, 0, len(f.reqs))
 	for r, began := range f.reqs {
-		all = append(all, req{r.Method + " " + visible(r.RequestURI), began})
+		all = append(all, req{r.Method + " " + termsafe.Escape(r.RequestURI), began})
 	}
 	f.mu.Unlock()
 	slices.SortFunc(all, func(a, b req) int { return a.began.Compare(b.began) })
@@ -53,10 +54,4 @@ func (f *InFlight) List() []string {
 		out[i] = fmt.Sprintf("%s (running %s)", r.desc, time.Since(r.began).Round(100*time.Millisecond))
 	}
 	return out
-}
-
-// visible escapes what a terminal would act on rather than show.
-func visible(s string) string {
-	q := strconv.QuoteToGraphic(s)
-	return q[1 : len(q)-1]
 }

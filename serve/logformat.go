@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -49,7 +50,7 @@ func textLine(l *log.Logger, e *entry) {
 		aborted = " aborted"
 	}
 	// The client may be what a trusted proxy forwarded: escaped, as the rest.
-	l.Printf("%s %q %d %d %.1fms id=%s%s", visible(e.client), e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
+	l.Printf("%s %q %d %d %.1fms id=%s%s", termsafe.Escape(e.client), e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
 }
 
 // jsonWriter turns what is written to it into log records of one level,

@@ -15,19 +15,20 @@ const module = "github.com/wsgo/wsgo"
 // import nothing of ours; cmd does not import the built-in apps, so that a
 // user's own main can run it with only the user's apps registered.
 var allowedImports = map[string][]string{
-	"":                 {"apps", "cmd"},
-	"cmd":              {"devserver", "internal/project", "reload", "serve", "wsgi", "wsgi/validate"},
-	"internal/project": nil,
-	"internal/syncbuf": nil,
-	"internal/testkit": {"internal/syncbuf"},
-	"devserver":        {"wsgi"},
-	"apps":             {"wsgi"},
-	"reload":           nil,
-	"serve":            {"reload", "wsgi", "wsgi/proxy"},
-	"wsgi":             nil,
-	"wsgi/proxy":       {"wsgi"},
-	"wsgi/validate":    {"wsgi"},
-	"wsgi/wsgitest":    {"internal/syncbuf", "wsgi"},
+	"":                  {"apps", "cmd"},
+	"cmd":               {"devserver", "internal/project", "reload", "serve", "wsgi", "wsgi/validate"},
+	"internal/project":  nil,
+	"internal/syncbuf":  nil,
+	"internal/termsafe": nil,
+	"internal/testkit":  {"internal/syncbuf"},
+	"devserver":         {"internal/termsafe", "wsgi"},
+	"apps":              {"wsgi"},
+	"reload":            nil,
+	"serve":             {"internal/termsafe", "reload", "wsgi", "wsgi/proxy"},
+	"wsgi":              nil,
+	"wsgi/proxy":        {"wsgi"},
+	"wsgi/validate":     {"wsgi"},
+	"wsgi/wsgitest":     {"internal/syncbuf", "wsgi"},
 }
 
 // TestImportDirection fails when a package imports one of the module's
