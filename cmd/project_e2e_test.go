@@ -336,7 +336,7 @@ func init() {
 `)
 	s := startCmd(t, m.command("serve", "greet", "--port", "0"))
 	s.waitForOutput(t, "Ready in")
-	if !strings.Contains(s.stderr.String(), "lib") {
+	if !strings.Contains(s.stderr.String(), " and ../lib") {
 		t.Errorf("the banner does not say the workspace's other module is watched:\n%s", s.stderr)
 	}
 	waitForBody(t, s.url+"/", 200, "from the workspace")

@@ -227,19 +227,7 @@ func TestReloadLeavesNothingBehind(t *testing.T) {
 			if sig != syscall.SIGKILL && code != 0 {
 				t.Errorf("exit %d on %v:\n%s", code, sig, s.stderr)
 			}
-			for _, pid := range pids {
-				gone := false
-				for i := 0; i < 200 && !gone; i++ {
-					gone = !alive(pid)
-					if !gone {
-						time.Sleep(25 * time.Millisecond)
-					}
-				}
-				if !gone {
-					t.Errorf("server pid %d outlived the supervisor (%v)", pid, sig)
-					syscall.Kill(pid, syscall.SIGKILL)
-				}
-			}
+			waitGone(t, pids) // none outlives the supervisor
 			if left := g.leftovers(t); len(left) > 0 && sig != syscall.SIGKILL {
 				t.Errorf("temporary files left: %v", left)
 			}
@@ -377,14 +365,7 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 	if !strings.Contains(s.stderr.String(), "stopped at once, as asked; cut off: GET /slow (running") {
 		t.Errorf("the cut-off request is not named:\n%s", s.stderr)
 	}
-	for _, pid := range s.pids() {
-		for i := 0; i < 200 && alive(pid); i++ {
-			time.Sleep(25 * time.Millisecond)
-		}
-		if alive(pid) {
-			t.Errorf("server pid %d still runs", pid)
-		}
-	}
+	waitGone(t, s.pids())
 }
 
 // TestSecondInterruptWithNothingInFlight: two quick Ctrl-Cs with no request

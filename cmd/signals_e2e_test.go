@@ -251,7 +251,8 @@ func init() {
 	}
 }
 
-// waitGone waits, a bounded time, for the processes to exit.
+// waitGone waits, a bounded time, for the processes to exit, and fails
+// the test for (and kills) any that does not.
 func waitGone(t *testing.T, pids []int) {
 	t.Helper()
 	for _, pid := range pids {
@@ -263,6 +264,7 @@ func waitGone(t *testing.T, pids []int) {
 		}
 		if !gone {
 			t.Errorf("pid %d is still running", pid)
+			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 }

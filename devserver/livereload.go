@@ -35,7 +35,9 @@ type LiveReload struct {
 	h http.Handler
 
 	mu      sync.Mutex
-	id      string        // the build id, and a count of Reload calls
+	build   string        // the build id the server was started with
+	reloads int           // Reload calls
+	id      string        // what pages are told: build, and reloads if any
 	tag     []byte        // the script tag, carrying id
 	styles  int           // a count of ReloadStyles calls
 	changed chan struct{} // closed by Reload and ReloadStyles
@@ -46,12 +48,18 @@ type LiveReload struct {
 
 // NewLiveReload wraps h, announcing buildID.
 func NewLiveReload(h http.Handler, buildID string) *LiveReload {
-	lr := &LiveReload{h: h, closing: make(chan struct{}), changed: make(chan struct{})}
-	lr.setID(buildID)
+	lr := &LiveReload{h: h, build: buildID, closing: make(chan struct{}), changed: make(chan struct{})}
+	lr.setID()
 	return lr
 }
 
-func (lr *LiveReload) setID(id string) {
+// setID derives what pages are told from the build and the reloads; the
+// caller holds mu, or has the only reference.
+func (lr *LiveReload) setID() {
+	id := lr.build
+	if lr.reloads > 0 {
+		id += "~" + strconv.Itoa(lr.reloads)
+	}
 	lr.id = id
 	lr.tag = fmt.Appendf(nil, `<script src="%slivereload.js" data-build="%s"></script>`, ReservedPrefix, html.EscapeString(id))
 }
@@ -69,9 +77,8 @@ func (lr *LiveReload) current() (string, []byte, <-chan struct{}) {
 func (lr *LiveReload) Reload() {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
-	base, n, _ := strings.Cut(lr.id, "~")
-	gen, _ := strconv.Atoi(n)
-	lr.setID(base + "~" + strconv.Itoa(gen+1))
+	lr.reloads++
+	lr.setID()
 	lr.notify()
 }
 
