@@ -82,7 +82,7 @@ func newModule(t *testing.T, modPath string, files map[string]string) string {
 func wsgoModuleCopy(t *testing.T) string {
 	t.Helper()
 	files := map[string]string{}
-	for _, dir := range []string{"apps", "wsgi", "wsgi/wsgitest"} {
+	for _, dir := range []string{"apps", "wsgi", "wsgi/wsgitest", "internal/syncbuf"} {
 		sources, _ := filepath.Glob(filepath.Join("..", dir, "*.go"))
 		for _, src := range sources {
 			if strings.HasSuffix(src, "_test.go") {
