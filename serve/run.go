@@ -36,8 +36,7 @@ func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, m
 	if r.OnDrain != nil {
 		srv.OnDrain(r.OnDrain)
 	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	served := srv.Go(ln)
 	if r.Ready != nil {
 		if err := r.Ready(); err != nil {
 			srv.Close()

@@ -100,6 +100,20 @@ func (s *Server) Stop(ctx context.Context, ln net.Listener) error {
 // Serve does; a drain waits for it to return (see drain).
 func (s *Server) Serve(ln net.Listener) error {
 	s.serving.Add(1)
+	return s.serve(ln)
+}
+
+// Go serves ln in a goroutine of its own, and delivers Serve's result. Unlike
+// `go srv.Serve(ln)`, a drain that begins at once still waits for it: the
+// server counts it as serving before Go returns.
+func (s *Server) Go(ln net.Listener) <-chan error {
+	served := make(chan error, 1)
+	s.serving.Add(1)
+	go func() { served <- s.serve(ln) }()
+	return served
+}
+
+func (s *Server) serve(ln net.Listener) error {
 	defer s.serving.Done()
 	return s.Server.Serve(ln)
 }

@@ -26,7 +26,7 @@ func TestHandoverMovesKeepAliveClients(t *testing.T) {
 	}), io.Discard)
 	var drained atomic.Bool // Shutdown runs its hooks on goroutines of their own
 	srv.OnDrain(func() { drained.Store(true) })
-	go srv.Serve(ln)
+	srv.Go(ln)
 
 	conn, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -81,7 +81,7 @@ func TestStopDoesNotWaitForSpareConnections(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), io.Discard)
-	go srv.Serve(ln)
+	srv.Go(ln)
 	spare, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
