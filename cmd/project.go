@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -272,14 +273,42 @@ func passThrough(c *cobra.Command, m *project.Module) error {
 		return err
 	}
 	defer done()
+	stderr := &panicSpotter{w: c.ErrOrStderr()}
 	cmd := exec.Command(exe, cliArgs...)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.OutOrStdout(), c.ErrOrStderr()
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, c.OutOrStdout(), stderr
 	err = cmd.Run()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
+		if stderr.panicked {
+			// Go exits 2 after a panic, which would read as a usage error.
+			return fmt.Errorf("the program of %s panicked (above), before it could answer: fix the panic and run wsgo again", m.Path)
+		}
 		return &exitError{code: ee.ExitCode()}
 	}
 	return err
+}
+
+// panicSpotter passes a program's standard error through, noting whether a
+// line began as the runtime's report of a panic or a fatal error does.
+type panicSpotter struct {
+	w        io.Writer
+	line     []byte // the start of the current line
+	panicked bool
+}
+
+func (p *panicSpotter) Write(b []byte) (int, error) {
+	for _, c := range b {
+		if c == '\n' {
+			p.line = p.line[:0]
+			continue
+		}
+		if len(p.line) < len("fatal error: ") {
+			p.line = append(p.line, c)
+			s := string(p.line)
+			p.panicked = p.panicked || s == "panic: " || s == "fatal error: "
+		}
+	}
+	return p.w.Write(b)
 }
 
 // withStderr adds what a program wrote to its standard error to the error

@@ -245,6 +245,11 @@ func TestYourOwnModuleMessages(t *testing.T) {
 	if _, err := os.Stat(out1); code != 1 || err == nil || !strings.Contains(out, "panic") {
 		t.Errorf("build of a program that panics: exit %d, written: %v\n%s", code, err == nil, out)
 	}
+	// wsgo routes runs the program, which panics: a failure (1), not a
+	// usage error, though Go exits 2 after a panic.
+	if code, out := m.run(t, "routes"); code != 1 || !strings.Contains(out, "panic: ") || !strings.Contains(out, "panicked (above)") {
+		t.Errorf("routes of a program that panics: exit %d\n%s", code, out)
+	}
 	os.Remove(filepath.Join(m.dir, "dup", "dup.go"))
 	// A dependency the module does not require is not fetched behind its back.
 	m.write(t, "blog/md.go", "package blog\n\nimport _ \"example.com/nosuchmodule/pkg\"\n")
