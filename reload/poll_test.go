@@ -1,0 +1,89 @@
+package reload
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fsnotify/fsnotify"
+)
+
+// TestWatchFileRemovedAndRenamed: a file removed, and one renamed, are
+// changes under both names.
+func TestWatchFileRemovedAndRenamed(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main", "a.go": "package main", "b.go": "package main"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		if err := os.Remove(filepath.Join(root, "a.go")); err != nil {
+			t.Fatal(err)
+		}
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"a.go"}) {
+			t.Errorf("removing a.go gave %v", c.Paths)
+		}
+		if err := os.Rename(filepath.Join(root, "b.go"), filepath.Join(root, "c.go")); err != nil {
+			t.Fatal(err)
+		}
+		var paths []string
+		for len(paths) < 2 {
+			paths = append(paths, next(t, w).Paths...)
+		}
+		slices.Sort(paths)
+		if !slices.Equal(paths, []string{"b.go", "c.go"}) {
+			t.Errorf("renaming b.go to c.go gave %v", paths)
+		}
+	})
+}
+
+// TestPollSeesAFileReplacedInPlace: an editor that writes a new file and
+// renames it over the old one may leave the size and the modification time
+// as they were (a one-letter fix, a coarse clock); the inode still tells.
+func TestPollSeesAFileReplacedInPlace(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main // a"})
+	w := startWatch(t, root, WatchOptions{Poll: 20 * time.Millisecond})
+	p := filepath.Join(root, "main.go")
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	write(t, p+".new", "package main // b")
+	if err := os.Chtimes(p+".new", fi.ModTime(), fi.ModTime()); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(p+".new", p); err != nil {
+		t.Fatal(err)
+	}
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"main.go"}) {
+		t.Errorf("replacing main.go gave %v", c.Paths)
+	}
+}
+
+// TestPollingTurnsOnByItselfWhenInotifyRunsOut: past the watch limit, the
+// watcher polls rather than failing, and says how to have events back.
+func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main", "pkg/a.go": "package pkg"})
+	added := 0
+	w, err := Watch(root, WatchOptions{Delay: 50 * time.Millisecond, addWatch: func(fw *fsnotify.Watcher, dir string) error {
+		if added++; added > 1 {
+			return os.NewSyscallError("inotify_add_watch", errNoSpace)
+		}
+		return fw.Add(dir)
+	}})
+	if err != nil {
+		t.Fatalf("out of inotify watches: %v; want polling", err)
+	}
+	defer w.Close()
+	every, why := w.Polling()
+	if every != DefaultPoll || !strings.Contains(why, "max_user_watches") {
+		t.Fatalf("Polling() = %v, %q; want every %v, naming the sysctl", every, why, DefaultPoll)
+	}
+	if dirs, files := w.Stats(); dirs != 2 || files != 2 {
+		t.Errorf("Stats() = %d directories, %d files; want 2 and 2", dirs, files)
+	}
+	write(t, filepath.Join(root, "pkg/a.go"), "package pkg // edited")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"pkg/a.go"}) {
+		t.Errorf("edit while polling: %v", c.Paths)
+	}
+}
