@@ -111,7 +111,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
 	f.BoolVar(&o.noCheck, "no-validate", false, "do not check apps against the contract (wsgiref.validate's rules)")
 	f.StringArrayVar(&o.mounts, "mount", nil, "also serve app APP below PREFIX, as PREFIX=APP (repeatable)")
-	f.Var((*pollValue)(&o.poll), "poll", "watch by looking at the files every interval (--poll=500ms; --poll alone: "+reload.DefaultPoll.String()+"), for trees whose file system reports no changes; on by itself on network, FUSE and 9p mounts (or WSGO_POLL)")
+	f.Var((*pollValue)(&o.poll), "poll", "watch by looking at the files every interval, as --poll=500ms (--poll alone: "+reload.DefaultPoll.String()+"), where the file system reports no changes; on by itself on network, FUSE and 9p mounts (or WSGO_POLL)")
 	f.Lookup("poll").NoOptDefVal = reload.DefaultPoll.String()
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
 	return c
@@ -470,16 +470,22 @@ func (o *serveOptions) pollFlag(f *pflag.Flag) error {
 		return nil
 	}
 	if o.poll <= 0 {
-		return invalidValue(f.Name, f.Value.String(), "want a positive interval, such as 1s")
+		return invalidValue(f.Name, o.poll.String(), "want a positive interval, such as 1s")
 	}
 	o.pollBy = cmp.Or(strings.Join(f.Annotations[envAnnotation], ""), "--poll")
 	return nil
 }
 
 // pollValue is --poll's interval: a duration flag that may stand alone.
+// Unset, it reads as "", which the help leaves out, as it does a zero.
 type pollValue time.Duration
 
-func (p *pollValue) String() string { return time.Duration(*p).String() }
+func (p *pollValue) String() string {
+	if *p == 0 {
+		return ""
+	}
+	return time.Duration(*p).String()
+}
 func (p *pollValue) Type() string   { return "duration" }
 
 func (p *pollValue) Set(s string) error {
