@@ -1,7 +1,6 @@
 package reload
 
 import (
-	"io/fs"
 	"path/filepath"
 	"time"
 )
@@ -100,26 +99,12 @@ func (p *poller) look(w *Watcher, pending map[string]bool) (bool, error) {
 	return changed, nil
 }
 
-// walk records the state of everything below root that f does not skip.
-func (p *poller) walk(f *filter, root string) error {
-	return f.walk(root, func(path string, d fs.DirEntry) error {
-		if p.ignored[path] {
-			return filepath.SkipDir
-		}
-		if _, ok := p.seen[path]; !ok {
-			p.added = append(p.added, path)
-		}
-		p.record(path, d)
-		return nil
-	}, func(path string, d fs.DirEntry) { p.record(path, d) })
-}
-
-func (p *poller) record(path string, d fs.DirEntry) {
-	fi, err := d.Info()
-	if err != nil {
-		return // gone since the directory was read
+// saw records that a look found directory path: new, if the last look
+// did not, and so to be asked of git.
+func (p *poller) saw(path string) {
+	if _, ok := p.seen[path]; !ok {
+		p.added = append(p.added, path)
 	}
-	p.next[path] = stateOf(fi)
 }
 
 // dropIgnored asks git, once for each directory new in this look, whether
