@@ -1,7 +1,9 @@
 package reload
 
 import (
+	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 )
 
@@ -15,6 +17,7 @@ type poller struct {
 	next    map[string]fileState // the look under way; kept to reuse its memory
 	ignored map[string]bool      // directories git ignores: never read again
 	added   []string             // directories new in the look under way
+	looks   atomic.Int64         // how many looks were taken, for tests
 }
 
 // fileState is what a look compares. The change time is left out: a chmod
@@ -30,11 +33,11 @@ type fileState struct {
 
 // startPoll takes the first look at paths; the loop looks every interval.
 func (w *Watcher) startPoll(paths []string, every time.Duration, why string) error {
-	w.poll = &poller{paths: paths, seen: map[string]fileState{}, next: map[string]fileState{}, ignored: map[string]bool{}}
-	w.every, w.why = every, why
-	if _, err := w.poll.look(w, nil); err != nil {
+	p, err := w.newPoller(paths)
+	if err != nil {
 		return err
 	}
+	w.poll, w.every, w.why = p, every, why
 	for p, st := range w.poll.seen {
 		if st.dir {
 			w.dirs++
@@ -45,15 +48,23 @@ func (w *Watcher) startPoll(paths []string, every time.Duration, why string) err
 	return nil
 }
 
+// newPoller takes the first look at paths.
+func (w *Watcher) newPoller(paths []string) (*poller, error) {
+	p := &poller{paths: paths, seen: map[string]fileState{}, next: map[string]fileState{}, ignored: map[string]bool{}}
+	_, err := p.look(w, nil)
+	return p, err
+}
+
 // pollLoop looks every interval. A look that finds a change is followed by
 // another after the quiet period, and so on until one finds nothing new:
 // then the batch goes out, as the event loop's does after a quiet period.
-func (w *Watcher) pollLoop() {
-	tick := time.NewTicker(w.every)
+func (w *Watcher) pollLoop(every time.Duration) {
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	quiet := time.NewTimer(time.Hour)
 	quiet.Stop()
 	pending := map[string]bool{}
+	said := "" // the last look's error
 	for {
 		settled := false
 		select {
@@ -64,8 +75,12 @@ func (w *Watcher) pollLoop() {
 			settled = true
 		}
 		changed, err := w.poll.look(w, pending)
+		if err != nil && err.Error() != said {
+			w.report(err) // once, not at every look while it lasts
+		}
+		said = ""
 		if err != nil {
-			w.report(err)
+			said = err.Error()
 		}
 		switch {
 		case changed:
@@ -83,11 +98,12 @@ func (w *Watcher) pollLoop() {
 // (nil on the first look, which only records), and reports whether anything
 // that counts changed. It fails only when the root cannot be read.
 func (p *poller) look(w *Watcher, pending map[string]bool) (bool, error) {
+	defer p.looks.Add(1)
 	clear(p.next)
 	p.added = p.added[:0]
 	for _, root := range p.paths {
 		if err := p.walk(w.filterFor(root), root); err != nil && root == w.root {
-			return false, err
+			return false, fmt.Errorf("reload: watch %s: %w", root, err)
 		}
 	}
 	p.dropIgnored(w)

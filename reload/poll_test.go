@@ -1,6 +1,8 @@
 package reload
 
 import (
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -64,13 +66,7 @@ func TestPollSeesAFileReplacedInPlace(t *testing.T) {
 // watcher polls rather than failing, and says how to have events back.
 func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
 	root := tree(t, map[string]string{"main.go": "package main", "pkg/a.go": "package pkg"})
-	added := 0
-	w, err := Watch(root, WatchOptions{Delay: 50 * time.Millisecond, addWatch: func(fw *fsnotify.Watcher, dir string) error {
-		if added++; added > 1 {
-			return os.NewSyscallError("inotify_add_watch", errNoSpace)
-		}
-		return fw.Add(dir)
-	}})
+	w, err := watchOneDirectory(root)
 	if err != nil {
 		t.Fatalf("out of inotify watches: %v; want polling", err)
 	}
@@ -86,4 +82,80 @@ func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
 	if c := next(t, w); !slices.Equal(c.Paths, []string{"pkg/a.go"}) {
 		t.Errorf("edit while polling: %v", c.Paths)
 	}
+}
+
+// TestPollingTurnsOnWhenInotifyRunsOutMidRun: a directory made after the
+// start that cannot be watched turns polling on; the watcher says so, asks
+// for a rescan (what the directory held is not known), and goes on
+// reporting edits.
+func TestPollingTurnsOnWhenInotifyRunsOutMidRun(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main"})
+	w, err := watchOneDirectory(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	if every, _ := w.Polling(); every != 0 {
+		t.Fatal("polls from the start; want events until the limit")
+	}
+	write(t, filepath.Join(root, "pkg/a.go"), "package pkg")
+	select {
+	case c := <-w.Changes:
+		if !c.Rescan {
+			t.Errorf("first batch after the limit: %+v; want a rescan", c)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no batch after the limit was reached")
+	}
+	select { // sent before the batch
+	case err := <-w.Errors:
+		if !strings.Contains(err.Error(), "polling every 1s from now on") || !strings.Contains(err.Error(), "max_user_watches") {
+			t.Errorf("the watcher said %q", err)
+		}
+	default:
+		t.Error("the watcher did not say it polls from now on")
+	}
+	write(t, filepath.Join(root, "pkg/a.go"), "package pkg // edited")
+	if c := next(t, w); !slices.Equal(c.Paths, []string{"pkg/a.go"}) {
+		t.Errorf("edit while polling: %v", c.Paths)
+	}
+}
+
+// TestPollSaysOnceThatTheRootIsGone: a look that cannot read the root says
+// so once, not at every look while it lasts.
+func TestPollSaysOnceThatTheRootIsGone(t *testing.T) {
+	root := tree(t, map[string]string{"main.go": "package main"})
+	w := startWatch(t, root, WatchOptions{Poll: 20 * time.Millisecond})
+	if err := os.RemoveAll(root); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-w.Errors:
+		if !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), root) {
+			t.Errorf("error %q; want the root named, and not found", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the watcher did not say the root is gone")
+	}
+	deadline := time.After(10 * time.Second)
+	for n := w.poll.looks.Load() + 5; w.poll.looks.Load() < n; {
+		select {
+		case err := <-w.Errors:
+			t.Fatalf("said again: %v", err)
+		case <-deadline:
+			t.Fatal("the watcher stopped looking")
+		case <-time.After(10 * time.Millisecond): // until five more looks are taken
+		}
+	}
+}
+
+// watchOneDirectory watches root as if the inotify limit allowed one watch.
+func watchOneDirectory(root string) (*Watcher, error) {
+	added := 0
+	return Watch(root, WatchOptions{Delay: 50 * time.Millisecond, addWatch: func(fw *fsnotify.Watcher, dir string) error {
+		if added++; added > 1 {
+			return os.NewSyscallError("inotify_add_watch", errNoSpace)
+		}
+		return fw.Add(dir)
+	}})
 }

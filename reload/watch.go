@@ -38,11 +38,13 @@ type Watcher struct {
 	root    string
 	delay   time.Duration
 	filters []*filter         // one per tree: the root's first, then each module's
-	fs      *fsnotify.Watcher // nil when polling
+	fs      *fsnotify.Watcher // nil when polling from the start
 	poll    *poller           // nil when the kernel's events are used
 	add     func(*fsnotify.Watcher, string) error
 	every   time.Duration // how often poll looks
 	why     string        // why polling turned on by itself
+	paths   []string      // the trees and the extra paths, absolute
+	limit   *limitError   // the inotify limit, when reached mid-run
 	changes chan Change
 	errs    chan error
 	done    chan struct{}
@@ -88,7 +90,7 @@ func Watch(root string, o WatchOptions) (*Watcher, error) {
 		return nil, err
 	}
 	if w.poll != nil {
-		go w.pollLoop()
+		go w.pollLoop(w.every)
 	} else {
 		go w.loop(w.fs.Events, w.fs.Errors)
 	}
@@ -135,6 +137,7 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, assets: assets, git: newGitIgnore(t)})
 	}
 	paths := slices.Concat(trees, extra)
+	w.paths = paths
 	if o.Poll > 0 {
 		return w, w.startPoll(paths, o.Poll, "")
 	}
@@ -197,7 +200,8 @@ func (w *Watcher) Stats() (dirs, files int) { return w.dirs, w.files }
 
 // Polling reports how often the watcher looks at the files, or 0 when it
 // waits for the kernel's events; and why polling turned on by itself: ""
-// when WatchOptions.Poll asked for it.
+// when WatchOptions.Poll asked for it. It tells the start: a watcher that
+// runs out of inotify watches later says so on Errors.
 func (w *Watcher) Polling() (every time.Duration, why string) { return w.every, w.why }
 
 // GitIgnore reports whether .gitignore rules apply (root is in a git work tree).
@@ -318,6 +322,24 @@ func (e *limitError) fallback() string {
 		"(and max_user_instances) brings watching by events back", e.path)
 }
 
+// pollFromNow ends the event loop when the inotify limit is reached mid-run:
+// the watcher polls from then on. What the directories that could not be
+// watched held when they appeared is not known, so the first batch is a
+// rescan.
+func (w *Watcher) pollFromNow(pending map[string]bool) {
+	w.fs.Close()
+	p, err := w.newPoller(w.paths)
+	if err != nil {
+		w.report(err)
+		return
+	}
+	w.poll = p
+	w.report(fmt.Errorf("reload: watching by polling every %v from now on: %s", DefaultPoll, w.limit.fallback()))
+	if w.deliver(pending, true) {
+		w.pollLoop(DefaultPoll)
+	}
+}
+
 // loop gathers events into batches, one per quiet period.
 func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 	pending := map[string]bool{}
@@ -334,6 +356,10 @@ func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 			}
 			if w.handle(ev, pending) {
 				timer.Reset(w.delay)
+			}
+			if w.limit != nil {
+				w.pollFromNow(pending)
+				return
 			}
 		case err, ok := <-errs:
 			if !ok {
@@ -366,7 +392,9 @@ func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
 			// A new (or renamed-in) directory: watch it, and count what
 			// it already holds, which no event will report.
 			found, err := w.addTree(ev.Name)
-			if err != nil {
+			if errors.As(err, &w.limit) {
+				return true
+			} else if err != nil {
 				w.report(err)
 			}
 			for _, p := range found {
