@@ -38,6 +38,7 @@ func (w *Watcher) startPoll(paths []string, every time.Duration, why string) err
 		return err
 	}
 	w.poll, w.every, w.why = p, every, why
+	w.dirs, w.files = 0, 0 // what the event watcher counted before it gave up
 	for p, st := range w.poll.seen {
 		if st.dir {
 			w.dirs++

@@ -65,8 +65,9 @@ func TestPollSeesAFileReplacedInPlace(t *testing.T) {
 // TestPollingTurnsOnByItselfWhenInotifyRunsOut: past the watch limit, the
 // watcher polls rather than failing, and says how to have events back.
 func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main", "pkg/a.go": "package pkg"})
-	w, err := watchOneDirectory(root)
+	root := tree(t, map[string]string{"main.go": "package main", "go.mod": "module x\n"})
+	lib := tree(t, map[string]string{"lib.go": "package lib", "pkg/a.go": "package pkg"})
+	w, err := watchOneDirectory(root, lib) // the root's one directory, then lib fails
 	if err != nil {
 		t.Fatalf("out of inotify watches: %v; want polling", err)
 	}
@@ -75,11 +76,11 @@ func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
 	if every != DefaultPoll || !strings.Contains(why, "max_user_watches") {
 		t.Fatalf("Polling() = %v, %q; want every %v, naming the sysctl", every, why, DefaultPoll)
 	}
-	if dirs, files := w.Stats(); dirs != 2 || files != 2 {
-		t.Errorf("Stats() = %d directories, %d files; want 2 and 2", dirs, files)
+	if dirs, files := w.Stats(); dirs != 3 || files != 4 {
+		t.Errorf("Stats() = %d directories, %d files; want 3 and 4", dirs, files)
 	}
-	write(t, filepath.Join(root, "pkg/a.go"), "package pkg // edited")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"pkg/a.go"}) {
+	write(t, filepath.Join(lib, "pkg/a.go"), "package pkg // edited")
+	if c := next(t, w); len(c.Paths) != 1 || !strings.HasSuffix(c.Paths[0], "/pkg/a.go") {
 		t.Errorf("edit while polling: %v", c.Paths)
 	}
 }
@@ -149,10 +150,11 @@ func TestPollSaysOnceThatTheRootIsGone(t *testing.T) {
 	}
 }
 
-// watchOneDirectory watches root as if the inotify limit allowed one watch.
-func watchOneDirectory(root string) (*Watcher, error) {
+// watchOneDirectory watches root and modules as if the inotify limit
+// allowed one watch.
+func watchOneDirectory(root string, modules ...string) (*Watcher, error) {
 	added := 0
-	return Watch(root, WatchOptions{Delay: 50 * time.Millisecond, addWatch: func(fw *fsnotify.Watcher, dir string) error {
+	return Watch(root, WatchOptions{Delay: 50 * time.Millisecond, Modules: modules, addWatch: func(fw *fsnotify.Watcher, dir string) error {
 		if added++; added > 1 {
 			return os.NewSyscallError("inotify_add_watch", errNoSpace)
 		}

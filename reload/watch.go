@@ -76,8 +76,8 @@ type WatchOptions struct {
 }
 
 // DefaultPoll is how often a watcher that polls looks at the files, unless
-// told otherwise: a save shows within a second or so, and on 5,000 files a
-// look costs under 1% of a core (docs/benchmarks.md).
+// told otherwise: a save shows within a second, and on 5,000 files the
+// looks cost about 1% of a core (docs/benchmarks.md).
 const DefaultPoll = time.Second
 
 // DefaultAssets are the files taken for assets unless told otherwise.
@@ -136,23 +136,28 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 	for _, t := range trees {
 		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, assets: assets, git: newGitIgnore(t)})
 	}
-	paths := slices.Concat(trees, extra)
-	w.paths = paths
-	if o.Poll > 0 {
-		return w, w.startPoll(paths, o.Poll, "")
-	}
-	if why := untrusted(paths, o.fsType); why != "" {
-		return w, w.startPoll(paths, DefaultPoll, why)
-	}
-	err = w.startNotify(paths)
-	var limit *limitError
-	if errors.As(err, &limit) {
-		return w, w.startPoll(paths, DefaultPoll, limit.fallback())
-	}
-	if err != nil {
+	w.paths = slices.Concat(trees, extra)
+	if err := w.start(o); err != nil {
 		return nil, err
 	}
 	return w, nil
+}
+
+// start watches by the kernel's events, unless told to poll or they cannot
+// be trusted.
+func (w *Watcher) start(o WatchOptions) error {
+	if o.Poll > 0 {
+		return w.startPoll(w.paths, o.Poll, "")
+	}
+	if why := untrusted(w.paths, o.fsType); why != "" {
+		return w.startPoll(w.paths, DefaultPoll, why)
+	}
+	err := w.startNotify(w.paths)
+	var limit *limitError
+	if errors.As(err, &limit) {
+		return w.startPoll(w.paths, DefaultPoll, limit.fallback())
+	}
+	return err
 }
 
 // startNotify watches the trees and the extra paths by the kernel's events.
