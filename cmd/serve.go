@@ -486,7 +486,7 @@ func (p *pollValue) String() string {
 	}
 	return time.Duration(*p).String()
 }
-func (p *pollValue) Type() string   { return "duration" }
+func (p *pollValue) Type() string { return "duration" }
 
 func (p *pollValue) Set(s string) error {
 	d, err := time.ParseDuration(s)
