@@ -74,6 +74,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
   wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful
   wsgo serve demo --mount /hello=hello   # hello below /hello, demo for the rest
   wsgo serve demo --no-reload
+  wsgo serve demo --poll   # in a container or VM whose mounts report no changes
   wsgo serve demo --watch templates --exclude 'generated/*'`,
 		Args:              appArg,
 		ValidArgsFunction: completeApps,
@@ -486,6 +487,7 @@ func (p *pollValue) String() string {
 	}
 	return time.Duration(*p).String()
 }
+
 func (p *pollValue) Type() string { return "duration" }
 
 func (p *pollValue) Set(s string) error {
