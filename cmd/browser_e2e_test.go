@@ -15,6 +15,8 @@ import (
 
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	greeterpkg "github.com/wsgo/wsgo/internal/greeter"
 )
 
 // chromium finds the browser, or skips the test; where CI promises one
@@ -180,4 +182,89 @@ func TestBrowserStylesheetSwapsInPlace(t *testing.T) {
 	// Any other asset reloads the page: the variable is gone.
 	g.write(t, "page.html", "<p>an asset")
 	waitFor(t, ctx, "a reload", `window.wsgoMarker === undefined && !!document.getElementById("msg")`)
+}
+
+// templateGo is a page of the greeter's rendered from templates/page.html,
+// read from disk at every request, as a template an app parses at run time.
+const templateGo = `package main
+
+import (
+	"iter"
+	"os"
+
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+func init() {
+	page := wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		html, _ := os.ReadFile("templates/page.html")
+		start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}})
+		return wsgi.Body(html)
+	})
+	wsgi.Register("template", page)
+}
+`
+
+// withTemplate adds the app "template" to the greeter, rendering
+// templates/page.html, which says text.
+func (g *greeter) withTemplate(t *testing.T, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(g.dir, "templates"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	g.write(t, "templates/page.html", templatePage(text))
+	g.write(t, "template.go", templateGo)
+	if err := greeterpkg.Go(g.dir, "build", "-o", g.bin, "."); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func templatePage(text string) string {
+	return `<!doctype html><html><head><title>template</title></head><body><p id="msg">` + text + `</p></body></html>`
+}
+
+// TestBrowserTemplateEditReloadsWithoutABuild: an edit of a template the
+// program reads at run time reloads the page (a variable the page set is
+// gone, the new text shows) and builds nothing: the log says so, and no
+// new server started.
+func TestBrowserTemplateEditReloadsWithoutABuild(t *testing.T) {
+	ctx := browser(t)
+	g := newGreeter(t)
+	g.withTemplate(t, "first")
+	c := exec.Command(g.bin, "serve", "template", "--port", "0")
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	msg := `(document.getElementById("msg") || {}).textContent === %q`
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the first text", fmt.Sprintf(msg, "first"))
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.wsgoMarker = 42) === 42`)); err != nil {
+		t.Fatal(err)
+	}
+	servers := len(s.pids())
+	g.write(t, "templates/page.html", templatePage("edited"))
+	waitFor(t, ctx, "the edit, on a reloaded page", fmt.Sprintf(msg, "edited")+` && window.wsgoMarker === undefined`)
+	s.waitForOutput(t, "templates/page.html changed: reloading the pages, no build")
+	if strings.Contains(s.stderr.String(), "changed: building") || len(s.pids()) != servers {
+		t.Errorf("a template edit built or started a server:\n%s", s.stderr)
+	}
+}
+
+// TestBrowserReloadsWhilePolling: with --poll, where no file event is
+// listened to, an edit is still found, built, and the page reloads itself.
+func TestBrowserReloadsWhilePolling(t *testing.T) {
+	ctx := browser(t)
+	g := newGreeter(t)
+	s := g.serveWith(t, nil, "--poll")
+	s.waitForOutput(t, "Watching by polling every 1s (--poll)")
+	msg := `(document.getElementById("msg") || {}).textContent === %q`
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/page")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "version 0", fmt.Sprintf(msg, "version 0"))
+	g.write(t, "message.go", messageGo("found by polling"))
+	waitFor(t, ctx, "the edit", fmt.Sprintf(msg, "found by polling"))
 }

@@ -57,12 +57,7 @@ func messageGo(msg string) string { return greeterpkg.Message(msg) }
 // serve starts the greeter's `serve greet` with reload, in its module.
 func (g *greeter) serve(t *testing.T) *server {
 	t.Helper()
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
-	s := startCmd(t, c)
-	s.waitForOutput(t, "Ready in")
-	return s
+	return g.serveWith(t, nil)
 }
 
 // leftovers lists what supervisors left in the temporary directory.

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/internal/project"
@@ -41,6 +43,8 @@ type serveOptions struct {
 	debugInfo    bool
 	open         bool
 	assets       []string
+	poll         time.Duration // 0: events, unless they cannot be trusted
+	pollBy       string        // what asked for polling: --poll or WSGO_POLL
 }
 
 // logBatch is how long request log lines may wait to be written together:
@@ -70,6 +74,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
   wsgo serve demo --host 0.0.0.0   # reachable from the network: be careful
   wsgo serve demo --mount /hello=hello   # hello below /hello, demo for the rest
   wsgo serve demo --no-reload
+  wsgo serve demo --poll   # in a container or VM whose mounts report no changes
   wsgo serve demo --watch templates --exclude 'generated/*'`,
 		Args:              appArg,
 		ValidArgsFunction: completeApps,
@@ -84,7 +89,10 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 				debug.SetGCPercent(400)
 			}
 			o.noColor, _ = c.Flags().GetBool("no-color")
-			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT"}); err != nil {
+			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT", "poll": "WSGO_POLL"}); err != nil {
+				return err
+			}
+			if err := o.pollFlag(c.Flags().Lookup("poll")); err != nil {
 				return err
 			}
 			return runServe(stop.ctx, stop.now, args[0], o)
@@ -104,6 +112,8 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
 	f.BoolVar(&o.noCheck, "no-validate", false, "do not check apps against the contract (wsgiref.validate's rules)")
 	f.StringArrayVar(&o.mounts, "mount", nil, "also serve app APP below PREFIX, as PREFIX=APP (repeatable)")
+	f.Var((*pollValue)(&o.poll), "poll", "watch by looking at the files every interval, as --poll=500ms (--poll alone: "+reload.DefaultPoll.String()+"), where the file system reports no changes; on by itself on network, FUSE and 9p mounts (or WSGO_POLL)")
+	f.Lookup("poll").NoOptDefVal = reload.DefaultPoll.String()
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
 	return c
 }
@@ -340,12 +350,15 @@ func (o serveOptions) watcher(src reload.Source, log *devserver.Logger) (*reload
 	if err != nil {
 		log.Notef(" * %v; only the module itself is watched", err)
 	}
-	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods})
+	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods, Poll: o.poll})
 	if err != nil {
 		return nil, err
 	}
 	go w.SetEmbeds(src.Embeds())
 	describeWatch(log, src, w)
+	if every, why := w.Polling(); every > 0 {
+		log.Printf(" * Watching by polling every %v (%s)", every, cmp.Or(why, o.pollBy))
+	}
 	return w, nil
 }
 
@@ -449,4 +462,36 @@ func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
 		c.Flags().SetAnnotation(flag, envAnnotation, []string{env})
 	}
 	return nil
+}
+
+// pollFlag refuses a --poll (or WSGO_POLL) interval that is not positive,
+// and remembers which of the two asked for polling, for the banner.
+func (o *serveOptions) pollFlag(f *pflag.Flag) error {
+	if !f.Changed {
+		return nil
+	}
+	if o.poll <= 0 {
+		return invalidValue(f.Name, o.poll.String(), "want a positive interval, such as 1s")
+	}
+	o.pollBy = cmp.Or(strings.Join(f.Annotations[envAnnotation], ""), "--poll")
+	return nil
+}
+
+// pollValue is --poll's interval: a duration flag that may stand alone.
+// Unset, it reads as "", which the help leaves out, as it does a zero.
+type pollValue time.Duration
+
+func (p *pollValue) String() string {
+	if *p == 0 {
+		return ""
+	}
+	return time.Duration(*p).String()
+}
+
+func (p *pollValue) Type() string { return "duration" }
+
+func (p *pollValue) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	*p = pollValue(d)
+	return err
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // tree writes files (path → content) below a new temporary root.
-func tree(t *testing.T, files map[string]string) string {
+func tree(t testing.TB, files map[string]string) string {
 	t.Helper()
 	root := t.TempDir()
 	for p, content := range files {
@@ -23,7 +23,7 @@ func tree(t *testing.T, files map[string]string) string {
 	return root
 }
 
-func write(t *testing.T, p, content string) {
+func write(t testing.TB, p, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 		t.Fatal(err)
@@ -43,6 +43,9 @@ func startWatch(t *testing.T, root string, o WatchOptions) *Watcher {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { w.Close() })
+	if every, _ := w.Polling(); every != o.Poll {
+		t.Fatalf("the watcher polls every %v; want %v", every, o.Poll)
+	}
 	return w
 }
 
@@ -72,152 +75,173 @@ func none(t *testing.T, w *Watcher, root string) {
 }
 
 func TestWatchCountsWhatTheBuildReads(t *testing.T) {
-	root := tree(t, map[string]string{"go.mod": "module x\n", "main.go": "package main\n", "pkg/a.go": "package pkg\n"})
-	w := startWatch(t, root, WatchOptions{})
-	for _, name := range []string{"main.go", "pkg/a.go", "go.mod", "go.sum", "go.work", "pkg/new.go"} {
-		write(t, filepath.Join(root, name), "// edit")
-		if c := next(t, w); !slices.Equal(c.Paths, []string{name}) {
-			t.Errorf("edit of %s gave %v", name, c.Paths)
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"go.mod": "module x\n", "main.go": "package main\n", "pkg/a.go": "package pkg\n"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		for _, name := range []string{"main.go", "pkg/a.go", "go.mod", "go.sum", "go.work", "pkg/new.go"} {
+			write(t, filepath.Join(root, name), "// edit")
+			if c := next(t, w); !slices.Equal(c.Paths, []string{name}) {
+				t.Errorf("edit of %s gave %v", name, c.Paths)
+			}
 		}
-	}
+	})
 }
 
 func TestWatchIgnores(t *testing.T) {
-	root := tree(t, map[string]string{
-		"go.mod": "module x\n", "main.go": "package main\n",
-		".git/HEAD": "ref", ".hidden/a.go": "", "node_modules/m/a.go": "", "tmp/a.go": "",
-		"testdata/a.go": "", "gen/a.go": "",
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{
+			"go.mod": "module x\n", "main.go": "package main\n",
+			".git/HEAD": "ref", ".hidden/a.go": "", "node_modules/m/a.go": "", "tmp/a.go": "",
+			"testdata/a.go": "", "gen/a.go": "",
+		})
+		w := startWatch(t, root, WatchOptions{Exclude: []string{"gen"}, Poll: poll})
+		for _, p := range []string{
+			".git/HEAD", ".git/index", ".hidden/a.go", "node_modules/m/a.go", "tmp/a.go", "testdata/a.go", "gen/a.go",
+			"4913", "main.go~", ".main.go.swp", ".main.go.swx", "#main.go#", "main_test.go", "README.md", "notes.txt",
+		} {
+			write(t, filepath.Join(root, p), "x")
+		}
+		none(t, w, root)
 	})
-	w := startWatch(t, root, WatchOptions{Exclude: []string{"gen"}})
-	for _, p := range []string{
-		".git/HEAD", ".git/index", ".hidden/a.go", "node_modules/m/a.go", "tmp/a.go", "testdata/a.go", "gen/a.go",
-		"4913", "main.go~", ".main.go.swp", ".main.go.swx", "#main.go#", "main_test.go", "README.md", "notes.txt",
-	} {
-		write(t, filepath.Join(root, p), "x")
-	}
-	none(t, w, root)
 }
 
 func TestWatchChmodAloneDoesNotCount(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main\n"})
-	w := startWatch(t, root, WatchOptions{})
-	if err := os.Chmod(filepath.Join(root, "main.go"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	none(t, w, root)
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		if err := os.Chmod(filepath.Join(root, "main.go"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		none(t, w, root)
+	})
 }
 
 func TestWatchGitignore(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git is not installed")
-	}
-	root := tree(t, map[string]string{
-		"go.mod":         "module x\n",
-		".gitignore":     "build/\n*.gen.go\n!keep.gen.go\n",
-		"sub/.gitignore": "local.go\n",
-		"build/a.go":     "",
+	both(t, func(t *testing.T, poll time.Duration) {
+		if _, err := exec.LookPath("git"); err != nil {
+			t.Skip("git is not installed")
+		}
+		root := tree(t, map[string]string{
+			"go.mod":         "module x\n",
+			".gitignore":     "build/\n*.gen.go\n!keep.gen.go\n",
+			"sub/.gitignore": "local.go\n",
+			"build/a.go":     "",
+		})
+		if out, err := exec.Command("git", "-C", root, "init", "-q").CombinedOutput(); err != nil {
+			t.Fatalf("git init: %v %s", err, out)
+		}
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		if !w.GitIgnore() {
+			t.Fatal("gitignore not applied in a git work tree")
+		}
+		if dirs, _ := w.Stats(); dirs != 2 {
+			t.Errorf("Stats() = %d directories; want 2, the ignored build/ left out", dirs)
+		}
+		// Ignored: a directory-only pattern, a glob, a nested file's rule.
+		for _, p := range []string{"build/a.go", "build/new/b.go", "x.gen.go", "sub/local.go"} {
+			write(t, filepath.Join(root, p), "x")
+		}
+		none(t, w, root)
+		// Negation brings a file back.
+		write(t, filepath.Join(root, "keep.gen.go"), "x")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"keep.gen.go"}) {
+			t.Errorf("negated pattern: %v", c.Paths)
+		}
 	})
-	if out, err := exec.Command("git", "-C", root, "init", "-q").CombinedOutput(); err != nil {
-		t.Fatalf("git init: %v %s", err, out)
-	}
-	w := startWatch(t, root, WatchOptions{})
-	if !w.GitIgnore() {
-		t.Fatal("gitignore not applied in a git work tree")
-	}
-	// Ignored: a directory-only pattern, a glob, a nested file's rule.
-	for _, p := range []string{"build/a.go", "build/new/b.go", "x.gen.go", "sub/local.go"} {
-		write(t, filepath.Join(root, p), "x")
-	}
-	none(t, w, root)
-	// Negation brings a file back.
-	write(t, filepath.Join(root, "keep.gen.go"), "x")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"keep.gen.go"}) {
-		t.Errorf("negated pattern: %v", c.Paths)
-	}
 }
 
 func TestWatchNewDirectory(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main\n"})
-	w := startWatch(t, root, WatchOptions{})
-	write(t, filepath.Join(root, "a/b/c.go"), "package b")
-	c := next(t, w)
-	if !slices.Contains(c.Paths, "a/b/c.go") {
-		t.Fatalf("new nested file: %v", c.Paths)
-	}
-	// The new directories are watched from now on.
-	write(t, filepath.Join(root, "a/b/d.go"), "package b")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"a/b/d.go"}) {
-		t.Errorf("file in new directory: %v", c.Paths)
-	}
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		write(t, filepath.Join(root, "a/b/c.go"), "package b")
+		c := next(t, w)
+		if !slices.Contains(c.Paths, "a/b/c.go") {
+			t.Fatalf("new nested file: %v", c.Paths)
+		}
+		// The new directories are watched from now on.
+		write(t, filepath.Join(root, "a/b/d.go"), "package b")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"a/b/d.go"}) {
+			t.Errorf("file in new directory: %v", c.Paths)
+		}
+	})
 }
 
 func TestWatchRenamedDirectory(t *testing.T) {
-	root := tree(t, map[string]string{"old/a.go": "package old"})
-	w := startWatch(t, root, WatchOptions{})
-	if err := os.Rename(filepath.Join(root, "old"), filepath.Join(root, "new")); err != nil {
-		t.Fatal(err)
-	}
-	c := next(t, w)
-	if !slices.Contains(c.Paths, "new/a.go") {
-		t.Errorf("rename: %v; want the file under its new name", c.Paths)
-	}
-	write(t, filepath.Join(root, "new/a.go"), "package old // edited")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"new/a.go"}) {
-		t.Errorf("edit under the new name reported as %v", c.Paths)
-	}
-	for _, p := range w.fs.WatchList() {
-		if p == filepath.Join(root, "old") {
-			t.Error("still watching the old name")
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"old/a.go": "package old"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		if err := os.Rename(filepath.Join(root, "old"), filepath.Join(root, "new")); err != nil {
+			t.Fatal(err)
 		}
-	}
+		c := next(t, w)
+		if !slices.Contains(c.Paths, "new/a.go") {
+			t.Errorf("rename: %v; want the file under its new name", c.Paths)
+		}
+		write(t, filepath.Join(root, "new/a.go"), "package old // edited")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"new/a.go"}) {
+			t.Errorf("edit under the new name reported as %v", c.Paths)
+		}
+		for _, p := range watched(w) {
+			if p == filepath.Join(root, "old") {
+				t.Error("still watching the old name")
+			}
+		}
+	})
 }
 
 // TestWatchVimSave replays vim's atomic save: probe file, swap file, rename
 // the original away, write the new one, remove the backup.
 func TestWatchVimSave(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main\n"})
-	w := startWatch(t, root, WatchOptions{})
-	p := filepath.Join(root, "main.go")
-	write(t, filepath.Join(root, "4913"), "")
-	os.Remove(filepath.Join(root, "4913"))
-	write(t, filepath.Join(root, ".main.go.swp"), "swap")
-	if err := os.Rename(p, p+"~"); err != nil {
-		t.Fatal(err)
-	}
-	write(t, p, "package main // saved\n")
-	os.Remove(p + "~")
-	os.Remove(filepath.Join(root, ".main.go.swp"))
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"main.go"}) {
-		t.Errorf("vim save gave %v; want main.go once", c.Paths)
-	}
-	none(t, w, root)
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		p := filepath.Join(root, "main.go")
+		write(t, filepath.Join(root, "4913"), "")
+		os.Remove(filepath.Join(root, "4913"))
+		write(t, filepath.Join(root, ".main.go.swp"), "swap")
+		if err := os.Rename(p, p+"~"); err != nil {
+			t.Fatal(err)
+		}
+		write(t, p, "package main // saved\n")
+		os.Remove(p + "~")
+		os.Remove(filepath.Join(root, ".main.go.swp"))
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"main.go"}) {
+			t.Errorf("vim save gave %v; want main.go once", c.Paths)
+		}
+		none(t, w, root)
+	})
 }
 
 func TestWatchBurstIsOneBatch(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main\n"})
-	w := startWatch(t, root, WatchOptions{Delay: time.Second}) // a wide quiet period: a loaded machine may pause mid-burst
-	for i := range 1000 {
-		write(t, filepath.Join(root, fmt.Sprintf("pkg%d/f%d.go", i%10, i)), "package p")
-	}
-	c := next(t, w)
-	if len(c.Paths) != 1000 {
-		t.Errorf("first batch has %d paths, want all 1000", len(c.Paths))
-	}
-	none(t, w, root)
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, WatchOptions{Delay: time.Second, Poll: poll}) // a wide quiet period: a loaded machine may pause mid-burst
+		for i := range 1000 {
+			write(t, filepath.Join(root, fmt.Sprintf("pkg%d/f%d.go", i%10, i)), "package p")
+		}
+		c := next(t, w)
+		if len(c.Paths) != 1000 {
+			t.Errorf("first batch has %d paths, want all 1000", len(c.Paths))
+		}
+		none(t, w, root)
+	})
 }
 
 func TestWatchExtraPaths(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "", "templates/index.html": "<p>"})
-	w := startWatch(t, root, WatchOptions{Watch: []string{filepath.Join(root, "templates")}})
-	write(t, filepath.Join(root, "templates/index.html"), "<p>edited")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"templates/index.html"}) {
-		t.Errorf("--watch path: %v", c.Paths)
-	}
-	w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
-	write(t, filepath.Join(root, "static.txt"), "embedded")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
-		t.Errorf("embedded file: %v", c.Paths)
-	}
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "", "templates/index.html": "<p>"})
+		w := startWatch(t, root, WatchOptions{Watch: []string{filepath.Join(root, "templates")}, Poll: poll})
+		write(t, filepath.Join(root, "templates/index.html"), "<p>edited")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"templates/index.html"}) {
+			t.Errorf("--watch path: %v", c.Paths)
+		}
+		w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
+		write(t, filepath.Join(root, "static.txt"), "embedded")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
+			t.Errorf("embedded file: %v", c.Paths)
+		}
+	})
 }
 
 func TestWatchOverflowRescans(t *testing.T) {
@@ -253,83 +277,104 @@ func TestWatchErrorNamesTheSysctl(t *testing.T) {
 // TestWatchDirectoryMovedAway: moving a package out of the tree removes its
 // files from the build, though no event names them.
 func TestWatchDirectoryMovedAway(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "", "pkg/a.go": "package pkg", "pkg/sub/b.go": "package sub"})
-	w := startWatch(t, root, WatchOptions{})
-	if err := os.Rename(filepath.Join(root, "pkg"), filepath.Join(t.TempDir(), "pkg")); err != nil {
-		t.Fatal(err)
-	}
-	if c := next(t, w); !slices.Contains(c.Paths, "pkg") {
-		t.Errorf("moving pkg away gave %v; want a change naming pkg", c.Paths)
-	}
-	for _, p := range w.fs.WatchList() {
-		if strings.HasPrefix(p, filepath.Join(root, "pkg")) {
-			t.Errorf("still watching %s", p)
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "", "pkg/a.go": "package pkg", "pkg/sub/b.go": "package sub"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		if err := os.Rename(filepath.Join(root, "pkg"), filepath.Join(t.TempDir(), "pkg")); err != nil {
+			t.Fatal(err)
 		}
-	}
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"pkg"}) {
+			t.Errorf("moving pkg away gave %v; want pkg alone, for all it held", c.Paths)
+		}
+		for _, p := range watched(w) {
+			if strings.HasPrefix(p, filepath.Join(root, "pkg")) {
+				t.Errorf("still watching %s", p)
+			}
+		}
+	})
 }
 
 // TestWatchOtherModules: a module the build reads from another directory (a
 // replace target, a workspace module) is watched with the same rules, and
 // its changes are named from the root.
 func TestWatchOtherModules(t *testing.T) {
-	parent := t.TempDir()
-	root := filepath.Join(parent, "app")
-	lib := filepath.Join(parent, "lib")
-	write(t, filepath.Join(root, "go.mod"), "module example.com/app\n")
-	write(t, filepath.Join(root, "main.go"), "package main")
-	write(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n")
-	write(t, filepath.Join(lib, "lib.go"), "package lib")
-	write(t, filepath.Join(lib, "node_modules", "x.go"), "package x")
-	w := startWatch(t, root, WatchOptions{Modules: []string{lib, root}})
-	if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
-		t.Errorf("Trees() = %v", got)
-	}
-	if dirs, files := w.Stats(); dirs != 2 || files != 4 {
-		t.Errorf("Stats() = %d directories, %d files; want 2 and 4", dirs, files)
-	}
-	write(t, filepath.Join(lib, "node_modules", "x.go"), "package x // ignored")
-	write(t, filepath.Join(lib, "lib.go"), "package lib // edited")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"../lib/lib.go"}) {
-		t.Errorf("edit in the other module: %v", c.Paths)
-	}
+	both(t, func(t *testing.T, poll time.Duration) {
+		parent := t.TempDir()
+		root := filepath.Join(parent, "app")
+		lib := filepath.Join(parent, "lib")
+		write(t, filepath.Join(root, "go.mod"), "module example.com/app\n")
+		write(t, filepath.Join(root, "main.go"), "package main")
+		write(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n")
+		write(t, filepath.Join(lib, "lib.go"), "package lib")
+		write(t, filepath.Join(lib, "node_modules", "x.go"), "package x")
+		w := startWatch(t, root, WatchOptions{Modules: []string{lib, root}, Poll: poll})
+		if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
+			t.Errorf("Trees() = %v", got)
+		}
+		if dirs, files := w.Stats(); dirs != 2 || files != 4 {
+			t.Errorf("Stats() = %d directories, %d files; want 2 and 4", dirs, files)
+		}
+		write(t, filepath.Join(lib, "node_modules", "x.go"), "package x // ignored")
+		write(t, filepath.Join(lib, "lib.go"), "package lib // edited")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"../lib/lib.go"}) {
+			t.Errorf("edit in the other module: %v", c.Paths)
+		}
+	})
 }
 
 // TestWatchAssets: templates, stylesheets and the like are told apart from
 // what the build reads; an embedded one is the build's; --assets replaces
 // the patterns.
 func TestWatchAssets(t *testing.T) {
-	root := tree(t, map[string]string{
-		"go.mod":              "module example.com/a\n",
-		"main.go":             "package main",
-		"templates/page.html": "<p>",
-		"static/site.css":     "p {}",
-		"static/embedded.css": "p {}",
-		"notes.txt":           "x",
-	})
-	w := startWatch(t, root, WatchOptions{})
-	w.SetEmbeds([]string{filepath.Join(root, "static/embedded.css")})
-	write(t, filepath.Join(root, "templates/page.html"), "<p>edited")
-	write(t, filepath.Join(root, "static/site.css"), "p { color: red }")
-	write(t, filepath.Join(root, "notes.txt"), "not an asset")
-	// The edits may come in more than one batch on a busy machine.
-	var assets, paths []string
-	for i := 0; i < 3 && len(assets) < 2; i++ {
-		c := next(t, w)
-		assets, paths = append(assets, c.Assets...), append(paths, c.Paths...)
-	}
-	slices.Sort(assets)
-	if len(paths) != 0 || !slices.Equal(assets, []string{"static/site.css", "templates/page.html"}) {
-		t.Errorf("assets %v, build paths %v", assets, paths)
-	}
-	write(t, filepath.Join(root, "static/embedded.css"), "p { color: blue }")
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"static/embedded.css"}) || len(c.Assets) != 0 {
-		t.Errorf("an embedded asset: %+v", c)
-	}
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{
+			"go.mod":              "module example.com/a\n",
+			"main.go":             "package main",
+			"templates/page.html": "<p>",
+			"static/site.css":     "p {}",
+			"static/embedded.css": "p {}",
+			"notes.txt":           "x",
+		})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		w.SetEmbeds([]string{filepath.Join(root, "static/embedded.css")})
+		write(t, filepath.Join(root, "templates/page.html"), "<p>edited")
+		write(t, filepath.Join(root, "static/site.css"), "p { color: red }")
+		write(t, filepath.Join(root, "notes.txt"), "not an asset")
+		// The edits may come in more than one batch on a busy machine.
+		var assets, paths []string
+		for i := 0; i < 3 && len(assets) < 2; i++ {
+			c := next(t, w)
+			assets, paths = append(assets, c.Assets...), append(paths, c.Paths...)
+		}
+		slices.Sort(assets)
+		if len(paths) != 0 || !slices.Equal(assets, []string{"static/site.css", "templates/page.html"}) {
+			t.Errorf("assets %v, build paths %v", assets, paths)
+		}
+		write(t, filepath.Join(root, "static/embedded.css"), "p { color: blue }")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"static/embedded.css"}) || len(c.Assets) != 0 {
+			t.Errorf("an embedded asset: %+v", c)
+		}
 
-	w2 := startWatch(t, root, WatchOptions{Assets: []string{"*.txt"}})
-	write(t, filepath.Join(root, "notes.txt"), "an asset now")
-	write(t, filepath.Join(root, "static/site.css"), "p { color: green }")
-	if c := next(t, w2); !slices.Equal(c.Assets, []string{"notes.txt"}) {
-		t.Errorf("--assets *.txt: %+v", c)
+		w2 := startWatch(t, root, WatchOptions{Assets: []string{"*.txt"}, Poll: poll})
+		write(t, filepath.Join(root, "notes.txt"), "an asset now")
+		write(t, filepath.Join(root, "static/site.css"), "p { color: green }")
+		if c := next(t, w2); !slices.Equal(c.Assets, []string{"notes.txt"}) {
+			t.Errorf("--assets *.txt: %+v", c)
+		}
+	})
+}
+
+// both runs test with the kernel's events and with polling: the two must
+// report the same changes in the same way.
+func both(t *testing.T, test func(t *testing.T, poll time.Duration)) {
+	t.Run("events", func(t *testing.T) { test(t, 0) })
+	t.Run("poll", func(t *testing.T) { test(t, 20*time.Millisecond) })
+}
+
+// watched lists the directories the kernel watches for w; none when it polls.
+func watched(w *Watcher) []string {
+	if w.fs == nil {
+		return nil
 	}
+	return w.fs.WatchList()
 }

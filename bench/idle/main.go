@@ -3,6 +3,7 @@
 // server use over a quiet sample, in a module of many files.
 //
 //	go run ./bench/idle -files 5000 -sample 10s
+//	go run ./bench/idle -files 5000 -sample 30s -poll 1s   # watching by polling
 package main
 
 import (
@@ -23,14 +24,15 @@ import (
 func main() {
 	files := flag.Int("files", 5000, "files in the module's tree")
 	sample := flag.Duration("sample", 10*time.Second, "how long to sample the idle CPU")
+	poll := flag.Duration("poll", 0, "watch by polling at this interval (serve --poll), rather than by events")
 	flag.Parse()
-	if err := run(*files, *sample); err != nil {
+	if err := run(*files, *sample, *poll); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/idle:", err)
 		os.Exit(1)
 	}
 }
 
-func run(files int, sample time.Duration) error {
+func run(files int, sample, poll time.Duration) error {
 	work, mod, err := greeter.Bench("idle")
 	if err != nil {
 		return err
@@ -53,7 +55,11 @@ func run(files int, sample time.Duration) error {
 	}
 
 	began := time.Now()
-	srv := exec.Command(bin, "serve", "greet", "--port", "0")
+	args := []string{"serve", "greet", "--port", "0"}
+	if poll > 0 {
+		args = append(args, "--poll="+poll.String())
+	}
+	srv := exec.Command(bin, args...)
 	srv.Dir = mod
 	srv.Env = append(os.Environ(), "NO_COLOR=1")
 	out, err := srv.StderrPipe()
@@ -65,12 +71,12 @@ func run(files int, sample time.Duration) error {
 	}
 	defer func() { srv.Process.Signal(os.Interrupt); srv.Wait() }()
 	sc := bufio.NewScanner(out)
-	var watching string
+	var watching []string
 	server := 0
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.Contains(line, "Watching") {
-			watching = strings.TrimSpace(line)
+			watching = append(watching, strings.TrimSpace(line))
 		}
 		if _, pid, ok := strings.Cut(line, "Ready in"); ok {
 			server, _ = strconv.Atoi(pid[strings.LastIndex(pid, " ")+1:])
@@ -86,7 +92,7 @@ func run(files int, sample time.Duration) error {
 	sup0, srv0 := cpu(srv.Process.Pid), cpu(server)
 	time.Sleep(sample)
 	sup1, srv1 := cpu(srv.Process.Pid), cpu(server)
-	fmt.Println(watching)
+	fmt.Println(strings.Join(watching, "\n"))
 	fmt.Printf("start to ready: %v\n", startup.Round(time.Millisecond))
 	share := func(d time.Duration) float64 { return 100 * float64(d) / float64(sample) }
 	fmt.Printf("idle CPU over %v: supervisor %v (%.2f%% of a core), server %v (%.2f%% of a core)\n",
