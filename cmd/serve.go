@@ -104,7 +104,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
 	f.StringSliceVar(&o.assets, "assets", nil, "patterns of files the program reads at run time, whose change reloads the pages without a build (default "+strings.Join(reload.DefaultAssets, ",")+"; an embedded file still builds)")
-	f.StringVar(&o.editor, "editor", devserver.DefaultEditor, "editor the error pages' file:line links open: "+strings.Join(devserver.EditorNames(), ", ")+", none, or a URL template such as 'zed://file/{file}:{line}' (or WSGO_EDITOR)")
+	f.StringVar(&o.editor, "editor", devserver.DefaultEditor, "editor the error pages' file:line links open: "+strings.Join(devserver.EditorNames(), ", ")+", none, or a URL template such as 'zed://file{file}:{line}' (or WSGO_EDITOR)")
 	f.BoolVar(&o.open, "open", false, "open the app in the browser once it is served ($BROWSER, else xdg-open or open); never again on a rebuild")
 	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")

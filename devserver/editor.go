@@ -10,11 +10,12 @@ import (
 )
 
 // Editors are the editors [ParseEditor] knows by name, with the URL that
-// opens a file at a line in each. {file} is the file's absolute path and
-// {line} its line.
+// opens a file at a line in each. {file} is the file's absolute path, which
+// always begins with a slash ("/C:/src/x.go" on Windows), and {line} its
+// line.
 var Editors = map[string]string{
-	"vscode":  "vscode://file/{file}:{line}",
-	"cursor":  "cursor://file/{file}:{line}",
+	"vscode":  "vscode://file{file}:{line}",
+	"cursor":  "cursor://file{file}:{line}",
 	"idea":    "idea://open?file={file}&line={line}",
 	"sublime": "subl://open?url=file://{file}&line={line}",
 }
@@ -36,7 +37,7 @@ var urlScheme = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
 // ParseEditor returns the editor named s (see [Editors]), no editor for
 // "none", or the editor whose links follow the URL template s, with {file}
 // where the file's path goes and {line} where its line does, such as
-// "zed://file/{file}:{line}". The empty string is [DefaultEditor]. An
+// "zed://file{file}:{line}". The empty string is [DefaultEditor]. An
 // error says what s should be, without repeating s.
 func ParseEditor(s string) (Editor, error) {
 	switch {
@@ -83,8 +84,12 @@ func (e Editor) URL(file string, line int) string {
 }
 
 // escapePath escapes a path for any part of a URL, a query's included,
-// leaving its slashes and a Windows drive's colon as they are.
+// leaving its slashes and a Windows drive's colon as they are. The path
+// begins with a slash, as a URL's does.
 func escapePath(p string) string {
 	p = strings.ReplaceAll(p, `\`, "/")
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
 	return strings.NewReplacer("%2F", "/", "%3A", ":", "+", "%20").Replace(url.QueryEscape(p))
 }

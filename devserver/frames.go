@@ -98,13 +98,17 @@ func within(pkg, prefix string) bool {
 
 // funcPackage returns the import path of a function's package, from its
 // name as the runtime gives it: "example.com/m/pkg.(*T).Method.func1" is in
-// "example.com/m/pkg".
+// "example.com/m/pkg". The runtime escapes the dots of the path's last
+// element ("gopkg.in/yaml%2ev3.Unmarshal").
 func funcPackage(name string) string {
+	if i := strings.IndexByte(name, '['); i >= 0 {
+		name = name[:i] // a generic function's type arguments may hold slashes
+	}
 	slash := strings.LastIndexByte(name, '/') + 1
 	if dot := strings.IndexByte(name[slash:], '.'); dot >= 0 {
-		return name[:slash+dot]
+		name = name[:slash+dot]
 	}
-	return name
+	return strings.ReplaceAll(name, "%2e", ".")
 }
 
 // userFrames returns the user's frames among frames.
