@@ -54,11 +54,19 @@ func (g *greeter) write(t *testing.T, name, content string) {
 
 func messageGo(msg string) string { return greeterpkg.Message(msg) }
 
-// serve starts the greeter's `serve greet` with reload, in its module.
-func (g *greeter) serve(t *testing.T) *server {
+// serve starts the greeter's `serve greet` with reload, in its module,
+// with more flags if given.
+func (g *greeter) serve(t *testing.T, flags ...string) *server {
 	t.Helper()
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
-	c.Dir = g.dir
+	return g.serveIn(t, g.dir, flags...)
+}
+
+// serveIn starts the greeter's `serve greet` in dir, a directory of its
+// module.
+func (g *greeter) serveIn(t *testing.T, dir string, flags ...string) *server {
+	t.Helper()
+	c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0"}, flags...)...)
+	c.Dir = dir
 	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Ready in")

@@ -71,7 +71,7 @@ body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 70em; 
 h1 { color: #b00020; font-size: 1.4em; }
 h2 { font-size: 1.1em; margin-top: 1.6em; }
 .msg { font: 14px/1.5 ui-monospace, monospace; background: #fff0f0; border-left: 4px solid #b00020; padding: .8em 1em; white-space: pre-wrap; }
-pre { font: 13px/1.45 ui-monospace, monospace; background: #1e1e1e; color: #eee; padding: 1em; overflow-x: auto; white-space: pre-wrap; }
+pre { font: 13px/1.45 ui-monospace, monospace; background: #1e1e1e; color: #eee; padding: 1em; overflow-x: auto; white-space: pre-wrap; tab-size: 4; }
 mark { background: #ffd54f; color: #000; padding: 0 .2em; border-radius: 2px; }
 pre a { color: inherit; }
 .frame { border: 1px solid #ddd; border-radius: 4px; margin: .8em 0; }
