@@ -136,7 +136,9 @@ func TestEditorFlagAndEnv(t *testing.T) {
 		{map[string]string{"WSGO_EDITOR": "javascript:alert({file})"}, nil, `invalid WSGO_EDITOR="javascript:alert({file})": a link with the scheme javascript opens no editor`},
 	} {
 		setenv(t, tt.env)
-		args := append([]string{"serve", "demo", "--no-reload", "--port", "0"}, tt.args...)
+		// --grace 0 is refused later: without the editor's check, the
+		// command fails on that instead of serving.
+		args := append([]string{"serve", "demo", "--no-reload", "--port", "0", "--grace", "0"}, tt.args...)
 		code, _, errOut := wsgo(t, args...)
 		if code != exitUsage || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v %v: exit %d %q; want 2 and %q", tt.env, tt.args, code, errOut, tt.want)
