@@ -153,7 +153,11 @@ func excerpt(file string, line, around int) []srcLine {
 			out = append(out, srcLine{N: n, Text: strings.TrimRight(sc.Text(), "\r"), Hit: n == line})
 		}
 	}
-	if len(out) == 0 || out[len(out)-1].N < line {
+	switch {
+	case len(out) > 0 && out[len(out)-1].N == line-1:
+		// The compiler's "unexpected EOF" points just past the last line.
+		out = append(out, srcLine{N: line, Hit: true})
+	case len(out) == 0 || out[len(out)-1].N < line:
 		return nil // the file is shorter than the frame says: it changed
 	}
 	return out

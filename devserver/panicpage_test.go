@@ -96,7 +96,8 @@ func TestPanicSourceExcerpt(t *testing.T) {
 		{file, 5, 2, " line 3| line 4|>line 5| line 6| line 7|"},
 		{file, 1, 2, ">line 1| line 2| line 3|"},
 		{file, 10, 3, " line 7| line 8| line 9|>line 0|"},
-		{file, 11, 3, ""},
+		{file, 11, 2, " line 9| line 0|>|"}, // the end of the file, as the compiler points at it
+		{file, 12, 3, ""},
 		{file, 0, 3, ""},
 		{filepath.Join(dir, "missing.go"), 1, 3, ""},
 		{dir, 1, 3, ""},
