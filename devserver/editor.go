@@ -9,11 +9,11 @@ import (
 	"strings"
 )
 
-// Editors are the editors [ParseEditor] knows by name, with the URL that
+// editors are the editors [ParseEditor] knows by name, with the URL that
 // opens a file at a line in each. {file} is the file's absolute path, which
 // always begins with a slash ("/C:/src/x.go" on Windows), and {line} its
 // line.
-var Editors = map[string]string{
+var editors = map[string]string{
 	"vscode":  "vscode://file{file}:{line}",
 	"cursor":  "cursor://file{file}:{line}",
 	"idea":    "idea://open?file={file}&line={line}",
@@ -34,7 +34,7 @@ type Editor struct {
 // urlScheme is how a URL template must begin.
 var urlScheme = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9+.-]*:`)
 
-// ParseEditor returns the editor named s (see [Editors]), no editor for
+// ParseEditor returns the editor named s (see [EditorNames]), no editor for
 // "none", or the editor whose links follow the URL template s, with {file}
 // where the file's path goes and {line} where its line does, such as
 // "zed://file{file}:{line}". The empty string is [DefaultEditor]. An
@@ -45,24 +45,24 @@ func ParseEditor(s string) (Editor, error) {
 		return Editor{}, nil
 	case s == "none":
 		return Editor{off: true}, nil
-	case Editors[s] != "":
-		return Editor{template: Editors[s]}, nil
+	case editors[s] != "":
+		return Editor{template: editors[s]}, nil
 	case !strings.Contains(s, "{file}"):
-		return Editor{}, fmt.Errorf("want one of %s, none, or a URL template with {file} and {line}, such as %q", strings.Join(EditorNames(), ", "), Editors[DefaultEditor])
+		return Editor{}, fmt.Errorf("want one of %s, none, or a URL template with {file} and {line}, such as %q", strings.Join(EditorNames(), ", "), editors[DefaultEditor])
 	}
 	switch scheme := strings.ToLower(urlScheme.FindString(s)); scheme {
 	case "":
-		return Editor{}, fmt.Errorf("a URL template begins with the editor's scheme, such as %q", Editors[DefaultEditor])
+		return Editor{}, fmt.Errorf("a URL template begins with the editor's scheme, such as %q", editors[DefaultEditor])
 	case "javascript:", "data:", "vbscript:":
-		return Editor{}, fmt.Errorf("a link with the scheme %s opens no editor: use the editor's, such as %q", strings.TrimSuffix(scheme, ":"), Editors[DefaultEditor])
+		return Editor{}, fmt.Errorf("a link with the scheme %s opens no editor: use the editor's, such as %q", strings.TrimSuffix(scheme, ":"), editors[DefaultEditor])
 	}
 	return Editor{template: s}, nil
 }
 
 // EditorNames returns the names [ParseEditor] knows, sorted.
 func EditorNames() []string {
-	names := make([]string, 0, len(Editors))
-	for name := range Editors {
+	names := make([]string, 0, len(editors))
+	for name := range editors {
 		names = append(names, name)
 	}
 	slices.Sort(names)
@@ -78,7 +78,7 @@ func (e Editor) URL(file string, line int) string {
 	}
 	t := e.template
 	if t == "" {
-		t = Editors[DefaultEditor]
+		t = editors[DefaultEditor]
 	}
 	return strings.NewReplacer("{file}", escapePath(file), "{line}", strconv.Itoa(line)).Replace(t)
 }

@@ -41,7 +41,8 @@ func (p Pages) Failure(failure string) http.Handler {
 
 // sources returns the source around each file:line of a build's output
 // that can be read, each once, the first maxExcerpts of them. A crash's
-// stack names the runtime's files too: only files outside GOROOT are shown.
+// stack names the runtime's files and the dependencies' too: only files
+// outside GOROOT and the module cache are shown.
 func (p Pages) sources(output, dir string) []pageSource {
 	var out []pageSource
 	seen := map[string]bool{}
@@ -52,7 +53,7 @@ func (p Pages) sources(output, dir string) []pageSource {
 		file := resolve(m[1], dir)
 		line, _ := strconv.Atoi(m[2])
 		key := file + ":" + m[2]
-		if file == "" || seen[key] || inGoroot(file) {
+		if file == "" || seen[key] || notTheUsers(file) {
 			continue
 		}
 		seen[key] = true
@@ -81,9 +82,22 @@ func resolve(name, dir string) string {
 	return name
 }
 
-func inGoroot(file string) bool {
-	root := build.Default.GOROOT
-	return root != "" && strings.HasPrefix(file, filepath.Clean(root)+string(filepath.Separator))
+// notTheUsers reports whether file is Go's own or a dependency's, as found
+// in GOROOT or the module cache.
+func notTheUsers(file string) bool {
+	dirs := []string{build.Default.GOROOT}
+	for _, p := range filepath.SplitList(build.Default.GOPATH) {
+		dirs = append(dirs, filepath.Join(p, "pkg", "mod"))
+	}
+	if c := os.Getenv("GOMODCACHE"); c != "" {
+		dirs = append(dirs, c)
+	}
+	for _, d := range dirs {
+		if d != "" && strings.HasPrefix(file, filepath.Clean(d)+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return false
 }
 
 // moduleRoot returns the directory of the go.mod at or above the working

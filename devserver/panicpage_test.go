@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"go/build"
 	"html"
 	"iter"
 	"net/http"
@@ -322,9 +323,21 @@ func TestFailurePageSources(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	output := "Build failed in 1s (go build .)\n\n# example.com/m/sub\nsub/x.go:4:9: undefined: x\nsub/x.go:4:9: again\nsub/gone.go:1:1: no such file\n"
+	// A crash's stack names Go's files and the dependencies': not shown.
+	cache := t.TempDir()
+	t.Setenv("GOMODCACHE", cache)
+	dep := filepath.Join(cache, "example.com", "dep@v1.0.0", "dep.go")
+	if err := os.MkdirAll(filepath.Dir(dep), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dep, []byte("package dep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goFile := filepath.Join(build.Default.GOROOT, "src", "runtime", "panic.go")
+	output := "Build failed in 1s (go build .)\n\n# example.com/m/sub\nsub/x.go:4:9: undefined: x\nsub/x.go:4:9: again\nsub/gone.go:1:1: no such file\n" +
+		"\t" + goFile + ":10 +0x1d\n\t" + dep + ":1 +0x1d\n"
 	t.Chdir(filepath.Join(root, "sub", "deeper")) // the module's root is found from here
-	for _, p := range []Pages{{Editor: Editor{template: Editors["sublime"]}}, {Editor: Editor{template: Editors["sublime"]}, Dir: root}} {
+	for _, p := range []Pages{{Editor: Editor{template: editors["sublime"]}}, {Editor: Editor{template: editors["sublime"]}, Dir: root}} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.RemoteAddr = "127.0.0.1:5000"
 		r.Header.Set("Accept", "text/html")
