@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
@@ -187,6 +188,10 @@ func ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
 
 // ErrorPage is the package's [ErrorPage], its links opening p.Editor.
 func (p Pages) ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
+	if !isLoopback(r.RemoteAddr) {
+		wsgi.PlainErrorPage(w, r, nil) // and no source read for a page not shown
+		return
+	}
 	writeFailure(w, r, p.appFailure(r, f, frameClasses()))
 }
 
@@ -279,13 +284,7 @@ func (page failurePage) report(frames []frame) string {
 // headerList returns h sorted by name, one entry per value.
 func headerList(h http.Header) []keyValue {
 	var out []keyValue
-	for _, name := range slices.Sorted(func(yield func(string) bool) {
-		for k := range h {
-			if !yield(k) {
-				return
-			}
-		}
-	}) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		for _, v := range h[name] {
 			out = append(out, keyValue{name, v})
 		}
