@@ -175,6 +175,7 @@ func failureOf(t *testing.T, app wsgi.AppFunc) (*http.Request, *wsgi.Failure) {
 	r.RemoteAddr = "127.0.0.1:5000"
 	r.Header.Set("Accept", "text/html")
 	r.Header.Set("X-Trace", "abc")
+	r.Header.Set("X-Evil", "</textarea><script>alert(1)</script>")
 	gw.ServeHTTP(httptest.NewRecorder(), r)
 	if got == nil {
 		t.Fatal("the gateway reported no failure")
@@ -237,6 +238,9 @@ func TestPanicPage(t *testing.T) {
 		}
 	}
 	environ := doc[strings.Index(doc, `<table id="environ">`):]
+	if strings.Contains(doc, "<script>alert(1)") || !strings.Contains(doc, "&lt;/textarea&gt;&lt;script&gt;alert(1)") {
+		t.Errorf("a header's value is not escaped, in the tables and the text to copy:\n%s", doc)
+	}
 	if regexp.MustCompile(`(?s)PATH_INFO.*HTTP_X_TRACE.*</table>`).MatchString(environ[:strings.Index(environ, "</table>")+8]) {
 		t.Error("the environ is not sorted")
 	}
@@ -249,7 +253,7 @@ func TestPanicPage(t *testing.T) {
 		"500 Internal Server Error: app \"test\" failed\n\npanic: exploded <here>\n\nGET /x?q=1\n\ngithub.com/wsgo/wsgo/devserver.explode\n\t" + file + ":",
 		`| panic("exploded <here>")`,
 		"\nThe whole stack:\n", "github.com/wsgo/wsgo/wsgi.(*Gateway).ServeHTTP\n",
-		"\nRequest headers:\nAccept: text/html\nX-Trace: abc\n",
+		"\nRequest headers:\nAccept: text/html\nX-Evil: </textarea><script>alert(1)</script>\nX-Trace: abc\n",
 		"\nEnviron:\n", "PATH_INFO=/x\n",
 	} {
 		if !strings.Contains(text, want) {
