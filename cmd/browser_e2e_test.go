@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
@@ -258,7 +259,7 @@ func TestBrowserTemplateEditReloadsWithoutABuild(t *testing.T) {
 func TestBrowserReloadsWhilePolling(t *testing.T) {
 	ctx := browser(t)
 	g := newGreeter(t)
-	s := g.serveWith(t, nil, "--poll")
+	s := g.serve(t, "--poll")
 	s.waitForOutput(t, "Watching by polling every 1s (--poll)")
 	msg := `(document.getElementById("msg") || {}).textContent === %q`
 	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/page")); err != nil {
@@ -267,4 +268,158 @@ func TestBrowserReloadsWhilePolling(t *testing.T) {
 	waitFor(t, ctx, "version 0", fmt.Sprintf(msg, "version 0"))
 	g.write(t, "message.go", messageGo("found by polling"))
 	waitFor(t, ctx, "the edit", fmt.Sprintf(msg, "found by polling"))
+}
+
+// lineOf returns the number of the first line of file that holds s.
+func lineOf(t *testing.T, file, s string) int {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.Contains(line, s) {
+			return i + 1
+		}
+	}
+	t.Fatalf("%s has no line with %q", file, s)
+	return 0
+}
+
+// TestBrowserPanicPage: a panic's page shows the user's frame first, with
+// its source line marked and a link that opens it in the editor --editor
+// names; no frame of wsgo's comes before it, and the rest of the stack is
+// folded away until asked for; "Copy as text" copies the report. The
+// terminal has the user's frames, each with its line of source, and none of
+// wsgo's.
+func TestBrowserPanicPage(t *testing.T) {
+	ctx := browser(t)
+	g := newGreeter(t)
+	s := g.serve(t, "--editor", "cursor")
+	for _, name := range []string{"clipboard-read", "clipboard-write"} {
+		if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
+			Permission: &cdpbrowser.PermissionDescriptor{Name: name}, Setting: cdpbrowser.PermissionSettingGranted, Origin: s.url,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/panic")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the panic page", `!!document.querySelector("#frames .frame")`)
+	mainGo := filepath.Join(g.dir, "main.go")
+	line := lineOf(t, mainGo, `panic("greeter exploded: " + msg)`)
+
+	type firstFrame struct {
+		Fn, Href, Hit string
+		Frames        int
+		Before        string // the page's text above the first frame
+	}
+	first, err := chromedp.Run(ctx, chromedp.Evaluate[firstFrame](`(() => {
+		const f = document.querySelector("#frames .frame");
+		const text = document.body.innerText;
+		return {
+			Fn: f.querySelector(".fn").textContent,
+			Href: f.querySelector("a.loc").getAttribute("href"),
+			Hit: f.querySelector(".src .hit").textContent,
+			Frames: document.querySelectorAll("#frames .frame").length,
+			Before: text.slice(0, text.indexOf(f.innerText.split("\n")[0])),
+		};
+	})()`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Fn != "main.explode" || first.Frames != 2 {
+		t.Errorf("the first of %d frames is %q, want main.explode, of 2", first.Frames, first.Fn)
+	}
+	if want := fmt.Sprintf("cursor://file%s:%d", mainGo, line); first.Href != want {
+		t.Errorf("the editor link is %q, want %q", first.Href, want)
+	}
+	if want := fmt.Sprintf("%d\tpanic(\"greeter exploded: \" + msg)", line); first.Hit != want {
+		t.Errorf("the marked source line is %q, want %q", first.Hit, want)
+	}
+	if strings.Contains(first.Before, "github.com/wsgo/wsgo") || !strings.Contains(first.Before, "panic: greeter exploded: version 0") {
+		t.Errorf("above the user's frame:\n%s", first.Before)
+	}
+	folded := `(() => { const d = document.querySelector("details#stack"); return !!d && d.textContent.includes("github.com/wsgo/wsgo/wsgi.(*Gateway).ServeHTTP") && d.textContent.includes("net/http.(*conn).serve") && d.open === %[1]s && d.querySelector("ol").checkVisibility() === %[1]s; })()`
+	waitFor(t, ctx, "the folded stack", fmt.Sprintf(folded, "false"))
+	screenshot(t, ctx, "panic-page.png")
+	if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("details#stack summary"))); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the unfolded stack", fmt.Sprintf(folded, "true"))
+
+	copied, report := copyReport(t, ctx)
+	if copied != report || !strings.HasPrefix(copied, "500 Internal Server Error: app \"greet\" failed\n\npanic: greeter exploded: version 0\n\nGET /panic\n\nmain.explode\n\t"+mainGo) {
+		t.Errorf("copied:\n%s\nthe report:\n%s", copied, report)
+	}
+
+	s.waitForOutput(t, fmt.Sprintf("    main.explode\n        main.go:%d\n        %d | panic(\"greeter exploded: \" + msg)\n    main.init.0.func1\n", line, line))
+	s.waitForOutput(t, "frames of wsgo, Go and dependencies: on the error page)")
+	if strings.Contains(s.stderr.String(), "wsgi.(*Gateway).ServeHTTP") {
+		t.Errorf("the terminal shows wsgo's frames:\n%s", s.stderr)
+	}
+}
+
+// copyReport clicks "Copy as text" and returns what the clipboard then
+// holds and the report on the page. A page that reloaded meanwhile (its
+// marker gone) is tried again.
+func copyReport(t *testing.T, ctx context.Context) (copied, report string) {
+	t.Helper()
+	type result struct {
+		Copied, Report string
+		Same           bool
+	}
+	for range 3 {
+		if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.wsgoMarker = true)`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.CSS("#copy"))); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, ctx, "the copy", `document.getElementById("copied").textContent === "Copied."`)
+		r, err := chromedp.Run(ctx, chromedp.Evaluate[result](`navigator.clipboard.readText().then(c => ({Copied: c, Report: document.getElementById("report").value, Same: window.wsgoMarker === true}))`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Same {
+			return r.Copied, r.Report
+		}
+	}
+	t.Fatal("the page reloaded at every copy")
+	return "", ""
+}
+
+// TestBrowserBuildErrorPage: the page of a failed build shows the source
+// around the compiler's position, in a package below the module's root,
+// that line marked and linked to the editor, when wsgo runs in a directory
+// below the root.
+func TestBrowserBuildErrorPage(t *testing.T) {
+	ctx := browser(t)
+	g := newGreeter(t)
+	if err := os.Mkdir(filepath.Join(g.dir, "words"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	s := g.serveIn(t, filepath.Join(g.dir, "words"), nil, "--editor", "vscode")
+	if err := chromedp.Do(ctx, chromedp.Navigate(s.url+"/page")); err != nil {
+		t.Fatal(err)
+	}
+	g.write(t, "words/words.go", "package words\n\n// Greeting is what the greeter says.\nconst Greeting = \"from a package\"\n")
+	g.write(t, "message.go", "package main\n\nimport \"example.com/greeter/words\"\n\nconst message = words.Greeting\n")
+	msg := `(document.getElementById("msg") || {}).textContent === "from a package"`
+	waitFor(t, ctx, "the page", msg)
+
+	g.write(t, "words/words.go", "package words\n\n// Greeting is what the greeter says.\nconst Greeting = \"from a package\" + notDefined\n\n// More is more.\nconst More = 1\n")
+	file := filepath.Join(g.dir, "words", "words.go")
+	waitFor(t, ctx, "the source excerpt", fmt.Sprintf(`(() => {
+		const f = document.querySelector(".frame");
+		return !!f && f.querySelector("a.loc").getAttribute("href") === %q
+			&& f.querySelector(".src .hit").textContent === "4const Greeting = \"from a package\" + notDefined"
+			&& f.querySelector(".src").textContent.includes("Greeting is what the greeter says")
+			&& !!document.querySelector("pre a mark");
+	})()`, "vscode://file"+file+":4"))
+	screenshot(t, ctx, "build-error.png")
+
+	g.write(t, "words/words.go", "package words\n\nconst Greeting = \"fixed\"\n")
+	waitFor(t, ctx, "the fix", `(document.getElementById("msg") || {}).textContent === "fixed"`)
 }

@@ -3,8 +3,6 @@
 package cmd
 
 import (
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 )
@@ -14,7 +12,7 @@ import (
 // seen, built and served.
 func TestServePollRebuilds(t *testing.T) {
 	g := newGreeter(t)
-	s := g.serveWith(t, nil, "--poll")
+	s := g.serve(t, "--poll")
 	s.waitForOutput(t, " * Watching by polling every 1s (--poll)")
 	g.write(t, "message.go", messageGo("seen by polling"))
 	waitForBody(t, s.url+"/", 200, "seen by polling")
@@ -25,7 +23,7 @@ func TestServePollRebuilds(t *testing.T) {
 // banner names it.
 func TestServePollFromTheEnvironment(t *testing.T) {
 	g := newGreeter(t)
-	s := g.serveWith(t, []string{"WSGO_POLL=250ms"})
+	s := g.serveIn(t, g.dir, []string{"WSGO_POLL=250ms"})
 	s.waitForOutput(t, " * Watching by polling every 250ms (WSGO_POLL)")
 }
 
@@ -33,7 +31,7 @@ func TestServePollFromTheEnvironment(t *testing.T) {
 // flag nor the variable, no polling.
 func TestServeWatchesByEventsUnlessTold(t *testing.T) {
 	g := newGreeter(t)
-	s := g.serveWith(t, nil)
+	s := g.serve(t)
 	if strings.Contains(s.stderr.String(), "polling") {
 		t.Errorf("polls on a local disk:\n%s", s.stderr)
 	}
@@ -48,6 +46,7 @@ func TestServePollErrors(t *testing.T) {
 		{nil, []string{"--poll=0s"}, "invalid --poll 0s: want a positive interval, such as 1s"},
 		{nil, []string{"--poll=-1s"}, "invalid --poll -1s: want a positive interval"},
 		{nil, []string{"--poll=often"}, `invalid --poll "often": want a duration such as 5s or 250ms`},
+		{nil, []string{"--poll", "2s"}, "--poll takes its interval after an equals sign: --poll=2s"},
 		{[]string{"WSGO_POLL=0"}, nil, "invalid WSGO_POLL=0s: want a positive interval"},
 		{[]string{"WSGO_POLL=yes"}, nil, `invalid WSGO_POLL="yes": want a duration`},
 	} {
@@ -56,16 +55,4 @@ func TestServePollErrors(t *testing.T) {
 			t.Errorf("%v %v: exit %d, want 2 and %q:\n%s", tt.env, tt.args, code, tt.want, out)
 		}
 	}
-}
-
-// serveWith starts the greeter's `serve greet` with reload, in its module,
-// with more environment and arguments.
-func (g *greeter) serveWith(t *testing.T, env []string, args ...string) *server {
-	t.Helper()
-	c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0"}, args...)...)
-	c.Dir = g.dir
-	c.Env = append(append(os.Environ(), "TMPDIR="+g.tmp), env...)
-	s := startCmd(t, c)
-	s.waitForOutput(t, "Ready in")
-	return s
 }

@@ -54,10 +54,23 @@ func (g *greeter) write(t *testing.T, name, content string) {
 
 func messageGo(msg string) string { return greeterpkg.Message(msg) }
 
-// serve starts the greeter's `serve greet` with reload, in its module.
-func (g *greeter) serve(t *testing.T) *server {
+// serve starts the greeter's `serve greet` with reload, in its module,
+// with more flags if given.
+func (g *greeter) serve(t *testing.T, flags ...string) *server {
 	t.Helper()
-	return g.serveWith(t, nil)
+	return g.serveIn(t, g.dir, nil, flags...)
+}
+
+// serveIn starts the greeter's `serve greet` in dir, a directory of its
+// module, with more environment and flags.
+func (g *greeter) serveIn(t *testing.T, dir string, env []string, flags ...string) *server {
+	t.Helper()
+	c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0"}, flags...)...)
+	c.Dir = dir
+	c.Env = append(append(os.Environ(), "TMPDIR="+g.tmp), env...)
+	s := startCmd(t, c)
+	s.waitForOutput(t, "Ready in")
+	return s
 }
 
 // leftovers lists what supervisors left in the temporary directory.

@@ -87,9 +87,9 @@ func TestUnknownAppInSource(t *testing.T) {
 }
 
 // setenv sets the environment variables in env for the test, and unsets
-// WSGO_HOST and WSGO_PORT unless env sets them.
+// WSGO_HOST, WSGO_PORT and WSGO_EDITOR unless env sets them.
 func setenv(t *testing.T, env map[string]string) {
-	for _, name := range []string{"WSGO_HOST", "WSGO_PORT"} {
+	for _, name := range []string{"WSGO_HOST", "WSGO_PORT", "WSGO_EDITOR"} {
 		t.Setenv(name, "") // restored when the test ends
 		os.Unsetenv(name)
 	}
@@ -114,6 +114,31 @@ func TestBadValueNamesItsSource(t *testing.T) {
 	} {
 		setenv(t, tt.env)
 		args := append([]string{"serve", "demo", "--no-reload"}, tt.args...)
+		code, _, errOut := wsgo(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%v %v: exit %d %q; want 2 and %q", tt.env, tt.args, code, errOut, tt.want)
+		}
+	}
+}
+
+// TestEditorFlagAndEnv: an editor wsgo does not know, that is no URL
+// template, is a usage error naming where it came from and what to give;
+// the flag wins over WSGO_EDITOR.
+func TestEditorFlagAndEnv(t *testing.T) {
+	for _, tt := range []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--editor", "emacs"}, `invalid --editor "emacs": want one of cursor, idea, sublime, vscode, none, or a URL template with {file} and {line}`},
+		{map[string]string{"WSGO_EDITOR": "nano"}, nil, `invalid WSGO_EDITOR="nano": want one of`},
+		{map[string]string{"WSGO_EDITOR": "vscode"}, []string{"--editor", "code {file}"}, `invalid --editor "code {file}": a URL template begins with the editor's scheme`},
+		{map[string]string{"WSGO_EDITOR": "javascript:alert({file})"}, nil, `invalid WSGO_EDITOR="javascript:alert({file})": a link with the scheme javascript opens no editor`},
+	} {
+		setenv(t, tt.env)
+		// --grace 0 is refused later: without the editor's check, the
+		// command fails on that instead of serving.
+		args := append([]string{"serve", "demo", "--no-reload", "--port", "0", "--grace", "0"}, tt.args...)
 		code, _, errOut := wsgo(t, args...)
 		if code != exitUsage || !strings.Contains(errOut, tt.want) {
 			t.Errorf("%v %v: exit %d %q; want 2 and %q", tt.env, tt.args, code, errOut, tt.want)

@@ -45,6 +45,8 @@ type serveOptions struct {
 	assets       []string
 	poll         time.Duration // 0: events, unless they cannot be trusted
 	pollBy       string        // what asked for polling: --poll or WSGO_POLL
+	editor       string
+	pages        devserver.Pages // the error pages, their links opening editor
 }
 
 // logBatch is how long request log lines may wait to be written together:
@@ -89,12 +91,17 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 				debug.SetGCPercent(400)
 			}
 			o.noColor, _ = c.Flags().GetBool("no-color")
-			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT", "poll": "WSGO_POLL"}); err != nil {
+			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT", "poll": "WSGO_POLL", "editor": "WSGO_EDITOR"}); err != nil {
 				return err
 			}
 			if err := o.pollFlag(c.Flags().Lookup("poll")); err != nil {
 				return err
 			}
+			ed, err := devserver.ParseEditor(o.editor)
+			if err != nil {
+				return invalidValue("editor", strconv.Quote(o.editor), err.Error())
+			}
+			o.pages.Editor = ed
 			return runServe(stop.ctx, stop.now, args[0], o)
 		},
 	}
@@ -105,6 +112,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
 	f.StringSliceVar(&o.assets, "assets", nil, "patterns of files the program reads at run time, whose change reloads the pages without a build (default "+strings.Join(reload.DefaultAssets, ",")+"; an embedded file still builds)")
+	f.StringVar(&o.editor, "editor", devserver.DefaultEditor, "editor the error pages' file:line links open: "+strings.Join(devserver.EditorNames(), ", ")+", none, or a URL template such as 'zed://file{file}:{line}' (or WSGO_EDITOR)")
 	f.BoolVar(&o.open, "open", false, "open the app in the browser once it is served ($BROWSER, else xdg-open or open); never again on a rebuild")
 	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
 	f.BoolVar(&o.noReload, "no-reload", false, "do not rebuild and swap the server when the source changes")
@@ -123,10 +131,23 @@ func appArg(c *cobra.Command, args []string) error {
 	switch {
 	case len(args) == 0:
 		return &usageError{err: errors.New("which app? name one to serve"), hint: usageWithApps(c)}
+	case len(args) > 1 && pollSpaced(c, args):
+		return usageErrorf("--poll takes its interval after an equals sign: --poll=%s (alone, --poll polls every %s)", args[1], c.Flags().Lookup("poll").NoOptDefVal)
 	case len(args) > 1:
 		return &usageError{err: fmt.Errorf("serve takes one app, got %d: %s", len(args), strings.Join(args, " ")), hint: usageWithApps(c)}
 	}
 	return nil // whether it exists depends on where wsgo runs: see runServe
+}
+
+// pollSpaced tells whether the second argument is an interval meant for
+// --poll, which takes one only after "=".
+func pollSpaced(c *cobra.Command, args []string) bool {
+	f := c.Flags().Lookup("poll")
+	if f == nil || !f.Changed || f.Value.String() != f.NoOptDefVal {
+		return false
+	}
+	_, err := time.ParseDuration(args[1])
+	return err == nil
 }
 
 func usageWithApps(c *cobra.Command) string {
@@ -189,6 +210,7 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 		return err
 	}
 	gw := devserver.NewGateway(app, entry.Name, log)
+	gw.ErrorPage = o.pages.ErrorPage
 	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
 		ln, err := reload.Listener()
 		if err != nil {
@@ -248,14 +270,18 @@ func serveChild(ctx context.Context, child *reload.Child, name string, o serveOp
 	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
 	log.Batch(logBatch)
 	defer log.Flush()
-	var h http.Handler = devserver.Failure(child.Failure)
-	if child.Failure == "" {
+	var h http.Handler
+	if child.Failure != "" {
+		h = o.pages.Failure(child.Failure)
+	} else {
 		entry, app, err := o.app(name)
 		if err != nil {
 			child.Refuse(err.Error() + "; a rebuild does not change that: restart wsgo serve with the command fixed")
 			return err
 		}
-		h = devserver.NewGateway(app, entry.Name, log)
+		gw := devserver.NewGateway(app, entry.Name, log)
+		gw.ErrorPage = o.pages.ErrorPage
+		h = gw
 	}
 	in := o.instance(devserver.LogRequests(h, log), log)
 	if !o.noReload || child.Failure != "" {

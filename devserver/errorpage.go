@@ -1,26 +1,68 @@
 package devserver
 
 import (
+	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/wsgo/wsgo/wsgi"
 )
+
+// sourceAround is how many lines an excerpt shows on each side of a frame's.
+const sourceAround = 3
+
+// maxExcerpts bounds the source excerpts of a build error's page: the go
+// command stops at ten errors a package anyway.
+const maxExcerpts = 10
 
 // failurePage is what a 500 page says: an app's failure or a failed build.
 type failurePage struct {
 	Title   string // the heading, and the first line of the text form
 	Request string // the request that failed, as "GET /x"; empty for a build
 	Message string // the error
-	Detail  string // a stack or compiler output; file:line positions are marked
+	Detail  string // a stack or compiler output, when there are no frames
 	Footer  string
+
+	Frames  []pageFrame // the user's frames, with their source
+	Stack   []pageFrame // every frame, folded away on the page
+	Folded  int         // how many of Stack are not the user's
+	Sources []pageSource
+	Headers []keyValue
+	Environ []keyValue
+
+	DetailHTML template.HTML // Detail, its file:line positions linked
+	Text       string        // the page as text, for clients that did not ask for HTML and "Copy as text"
 }
 
-var failureTemplate = template.Must(template.New("500").Funcs(template.FuncMap{"mark": markFileLines}).Parse(`<!doctype html>
+// A pageFrame is one frame of a panic's stack on the page.
+type pageFrame struct {
+	Function string
+	Where    string       // file:line as shown
+	URL      template.URL // the editor's link, or ""
+	Kind     string       // whose code: "yours", "wsgo", "Go" or "dependency"
+	User     bool
+	Source   []srcLine // for the user's frames
+}
+
+// A pageSource is the source around one position in a build's output.
+type pageSource struct {
+	Where  string
+	URL    template.URL
+	Source []srcLine
+}
+
+type keyValue struct{ Key, Value string }
+
+var kindNames = map[frameKind]string{userFrame: "yours", wsgoFrame: "wsgo", stdFrame: "Go", depFrame: "dependency"}
+
+var failureTemplate = template.Must(template.New("500").Parse(`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -28,24 +70,71 @@ var failureTemplate = template.Must(template.New("500").Funcs(template.FuncMap{"
 <style>
 body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 70em; padding: 0 1em; color: #222; }
 h1 { color: #b00020; font-size: 1.4em; }
+h2 { font-size: 1.1em; margin-top: 1.6em; }
 .msg { font: 14px/1.5 ui-monospace, monospace; background: #fff0f0; border-left: 4px solid #b00020; padding: .8em 1em; white-space: pre-wrap; }
-pre { font: 13px/1.45 ui-monospace, monospace; background: #1e1e1e; color: #eee; padding: 1em; overflow-x: auto; white-space: pre-wrap; }
+pre { font: 13px/1.45 ui-monospace, monospace; background: #1e1e1e; color: #eee; padding: 1em; overflow-x: auto; white-space: pre-wrap; tab-size: 4; }
 mark { background: #ffd54f; color: #000; padding: 0 .2em; border-radius: 2px; }
-footer { color: #666; font-size: .85em; }
+pre a { color: inherit; }
+.frame { border: 1px solid #ddd; border-radius: 4px; margin: .8em 0; }
+.frame .where { padding: .4em .8em; background: #f6f6f6; font: 13px/1.5 ui-monospace, monospace; }
+.frame .fn { font-weight: 600; }
+.frame pre { margin: 0; border-radius: 0 0 4px 4px; padding: .5em 0; }
+.src span { display: block; padding: 0 1em; }
+.src span.hit { background: #5c1a1a; }
+.src i { color: #888; font-style: normal; display: inline-block; min-width: 3.5em; user-select: none; }
+details { margin: 1em 0; }
+summary { cursor: pointer; color: #555; }
+ol.stack { font: 13px/1.6 ui-monospace, monospace; padding-left: 2.5em; }
+ol.stack li.yours { font-weight: 600; }
+ol.stack .kind { color: #888; font-weight: normal; }
+table { border-collapse: collapse; font: 13px/1.45 ui-monospace, monospace; width: 100%; }
+td { border-top: 1px solid #eee; padding: .15em .5em; vertical-align: top; word-break: break-all; }
+td:first-child { white-space: nowrap; color: #555; width: 1%; }
+button { font: inherit; padding: .2em .8em; }
+footer { color: #666; font-size: .85em; margin-top: 2em; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
 {{with .Request}}<p>{{.}}</p>
 {{end}}{{with .Message}}<div class="msg">{{.}}</div>
-{{end}}{{with .Detail}}<pre>{{mark .}}</pre>
+{{end}}{{if .Frames}}<p><button type="button" id="copy">Copy as text</button> <span id="copied"></span></p>
+<div id="frames">{{range .Frames}}
+<div class="frame"><div class="where"><span class="fn">{{.Function}}</span> {{template "loc" .}}</div>
+{{if .Source}}<pre class="src">{{range .Source}}<span{{if .Hit}} class="hit"{{end}}><i>{{.N}}</i>{{.Text}}</span>{{end}}</pre>{{end}}</div>{{end}}
+</div>
+{{end}}{{if .Stack}}<details id="stack"><summary>The whole stack: {{len .Stack}} frames, {{.Folded}} of them wsgo's, Go's or dependencies'</summary>
+<ol class="stack">{{range .Stack}}<li class="{{.Kind}}">{{.Function}} <span class="kind">({{.Kind}})</span><br>{{template "loc" .}}</li>
+{{end}}</ol></details>
+{{end}}{{with .DetailHTML}}<pre>{{.}}</pre>
+{{end}}{{range .Sources}}<div class="frame"><div class="where">{{template "loc" .}}</div>
+<pre class="src">{{range .Source}}<span{{if .Hit}} class="hit"{{end}}><i>{{.N}}</i>{{.Text}}</span>{{end}}</pre></div>
+{{end}}{{if .Headers}}<h2>Request headers</h2>
+<table id="headers">{{range .Headers}}<tr><td>{{.Key}}</td><td>{{.Value}}</td></tr>{{end}}</table>
+{{end}}{{if .Environ}}<h2>Environ</h2>
+<table id="environ">{{range .Environ}}<tr><td>{{.Key}}</td><td>{{.Value}}</td></tr>{{end}}</table>
+{{end}}{{if .Frames}}<textarea id="report" hidden readonly>{{.Text}}</textarea>
+<script>
+document.getElementById("copy").onclick = async () => {
+	const text = document.getElementById("report").value, said = document.getElementById("copied");
+	try {
+		await navigator.clipboard.writeText(text);
+		said.textContent = "Copied.";
+	} catch (e) {
+		said.textContent = "Could not copy (" + e + "): the text form is what curl gets from this URL.";
+	}
+};
+</script>
 {{end}}<footer>{{.Footer}}</footer>
 </body>
 </html>
-`))
+{{define "loc"}}{{if .URL}}<a class="loc" href="{{.URL}}">{{.Where}}</a>{{else}}<span class="loc">{{.Where}}</span>{{end}}{{end}}`))
 
 // text is the page for clients that did not ask for HTML.
 func (p failurePage) text() string {
+	if p.Text != "" {
+		return p.Text
+	}
 	parts := []string{p.Title}
 	for _, s := range []string{p.Message, strings.TrimRight(p.Detail, "\n")} {
 		if s != "" {
@@ -77,18 +166,150 @@ func writeFailure(w http.ResponseWriter, r *http.Request, p failurePage) {
 	io.WriteString(w, p.text())
 }
 
+// Pages are the development server's error pages, for an app's failure
+// ([Pages.ErrorPage]) and for a failed build or a crash ([Pages.Failure]).
+type Pages struct {
+	// Editor makes the links that open a file:line in the user's editor.
+	Editor Editor
+	// Dir is the directory the relative paths of a build's output are
+	// from: where the go command ran. If empty, it is the root of the
+	// module at or above the working directory.
+	Dir string
+}
+
 // ErrorPage answers 500 for an app that failed before its headers went out,
 // with the message and the stack for clients on this machine, and only the
 // status for anyone else. It is a [wsgi.Gateway]'s ErrorPage for development:
-// behind a reverse proxy, every client is on the proxy's machine.
+// behind a reverse proxy, every client is on the proxy's machine. Its links
+// open [DefaultEditor]; see [Pages] for another.
 func ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
-	writeFailure(w, r, failurePage{
+	Pages{}.ErrorPage(w, r, f)
+}
+
+// ErrorPage is the package's [ErrorPage], its links opening p.Editor.
+func (p Pages) ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
+	if !isLoopback(r.RemoteAddr) {
+		wsgi.PlainErrorPage(w, r, nil) // and no source read for a page not shown
+		return
+	}
+	writeFailure(w, r, p.appFailure(r, f, frameClasses()))
+}
+
+// appFailure builds the page of an app's failure: the panic's message, the
+// user's frames with their source, the whole stack folded away, the request
+// and the environ.
+func (p Pages) appFailure(r *http.Request, f *wsgi.Failure, c classifier) failurePage {
+	page := failurePage{
 		Title:   "500 Internal Server Error: app \"" + f.App + "\" failed",
 		Request: r.Method + " " + r.RequestURI,
 		Message: f.Err.Error(),
-		Detail:  string(f.Stack),
 		Footer:  "wsgo shows this page, and the stack, only to clients on this machine.",
-	})
+		Headers: headerList(r.Header),
+		Environ: environList(f.Environ),
+	}
+	frames := c.classify(f.Frames)
+	for _, fr := range frames {
+		pf := p.pageFrame(fr)
+		page.Stack = append(page.Stack, pf)
+		if fr.Kind != userFrame {
+			page.Folded++
+			continue
+		}
+		pf.Source = excerpt(fr.File, fr.Line, sourceAround)
+		page.Frames = append(page.Frames, pf)
+	}
+	if len(page.Frames) == 0 {
+		// Not the user's code, or no stack at all: the gateway's text is
+		// the story, and there is nothing to fold.
+		page.Stack, page.Folded = nil, 0
+		page.Detail = string(f.Stack)
+		page.DetailHTML = p.linkFileLines(page.Detail, "")
+	}
+	page.Text = page.report(frames)
+	return page
+}
+
+func (p Pages) pageFrame(f frame) pageFrame {
+	return pageFrame{
+		Function: f.Function,
+		Where:    shortPath(f.File) + ":" + strconv.Itoa(f.Line),
+		URL:      template.URL(p.Editor.URL(f.File, f.Line)),
+		Kind:     kindNames[f.Kind],
+		User:     f.Kind == userFrame,
+	}
+}
+
+// report is the page as text: what a client that did not ask for HTML
+// gets, and what "Copy as text" copies.
+func (page failurePage) report(frames []frame) string {
+	var b strings.Builder
+	b.WriteString(page.Title + "\n\n")
+	if page.Message != "" {
+		b.WriteString(page.Message + "\n\n")
+	}
+	b.WriteString(page.Request + "\n\n")
+	for _, f := range frames {
+		if f.Kind != userFrame {
+			continue
+		}
+		fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+		if line := sourceLine(f.File, f.Line); line != "" {
+			fmt.Fprintf(&b, "\t%5d | %s\n", f.Line, line)
+		}
+	}
+	if len(page.Frames) > 0 {
+		b.WriteString("\nThe whole stack:\n")
+		for _, f := range frames {
+			fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+		}
+	} else if page.Detail != "" {
+		b.WriteString(strings.TrimRight(page.Detail, "\n") + "\n")
+	}
+	for _, part := range []struct {
+		name string
+		kvs  []keyValue
+		sep  string
+	}{{"Request headers", page.Headers, ": "}, {"Environ", page.Environ, "="}} {
+		if len(part.kvs) == 0 {
+			continue
+		}
+		b.WriteString("\n" + part.name + ":\n")
+		for _, kv := range part.kvs {
+			b.WriteString(kv.Key + part.sep + kv.Value + "\n")
+		}
+	}
+	return b.String()
+}
+
+// headerList returns h sorted by name, one entry per value.
+func headerList(h http.Header) []keyValue {
+	var out []keyValue
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[name] {
+			out = append(out, keyValue{name, v})
+		}
+	}
+	return out
+}
+
+// environList returns env sorted by key: strings and what prints itself as
+// they are, anything else (wsgi.input, wsgi.errors) by its type.
+func environList(env wsgi.Environ) []keyValue {
+	out := make([]keyValue, 0, len(env))
+	for k, v := range env {
+		var s string
+		switch v := v.(type) {
+		case string:
+			s = v
+		case fmt.Stringer, bool, int:
+			s = fmt.Sprint(v)
+		default:
+			s = fmt.Sprintf("%T", v)
+		}
+		out = append(out, keyValue{k, s})
+	}
+	slices.SortFunc(out, func(a, b keyValue) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }
 
 // NewGateway returns the gateway the development server runs app behind:
@@ -108,16 +329,25 @@ func isLoopback(remoteAddr string) bool {
 }
 
 // fileLine finds compiler positions such as "apps/demo.go:12:5:" or a
-// stack's "/src/apps/demo.go:12".
-var fileLine = regexp.MustCompile(`[\w./\\-]+\.go:\d+(?::\d+)?`)
+// stack's "/src/apps/demo.go:12", with the file and the line as groups.
+var fileLine = regexp.MustCompile(`([\w./\\@+~-]+\.go):(\d+)(?::\d+)?`)
 
-// markFileLines escapes text for HTML and wraps each file:line in <mark>.
-func markFileLines(text string) template.HTML {
+// linkFileLines escapes text for HTML and wraps each file:line in <mark>,
+// and in a link to the editor where the file is found from dir (see
+// [Pages.resolve]).
+func (p Pages) linkFileLines(text, dir string) template.HTML {
 	var b strings.Builder
 	last := 0
-	for _, m := range fileLine.FindAllStringIndex(text, -1) {
+	for _, m := range fileLine.FindAllStringSubmatchIndex(text, -1) {
 		b.WriteString(template.HTMLEscapeString(text[last:m[0]]))
-		b.WriteString("<mark>" + template.HTMLEscapeString(text[m[0]:m[1]]) + "</mark>")
+		pos := "<mark>" + template.HTMLEscapeString(text[m[0]:m[1]]) + "</mark>"
+		line, _ := strconv.Atoi(text[m[4]:m[5]])
+		if file := resolve(text[m[2]:m[3]], dir); file != "" {
+			if u := p.Editor.URL(file, line); u != "" {
+				pos = `<a href="` + template.HTMLEscapeString(u) + `">` + pos + "</a>"
+			}
+		}
+		b.WriteString(pos)
 		last = m[1]
 	}
 	b.WriteString(template.HTMLEscapeString(text[last:]))

@@ -168,9 +168,37 @@ func (l *Logger) Failf(detail, format string, args ...any) {
 }
 
 // Failed writes an app's failure as a [wsgi.Gateway] reports it: a red line
-// naming the app and the request, and the stack under it.
+// naming the app and the request, and under it the user's frames of a
+// panic's stack, each with its line of source, and how many other frames
+// the error page folds away. Without frames of the user's, it writes the
+// gateway's stack as it is.
 func (l *Logger) Failed(r *http.Request, f *wsgi.Failure) {
-	l.Failf(string(f.Stack), "app %q failed on %s %s: %v", f.App, r.Method, termsafe.Escape(r.RequestURI), f.Err)
+	l.failed(r, f, frameClasses())
+}
+
+func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
+	head := fmt.Sprintf("app %q failed on %s %s: %v", f.App, r.Method, termsafe.Escape(r.RequestURI), f.Err)
+	frames := c.classify(f.Frames)
+	user := userFrames(frames)
+	if len(user) == 0 {
+		l.Failf(string(f.Stack), "%s", head)
+		return
+	}
+	var b strings.Builder
+	b.WriteString(l.red.Sprint(head) + "\n")
+	for _, fr := range user {
+		fmt.Fprintf(&b, "    %s\n        %s\n", l.bold.Sprint(fr.Function), l.cyan.Sprintf("%s:%d", shortPath(fr.File), fr.Line))
+		if line := sourceLine(fr.File, fr.Line); line != "" {
+			fmt.Fprintf(&b, "        %s %s\n", l.faint.Sprintf("%d |", fr.Line), line)
+		}
+	}
+	if n := len(frames) - len(user); n > 0 {
+		b.WriteString(l.faint.Sprintf("    (%d frames of wsgo, Go and dependencies: on the error page)", n) + "\n")
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.flushLocked()
+	io.WriteString(l.out, b.String())
 }
 
 // Printf writes a plain line.

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log"
 	"net/http"
+	"runtime"
 )
 
 // A Failure is an app's failure on one request, as a [Gateway] reports it to
@@ -12,6 +13,15 @@ type Failure struct {
 	App   string // the name of the app that failed
 	Err   error  // what went wrong: a panic's value, or a broken rule (a [*ResponseError])
 	Stack []byte // the app's frames where it panicked, in a panic's format; nil if it did not panic
+
+	// Frames is the whole stack of the goroutine that panicked, innermost
+	// first, from the frame that panicked to the goroutine's first, the
+	// runtime's, the gateway's and net/http's included: what a development
+	// server needs to tell the app's frames from the rest. Nil if the app
+	// did not panic.
+	Frames []runtime.Frame
+	// Environ is the request's environ as the app got it.
+	Environ Environ
 }
 
 // PlainErrorPage answers 500 Internal Server Error and says nothing more: it

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -96,7 +97,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Notef("app %q: %v after %d bytes; the body was closed", name, err, rs.written)
 		return
 	}
-	f := &Failure{App: name, Err: err, Stack: stackOf(err)}
+	f := &Failure{App: name, Err: err, Environ: env}
+	var ae *appError
+	if errors.As(err, &ae) {
+		f.Stack, f.Frames = ae.stack, ae.frames
+	}
 	log.Failed(r, f)
 	if rs.sent && rs.declared >= 0 && rs.written == rs.declared {
 		return // the client has the whole response the app declared: let it be
@@ -117,21 +122,13 @@ var errClientGone = errors.New("the connection closed before the response was do
 
 // appError is an app's failure, with the stack where it happened when known.
 type appError struct {
-	err   error
-	stack []byte
+	err    error
+	stack  []byte          // the app's frames, as text
+	frames []runtime.Frame // the whole goroutine's
 }
 
 func (e *appError) Error() string { return e.err.Error() }
 func (e *appError) Unwrap() error { return e.err }
-
-// stackOf returns the stack recorded with err, if any.
-func stackOf(err error) []byte {
-	var ae *appError
-	if errors.As(err, &ae) {
-		return ae.stack
-	}
-	return nil
-}
 
 // response is the state of one request's start_response and body.
 type response struct {
@@ -178,7 +175,8 @@ func recovered(v any) error {
 	if !ok {
 		err = fmt.Errorf("panic: %v", v)
 	}
-	return &appError{err: err, stack: appStack()}
+	frames := panicFrames()
+	return &appError{err: err, stack: appStack(frames), frames: frames}
 }
 
 // start is the app's start_response.

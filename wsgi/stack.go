@@ -18,17 +18,13 @@ var gatewayFile, validateDir = func() (string, string) {
 // appFuncServe is the frame of the one-line [AppFunc] adapter.
 const appFuncServe = "github.com/wsgo/wsgo/wsgi.AppFunc.ServeWSGI"
 
-// appStack returns the stack of the panic being recovered, trimmed to the
-// frames that tell the app's story: from the frame that panicked (below the
-// runtime's frames and the gateway's) down to the app's outermost frame
-// (above the gateway and net/http), without the validator's frames and the
-// AppFunc adapter's, which wrap the app wherever it is. If that leaves
-// nothing, the failure is not in the app's code, and the whole stack below
-// the panic is the story. It must be called from the deferred function that
-// recovers.
-func appStack() []byte {
-	pcs := make([]uintptr, 100)
-	frames := runtime.CallersFrames(pcs[:runtime.Callers(1, pcs)])
+// panicFrames returns the frames of the goroutine whose panic is being
+// recovered, from the frame that panicked (below runtime.gopanic and the
+// recovering function) to the goroutine's first. It must be called from the
+// deferred function that recovers.
+func panicFrames() []runtime.Frame {
+	pcs := make([]uintptr, 128)
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs)])
 	var all []runtime.Frame
 	for {
 		f, more := frames.Next()
@@ -40,6 +36,17 @@ func appStack() []byte {
 	if i := slices.IndexFunc(all, func(f runtime.Frame) bool { return f.Function == "runtime.gopanic" }); i >= 0 {
 		all = all[i+1:]
 	}
+	return all
+}
+
+// appStack returns the stack of a panic (all, from [panicFrames]), trimmed
+// to the frames that tell the app's story: from the frame that panicked
+// (below the runtime's frames and the gateway's) down to the app's outermost
+// frame (above the gateway and net/http), without the validator's frames and
+// the AppFunc adapter's, which wrap the app wherever it is. If that leaves
+// nothing, the failure is not in the app's code, and the whole stack below
+// the panic is the story.
+func appStack(all []runtime.Frame) []byte {
 	app := all
 	for len(app) > 0 && (strings.HasPrefix(app[0].Function, "runtime.") || app[0].File == gatewayFile) {
 		app = app[1:]

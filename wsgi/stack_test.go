@@ -1,6 +1,7 @@
 package wsgi_test
 
 import (
+	"io"
 	"iter"
 	"log"
 	"net/http"
@@ -139,5 +140,44 @@ func TestHandlerHidesFailuresFromLocalClients(t *testing.T) {
 	}
 	if !strings.Contains(logged.String(), `app "app" failed on GET "/x": panic: boom in a helper`) || !strings.Contains(logged.String(), thisFile(t)) {
 		t.Errorf("the standard log lacks the failure and its stack:\n%s", logged.String())
+	}
+}
+
+// TestFailureFrames: a panic's Failure carries the whole stack as frames,
+// from the frame that panicked (no runtime frame above it) down through the
+// gateway, and the environ the app got; a broken rule carries the environ
+// and no frames.
+func TestFailureFrames(t *testing.T) {
+	var got *wsgi.Failure
+	page := func(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) { got = f; wsgi.PlainErrorPage(w, r, f) }
+	serve := func(app wsgi.AppFunc) {
+		t.Helper()
+		got = nil
+		gw := &wsgi.Gateway{App: app, Log: wsgi.LogTo(log.New(io.Discard, "", 0)), ErrorPage: page}
+		gw.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/x", nil))
+		if got == nil {
+			t.Fatal("no failure reported")
+		}
+	}
+	serve(func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		boom()
+		return nil
+	})
+	var names []string
+	for _, f := range got.Frames {
+		names = append(names, f.Function)
+	}
+	if len(names) < 3 || names[0] != "github.com/wsgo/wsgo/wsgi_test.boom" || !strings.HasPrefix(names[1], "github.com/wsgo/wsgo/wsgi_test.TestFailureFrames.func") ||
+		!slices.Contains(names, "github.com/wsgo/wsgo/wsgi.(*Gateway).ServeHTTP") {
+		t.Errorf("frames: %q", names)
+	}
+	if got.Environ.PathInfo() != "/x" || got.Stack == nil {
+		t.Errorf("environ %v, stack %q", got.Environ, got.Stack)
+	}
+	serve(func(_ wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		return nil // no start_response: a broken rule, not a panic
+	})
+	if got.Frames != nil || got.Stack != nil || got.Environ.PathInfo() != "/x" {
+		t.Errorf("a broken rule: frames %d, stack %q, environ %v", len(got.Frames), got.Stack, got.Environ)
 	}
 }

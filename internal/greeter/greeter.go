@@ -3,7 +3,7 @@
 // in message.go, so that an edit to that file is easy to see in a response.
 // /page answers the same text as an HTML page, /styled one whose
 // stylesheet /style.css is read from style.css at run time, /no-type leaves out the
-// Content-Type the contract requires, /slow waits until the request is
+// Content-Type the contract requires, /panic panics in a helper, /slow waits until the request is
 // cancelled, and /exit ends the server.
 package greeter
 
@@ -37,6 +37,8 @@ func init() {
 			<-env.Context().Done()
 			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
 			return wsgi.BodyString("slow")
+		case "/panic": // panics a level below the app
+			explode(message)
 		case "/no-type": // breaks a rule the validator enforces
 			start("200 OK", nil)
 			return wsgi.BodyString(message)
@@ -54,6 +56,11 @@ func init() {
 		start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
 		return wsgi.BodyString(message)
 	}))
+}
+
+// explode panics with msg.
+func explode(msg string) {
+	panic("greeter exploded: " + msg)
 }
 
 func main() { cmd.Execute() }

@@ -1,0 +1,367 @@
+package devserver
+
+import (
+	"go/build"
+	"html"
+	"iter"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"testing"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// TestPanicFrameClassification: a frame is the user's when its package is
+// in the main module or in a module replaced by a directory, wsgo's
+// excepted; when wsgo itself is the program, its built-in apps are the
+// user's. Everything else is wsgo's, Go's or a dependency's.
+func TestPanicFrameClassification(t *testing.T) {
+	user := classifierFor(&debug.BuildInfo{
+		Main: debug.Module{Path: "example.com/site"},
+		Deps: []*debug.Module{
+			{Path: "example.com/lib", Version: "v0.0.0", Replace: &debug.Module{Path: "../lib"}},
+			{Path: wsgoModule, Version: "v0.0.0", Replace: &debug.Module{Path: "../wsgo"}},
+			{Path: "github.com/other/dep", Version: "v1.2.3"},
+			{Path: "example.com/fork", Version: "v1.0.0", Replace: &debug.Module{Path: "example.com/fork2", Version: "v1.0.1"}},
+		},
+	})
+	builtin := classifierFor(&debug.BuildInfo{Main: debug.Module{Path: wsgoModule}})
+	tests := []struct {
+		c    classifier
+		fn   string
+		want frameKind
+	}{
+		{user, "main.explode", userFrame},
+		{user, "example.com/site.handler", userFrame},
+		{user, "example.com/site/apps/shop.(*Cart).Add.func1", userFrame},
+		{user, "example.com/lib.Helper", userFrame},
+		{user, "example.com/my%2eapp.F", depFrame},
+		{user, "example.com/sitemap.F", depFrame},
+		{user, "github.com/wsgo/wsgo/wsgi.(*Gateway).ServeHTTP", wsgoFrame},
+		{user, "github.com/wsgo/wsgo/apps.demo", wsgoFrame},
+		{user, "runtime.gopanic", stdFrame},
+		{user, "net/http.HandlerFunc.ServeHTTP", stdFrame},
+		{user, "github.com/other/dep.Do[...]", depFrame},
+		{user, "gopkg.in/yaml%2ev3.Unmarshal", depFrame},
+		{user, "example.com/fork.F", depFrame},
+		{builtin, "github.com/wsgo/wsgo/apps.demo.func2", userFrame},
+		{builtin, "github.com/wsgo/wsgo/devserver.(*LiveReload).ServeHTTP", wsgoFrame},
+		{builtin, "main.main", userFrame},
+	}
+	for _, tt := range tests {
+		if got := tt.c.kind(runtime.Frame{Function: tt.fn}); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.fn, kindNames[got], kindNames[tt.want])
+		}
+	}
+	if got := funcPackage("gopkg.in/yaml%2ev3.(*Decoder).Decode"); got != "gopkg.in/yaml.v3" {
+		t.Errorf("funcPackage: %q", got)
+	}
+}
+
+// TestPanicSourceExcerpt: an excerpt is the lines around the frame's, that
+// line marked, cut at the file's ends; a file that cannot be read, or that
+// has changed so that the line is gone, gives none.
+func TestPanicSourceExcerpt(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "x.go")
+	var src strings.Builder
+	for i := 1; i <= 10; i++ {
+		src.WriteString("line " + string(rune('0'+i%10)) + "\r\n")
+	}
+	if err := os.WriteFile(file, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := func(ls []srcLine) string {
+		var b strings.Builder
+		for _, l := range ls {
+			mark := " "
+			if l.Hit {
+				mark = ">"
+			}
+			b.WriteString(mark + l.Text + "|")
+		}
+		return b.String()
+	}
+	for _, tt := range []struct {
+		file        string
+		line, round int
+		want        string
+	}{
+		{file, 5, 2, " line 3| line 4|>line 5| line 6| line 7|"},
+		{file, 1, 2, ">line 1| line 2| line 3|"},
+		{file, 10, 3, " line 7| line 8| line 9|>line 0|"},
+		{file, 11, 2, " line 9| line 0|>|"}, // the end of the file, as the compiler points at it
+		{file, 12, 3, ""},
+		{file, 0, 3, ""},
+		{filepath.Join(dir, "missing.go"), 1, 3, ""},
+		{dir, 1, 3, ""},
+	} {
+		if got := lines(excerpt(tt.file, tt.line, tt.round)); got != tt.want {
+			t.Errorf("%s:%d ±%d: %q, want %q", filepath.Base(tt.file), tt.line, tt.round, got, tt.want)
+		}
+	}
+	if got := sourceLine(file, 4); got != "line 4" {
+		t.Errorf("sourceLine: %q", got)
+	}
+}
+
+// TestEditorURLs: each editor's links follow its own scheme, a template
+// its placeholders; the path is escaped so that it stays one part of the
+// URL; "none" makes no links, and the zero Editor is VS Code's.
+func TestEditorURLs(t *testing.T) {
+	file := "/home/me/my site/a&b#c.go"
+	for _, tt := range []struct{ editor, want string }{
+		{"", "vscode://file/home/me/my%20site/a%26b%23c.go:12"},
+		{"vscode", "vscode://file/home/me/my%20site/a%26b%23c.go:12"},
+		{"cursor", "cursor://file/home/me/my%20site/a%26b%23c.go:12"},
+		{"idea", "idea://open?file=/home/me/my%20site/a%26b%23c.go&line=12"},
+		{"sublime", "subl://open?url=file:///home/me/my%20site/a%26b%23c.go&line=12"},
+		{"zed://file{file}:{line}", "zed://file/home/me/my%20site/a%26b%23c.go:12"},
+		{"http://127.0.0.1:63342/api/file?file={file}&line={line}", "http://127.0.0.1:63342/api/file?file=/home/me/my%20site/a%26b%23c.go&line=12"},
+		{"none", ""},
+	} {
+		e, err := ParseEditor(tt.editor)
+		if err != nil {
+			t.Errorf("ParseEditor(%q): %v", tt.editor, err)
+			continue
+		}
+		if got := e.URL(file, 12); got != tt.want {
+			t.Errorf("%q: %s\nwant %s", tt.editor, got, tt.want)
+		}
+	}
+	if got := (Editor{}).URL(`C:\src\x.go`, 3); got != "vscode://file/C:/src/x.go:3" {
+		t.Errorf("a Windows path: %s", got)
+	}
+}
+
+// TestEditorRejected: a name wsgo does not know that is no template, a
+// template without a scheme, and a script's scheme are refused, with what
+// to give instead.
+func TestEditorRejected(t *testing.T) {
+	for _, tt := range []struct{ editor, want string }{
+		{"emacs", "want one of cursor, idea, sublime, vscode, none, or a URL template with {file} and {line}"},
+		{"VSCode", "want one of"},
+		{"/usr/bin/code {file}", "begins with the editor's scheme"},
+		{"javascript:alert('{file}')", "the scheme javascript opens no editor"},
+		{"DATA:text/html,{file}", "the scheme data opens no editor"},
+	} {
+		_, err := ParseEditor(tt.editor)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("ParseEditor(%q): %v, want an error saying %q", tt.editor, err, tt.want)
+		}
+	}
+}
+
+// explode panics a level below the app, in a file of its own lines.
+func explode() {
+	panic("exploded <here>")
+}
+
+// failureOf runs app behind the development gateway and returns the
+// failure it reports, and the request.
+func failureOf(t *testing.T, app wsgi.AppFunc) (*http.Request, *wsgi.Failure) {
+	t.Helper()
+	var got *wsgi.Failure
+	gw := NewGateway(app, "test", NewLogger(&syncbuf.Buffer{}, false))
+	gw.ErrorPage = func(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) { got = f }
+	r := httptest.NewRequest("GET", "/x?q=1", nil)
+	r.RemoteAddr = "127.0.0.1:5000"
+	r.Header.Set("Accept", "text/html")
+	r.Header.Set("X-Trace", "abc")
+	r.Header.Set("X-Evil", "</textarea><script>alert(1)</script>")
+	gw.ServeHTTP(httptest.NewRecorder(), r)
+	if got == nil {
+		t.Fatal("the gateway reported no failure")
+	}
+	return r, got
+}
+
+// testClasses takes this package's test functions for the user's code.
+var testClasses = classifier{user: []string{"github.com/wsgo/wsgo/devserver"}}
+
+// TestPanicPage: the page of a panic puts the message and the user's frame
+// first, with its source, the line marked, and a link to the editor; no
+// frame of wsgo's comes before it; the rest of the stack is folded away;
+// the request's headers and environ follow, sorted; the text a client
+// without HTML gets is the text the copy button copies.
+func TestPanicPage(t *testing.T) {
+	r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		explode()
+		return nil
+	})
+	ed, _ := ParseEditor("idea")
+	page := Pages{Editor: ed}.appFailure(r, f, testClasses)
+	var b strings.Builder
+	if err := failureTemplate.Execute(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	doc := b.String()
+	_, file, _, _ := runtime.Caller(0)
+
+	frames := doc[strings.Index(doc, `<div id="frames">`):]
+	first := frames[:strings.Index(frames[1:], `<div class="frame">`)+1]
+	if !strings.Contains(frames, `<span class="fn">github.com/wsgo/wsgo/devserver.explode</span>`) {
+		t.Fatalf("no frame for explode:\n%s", doc)
+	}
+	for _, want := range []string{
+		`github.com/wsgo/wsgo/devserver.explode`,
+		`href="idea://open?file=` + file + `&amp;line=`,
+		`<span class="hit"><i>`, html.EscapeString(`panic("exploded <here>")`),
+		`func explode() {`,
+	} {
+		if !strings.Contains(strings.SplitN(frames, `</div>`+"\n"+`<div class="frame">`, 2)[0], want) {
+			t.Errorf("the first frame lacks %q:\n%s", want, first)
+		}
+	}
+	if i := strings.Index(doc, "github.com/wsgo/wsgo/wsgi."); i < strings.Index(doc, `<details id="stack">`) {
+		t.Errorf("a frame of wsgo's comes before the stack is folded:\n%s", doc)
+	}
+	details := doc[strings.Index(doc, `<details id="stack">`):]
+	for _, want := range []string{"github.com/wsgo/wsgo/wsgi.(*Gateway).ServeHTTP", "(wsgo)", "testing.tRunner", "(Go)", "(yours)"} {
+		if !strings.Contains(details, want) {
+			t.Errorf("the folded stack lacks %q", want)
+		}
+	}
+	if strings.Contains(doc, `<details id="stack" open`) {
+		t.Error("the stack is not folded")
+	}
+	for _, want := range []string{"<td>X-Trace</td><td>abc</td>", "<td>PATH_INFO</td><td>/x</td>", "<td>QUERY_STRING</td><td>q=1</td>", "<td>wsgi.input</td><td>*wsgi.input</td>", `<button type="button" id="copy">`} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	environ := doc[strings.Index(doc, `<table id="environ">`):]
+	if strings.Contains(doc, "<script>alert(1)") || !strings.Contains(doc, "&lt;/textarea&gt;&lt;script&gt;alert(1)") {
+		t.Errorf("a header's value is not escaped, in the tables and the text to copy:\n%s", doc)
+	}
+	if regexp.MustCompile(`(?s)PATH_INFO.*HTTP_X_TRACE.*</table>`).MatchString(environ[:strings.Index(environ, "</table>")+8]) {
+		t.Error("the environ is not sorted")
+	}
+
+	text := page.text()
+	if !strings.Contains(doc, `<textarea id="report" hidden readonly>`+html.EscapeString(text)+`</textarea>`) {
+		t.Errorf("the text to copy is not the text form:\n%s", text)
+	}
+	for _, want := range []string{
+		"500 Internal Server Error: app \"test\" failed\n\npanic: exploded <here>\n\nGET /x?q=1\n\ngithub.com/wsgo/wsgo/devserver.explode\n\t" + file + ":",
+		`| panic("exploded <here>")`,
+		"\nThe whole stack:\n", "github.com/wsgo/wsgo/wsgi.(*Gateway).ServeHTTP\n",
+		"\nRequest headers:\nAccept: text/html\nX-Evil: </textarea><script>alert(1)</script>\nX-Trace: abc\n",
+		"\nEnviron:\n", "PATH_INFO=/x\n",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+// TestPanicPageWithoutUserFrames: a failure that is not in the user's code
+// (or a broken rule, with no stack) shows the gateway's stack as it is,
+// with nothing folded.
+func TestPanicPageWithoutUserFrames(t *testing.T) {
+	r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		explode()
+		return nil
+	})
+	page := Pages{}.appFailure(r, f, classifier{user: []string{"example.com/none"}})
+	if page.Frames != nil || page.Stack != nil || page.Detail != string(f.Stack) || !strings.Contains(string(page.DetailHTML), "<mark>") {
+		t.Errorf("frames %d, stack %d, detail:\n%s", len(page.Frames), len(page.Stack), page.Detail)
+	}
+}
+
+// TestPanicInTheTerminal: the terminal gets the failure in red and the
+// user's frames, each with its line of source, and how many frames the
+// error page folds away; for every client.
+func TestPanicInTheTerminal(t *testing.T) {
+	r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		explode()
+		return nil
+	})
+	r.RemoteAddr = "203.0.113.7:5000"
+	var out syncbuf.Buffer
+	NewLogger(&out, true).failed(r, f, testClasses)
+	plain := regexp.MustCompile("\x1b\\[[0-9;]*m").ReplaceAllString(out.String(), "")
+	want := regexp.MustCompile(`^app "test" failed on GET /x\?q=1: panic: exploded <here>
+    github.com/wsgo/wsgo/devserver.explode
+        panicpage_test.go:\d+
+        \d+ \| panic\("exploded <here>"\)
+    github.com/wsgo/wsgo/devserver.TestPanicInTheTerminal.func1
+        panicpage_test.go:\d+
+        \d+ \| explode\(\)
+(?s:.*)    \(\d+ frames of wsgo, Go and dependencies: on the error page\)
+$`)
+	if !want.MatchString(plain) {
+		t.Errorf("terminal:\n%s", plain)
+	}
+	if !strings.Contains(out.String(), "\x1b[31mapp \"test\" failed") {
+		t.Errorf("the first line is not red: %q", out.String())
+	}
+	if strings.Contains(plain, "wsgi.(*Gateway)") {
+		t.Errorf("the terminal shows wsgo's frames:\n%s", plain)
+	}
+}
+
+// TestFailurePageSources: a build's page shows the source around each
+// file:line of the compiler's output, found from the directory the go
+// command ran in (the module's root, above the working directory, when not
+// told), that line marked, with a link to the editor; each position once.
+func TestFailurePageSources(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "sub", "deeper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string]string{
+		"go.mod":     "module example.com/m\n",
+		"sub/x.go":   "package sub\n\nfunc F() int {\n\treturn x <nope>\n}\n",
+		"sub/y.go":   "package sub\n",
+		"README.txt": "not go\n",
+	} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A crash's stack names Go's files and the dependencies': not shown.
+	cache := t.TempDir()
+	t.Setenv("GOMODCACHE", cache)
+	dep := filepath.Join(cache, "example.com", "dep@v1.0.0", "dep.go")
+	if err := os.MkdirAll(filepath.Dir(dep), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dep, []byte("package dep\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	goFile := filepath.Join(build.Default.GOROOT, "src", "runtime", "panic.go")
+	output := "Build failed in 1s (go build .)\n\n# example.com/m/sub\nsub/x.go:4:9: undefined: x\nsub/x.go:4:9: again\nsub/gone.go:1:1: no such file\n" +
+		"\t" + goFile + ":10 +0x1d\n\t" + dep + ":1 +0x1d\n"
+	t.Chdir(filepath.Join(root, "sub", "deeper")) // the module's root is found from here
+	for _, p := range []Pages{{Editor: Editor{template: editors["sublime"]}}, {Editor: Editor{template: editors["sublime"]}, Dir: root}} {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.RemoteAddr = "127.0.0.1:5000"
+		r.Header.Set("Accept", "text/html")
+		w := httptest.NewRecorder()
+		p.Failure(output).ServeHTTP(w, r)
+		doc := w.Body.String()
+		link := `href="subl://open?url=file://` + filepath.Join(root, "sub", "x.go") + `&amp;line=4"`
+		for _, want := range []string{
+			`<a class="loc" ` + link + `>sub/x.go:4:9</a>`,
+			`<span class="hit"><i>4</i>	return x &lt;nope&gt;</span>`,
+			`<span><i>3</i>func F() int {</span>`,
+			`<a ` + link + `><mark>sub/x.go:4:9</mark></a>: undefined: x`,
+			`<mark>sub/gone.go:1:1</mark>: no such file`,
+		} {
+			if !strings.Contains(doc, want) {
+				t.Errorf("Dir %q: the page lacks %s:\n%s", p.Dir, want, doc)
+			}
+		}
+		if n := strings.Count(doc, `<span class="hit">`); n != 1 {
+			t.Errorf("Dir %q: %d excerpts, want 1", p.Dir, n)
+		}
+	}
+}
