@@ -3,6 +3,7 @@
 // drops (the server was replaced) it reconnects with backoff.
 const ports = new Set();
 let last = "";
+let lastStyles = "";
 let delay = 250;
 
 const broadcast = (msg) => {
@@ -12,7 +13,7 @@ const broadcast = (msg) => {
 const connect = () => {
   const es = new EventSource("/__wsgo/events");
   es.addEventListener("build", (e) => { delay = 250; last = e.data; broadcast({ build: e.data }); });
-  es.addEventListener("css", (e) => broadcast({ css: e.data }));
+  es.addEventListener("css", (e) => { lastStyles = e.data; broadcast({ css: e.data }); });
   es.onerror = () => {
     es.close();
     setTimeout(connect, delay);
@@ -25,6 +26,7 @@ onconnect = (e) => {
   ports.add(port);
   port.start();
   if (last) port.postMessage({ build: last });
+  if (lastStyles) port.postMessage({ css: lastStyles });
 };
 
 connect();

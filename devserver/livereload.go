@@ -61,7 +61,7 @@ func (lr *LiveReload) setID() {
 		id += "~" + strconv.Itoa(lr.reloads)
 	}
 	lr.id = id
-	lr.tag = fmt.Appendf(nil, `<script src="%slivereload.js" data-build="%s"></script>`, ReservedPrefix, html.EscapeString(id))
+	lr.tag = fmt.Appendf(nil, `<script src="%slivereload.js" data-build="%s" data-styles="%d"></script>`, ReservedPrefix, html.EscapeString(id), lr.styles)
 }
 
 // current returns the id pages should have, its script tag, and a channel
@@ -89,6 +89,7 @@ func (lr *LiveReload) ReloadStyles() {
 	lr.mu.Lock()
 	defer lr.mu.Unlock()
 	lr.styles++
+	lr.setID()
 	lr.notify()
 }
 
@@ -147,7 +148,9 @@ func (lr *LiveReload) serveEvents(w http.ResponseWriter, r *http.Request) {
 	h.Set("X-Accel-Buffering", "no")
 	id, _, changed := lr.current()
 	styles := lr.styleCount()
-	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\n", id)
+	// The stylesheets' count too: a page served before a change that came
+	// before its stream must still swap them.
+	fmt.Fprintf(w, "retry: 250\nevent: build\ndata: %s\n\nevent: css\ndata: %d\n\n", id, styles)
 	rc := http.NewResponseController(w)
 	if err := rc.Flush(); err != nil {
 		return

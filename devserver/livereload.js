@@ -4,11 +4,15 @@
 // not use up the browser's connections to this host.
 (() => {
   const build = document.currentScript.dataset.build;
+  // How many times the stylesheets had changed when this page was served.
+  let styles = document.currentScript.dataset.styles;
   const base = "/__wsgo/";
   const onBuild = (id) => {
     if (id && id !== build) location.reload();
   };
   const onStyles = (n) => {
+    if (n === styles) return;
+    styles = n;
     for (const link of document.querySelectorAll('link[rel~="stylesheet"]')) {
       const url = new URL(link.href, location.href);
       if (url.origin !== location.origin) continue;

@@ -7,6 +7,7 @@ import (
 	"iter"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -18,7 +19,7 @@ import (
 	"github.com/wsgo/wsgo/wsgi"
 )
 
-const tag = `<script src="/__wsgo/livereload.js" data-build="b1"></script>`
+const tag = `<script src="/__wsgo/livereload.js" data-build="b1" data-styles="0"></script>`
 
 // handler writes chunks with the given headers.
 func handler(headers map[string]string, chunks ...string) http.Handler {
@@ -137,13 +138,17 @@ func TestLiveReloadEvents(t *testing.T) {
 		close(lines)
 	}()
 	var got []string
-	for line := range lines {
+	for len(got) < 6 {
+		line, ok := <-lines
+		if !ok {
+			break
+		}
 		got = append(got, line)
-		if line == "data: build-7" {
+		if line == "data: 0" {
 			break
 		}
 	}
-	if strings.Join(got, "|") != "retry: 250|event: build|data: build-7" {
+	if strings.Join(got, "|") != "retry: 250|event: build|data: build-7||event: css|data: 0" {
 		t.Errorf("stream began %q", got)
 	}
 	// Reload announces a new id on the open stream, and pages served from
@@ -180,6 +185,25 @@ func TestLiveReloadEvents(t *testing.T) {
 	}
 	if event != "css" || data != "1" {
 		t.Errorf("after ReloadStyles the stream said event %q data %q, want css 1", event, data)
+	}
+	// A page served before the change, whose stream opens after it, learns
+	// of it all the same: the page carries the count it was served with,
+	// and a new stream begins with the count now.
+	if !strings.Contains(page.Body.String(), `data-styles="0"`) {
+		t.Errorf("the page carries %q, want data-styles=\"0\"", page.Body.String())
+	}
+	late, err := http.Get(srv.URL + "/__wsgo/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(late.Body)
+	got = got[:0]
+	for len(got) < 6 && sc.Scan() {
+		got = append(got, sc.Text())
+	}
+	late.Body.Close()
+	if !slices.Contains(got, "event: css") || got[len(got)-1] != "data: 1" {
+		t.Errorf("a stream opened after ReloadStyles began %q, want css 1", got)
 	}
 	// Draining ends the stream, which tells the page to reconnect.
 	lr.Close()
