@@ -60,8 +60,9 @@ func TestHelloJSONAllocations(t *testing.T) {
 	if string(body) != `{"hello":"bench"}`+"\n" {
 		t.Fatalf("body %q", body)
 	}
-	// The route match (4), the JSON and its newline, the headers, the body.
-	if allocs > 11 {
-		t.Errorf("GET /api/hello/bench costs %.0f allocations, want at most 11", allocs)
+	// The route match (4), the JSON and its newline, the headers, the body:
+	// 11, and under the race detector now and then 12. A map costs 15.
+	if allocs > 12 {
+		t.Errorf("GET /api/hello/bench costs %.0f allocations, want at most 12", allocs)
 	}
 }
