@@ -45,10 +45,15 @@ func helloName(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 `)
 }
 
+// greeting is the JSON route's answer.
+type greeting struct {
+	Hello string `json:"hello"`
+}
+
 func helloJSON(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
-	body, err := json.Marshal(map[string]string{"hello": env.PathValue("name")})
+	body, err := json.Marshal(greeting{Hello: env.PathValue("name")})
 	if err != nil {
-		panic(err) // a map of strings always marshals
+		panic(err) // a struct of strings always marshals
 	}
 	start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "application/json"}})
 	return wsgi.Body(append(body, '\n'))

@@ -11,6 +11,14 @@
 # (from /proc, so less swayed by what else the machine runs). Extra flags for wsgo serve: WSGO_FLAGS (for example
 # WSGO_FLAGS=--no-validate). The request log goes to a file; its line count
 # is checked against the requests wrk completed.
+#
+# FLOORS="environ gateway" adds bench/bare in those modes to every round:
+# the bare server plus an environ per request, and a wsgo app under
+# wsgi.Handler alone, the floors below wsgo serve.
+#
+# WSGO_BEFORE=REV adds wsgo serve as built from the commit REV (with the
+# same flags) to every round, as "before": a change measured against the
+# tree before it, in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-5}
@@ -31,6 +39,11 @@ trap cleanup EXIT
 
 go build -o "$work/wsgo" .
 go build -o "$work/bare" ./bench/bare
+if [ -n "${WSGO_BEFORE:-}" ]; then
+  mkdir "$work/before"
+  git archive "$WSGO_BEFORE" | tar -x -C "$work/before"
+  (cd "$work/before" && go build -o "$work/wsgo-before" .)
+fi
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() {
@@ -53,10 +66,32 @@ bport=$(free_port)
 pids+=($!)
 bpid=$!
 wait_port "$bport"
-bare_len=$(curl -fsS "http://127.0.0.1:$bport$path" | wc -c)
 wsgo_len=$(wc -c <"$work/body")
-[ "$bare_len" = "$wsgo_len" ] || { echo "bodies differ: $bare_len vs $wsgo_len bytes" >&2; exit 1; }
-echo "body: $wsgo_len bytes, $ctype; $rounds rounds of ${secs}s; wsgo flags: ${WSGO_FLAGS:-none}"
+declare -A port_of pid_of
+port_of[bare]=$bport pid_of[bare]=$bpid
+port_of[wsgo]=$wport pid_of[wsgo]=${pids[0]}
+contenders="wsgo"
+if [ -n "${WSGO_BEFORE:-}" ]; then
+  port=$(free_port)
+  NO_COLOR=1 "$work/wsgo-before" serve hello --no-reload --port "$port" ${WSGO_FLAGS:-} 2>"$work/before.log" &
+  pids+=($!)
+  port_of[before]=$port pid_of[before]=$!
+  wait_port "$port"
+  contenders+=" before"
+fi
+contenders+=" ${FLOORS:-}"
+for mode in ${FLOORS:-}; do
+  port=$(free_port)
+  "$work/bare" -addr "127.0.0.1:$port" -body "$work/body" -type "$ctype" -mode "$mode" &
+  pids+=($!)
+  port_of[$mode]=$port pid_of[$mode]=$!
+  wait_port "$port"
+done
+for who in "${!port_of[@]}"; do
+  n=$(curl -fsS "http://127.0.0.1:${port_of[$who]}$path" | wc -c)
+  [ "$n" = "$wsgo_len" ] || { echo "bodies differ: $who $n vs wsgo $wsgo_len bytes" >&2; exit 1; }
+done
+echo "body: $wsgo_len bytes, $ctype; $rounds rounds of ${secs}s; wsgo flags: ${WSGO_FLAGS:-none}; before: ${WSGO_BEFORE:-none}; floors: ${FLOORS:-none}"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 run_wrk() { # port conns pid -> requests/sec, completed requests, CPU µs per request
@@ -72,12 +107,10 @@ run_wrk() { # port conns pid -> requests/sec, completed requests, CPU µs per re
 served=1 # the one curl above
 for r in $(seq 1 "$rounds"); do
   for c in 1 50; do
-    order="bare wsgo"
-    [ $((r % 2)) -eq 0 ] && order="wsgo bare"
+    order="bare $contenders"
+    [ $((r % 2)) -eq 0 ] && order=$(echo "$order" | tr ' ' '\n' | tac | tr '\n' ' ')
     for who in $order; do
-      port=$bport pid=$bpid
-      [ "$who" = wsgo ] && port=$wport pid=${pids[0]}
-      read -r rps n cpu < <(run_wrk "$port" "$c" "$pid")
+      read -r rps n cpu < <(run_wrk "${port_of[$who]}" "$c" "${pid_of[$who]}")
       [ "$who" = wsgo ] && served=$((served + n))
       echo "round $r  c=$c  $who  $rps req/s  $cpu µs CPU/request"
       echo "$c $who $rps $cpu" >>"$work/results"
@@ -89,11 +122,13 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a
 echo
 for c in 1 50; do
   b=$(awk -v c="$c" '$1==c && $2=="bare" {print $3}' "$work/results" | median)
-  w=$(awk -v c="$c" '$1==c && $2=="wsgo" {print $3}' "$work/results" | median)
   bc=$(awk -v c="$c" '$1==c && $2=="bare" {print $4}' "$work/results" | median)
-  wc=$(awk -v c="$c" '$1==c && $2=="wsgo" {print $4}' "$work/results" | median)
-  awk -v c="$c" -v b="$b" -v w="$w" -v bc="$bc" -v wc="$wc" 'BEGIN {
-    printf "c=%-3s median bare %9.0f  wsgo %9.0f req/s  ratio %.2f;  CPU/request bare %.1f µs  wsgo %.1f µs\n", c, b, w, w/b, bc, wc}'
+  for who in $contenders; do
+    w=$(awk -v c="$c" -v who="$who" '$1==c && $2==who {print $3}' "$work/results" | median)
+    wc=$(awk -v c="$c" -v who="$who" '$1==c && $2==who {print $4}' "$work/results" | median)
+    awk -v c="$c" -v who="$who" -v b="$b" -v w="$w" -v bc="$bc" -v wc="$wc" 'BEGIN {
+      printf "c=%-3s median bare %9.0f  %-7s %9.0f req/s  ratio %.2f;  CPU/request bare %.1f µs  %s %.1f µs (ratio %.2f)\n", c, b, who, w, w/b, bc, who, wc, bc/wc}'
+  done
 done
 
 kill "${pids[0]}"

@@ -32,6 +32,11 @@ type Logger struct {
 	timer   *time.Timer
 	armed   bool
 
+	// The request log's last time stamp, and the second it shows: under
+	// load, many lines share a second, which is formatted once.
+	stamp    []byte
+	stampSec int64
+
 	bold, cyan, green, yellow, boldRed, boldMagenta, red, faint *color.Color
 }
 
@@ -237,7 +242,7 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 	l.requestLine(func(b []byte) []byte {
 		b = append(b, host...)
 		b = append(b, " - - ["...)
-		b = l.now().AppendFormat(b, "02/Jan/2006 15:04:05")
+		b = l.appendStamp(b, l.now())
 		b = append(b, "] \""...)
 		if req != "" {
 			b = append(b, req...)
@@ -260,6 +265,15 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 		}
 		return append(b, '\n')
 	})
+}
+
+// appendStamp appends t as the request log shows it; l.mu is held.
+func (l *Logger) appendStamp(b []byte, t time.Time) []byte {
+	if sec := t.Unix(); sec != l.stampSec || l.stamp == nil {
+		l.stamp = t.AppendFormat(l.stamp[:0], "02/Jan/2006 15:04:05")
+		l.stampSec = sec
+	}
+	return append(b, l.stamp...)
 }
 
 // statusColor follows Werkzeug's table, except that every 2xx is plain.

@@ -32,6 +32,28 @@ func TestRequestLogShape(t *testing.T) {
 	}
 }
 
+// TestRequestLogTimeStamps: lines in one second share a formatted stamp,
+// and the next second gets its own, whichever clock reading comes first.
+func TestRequestLogTimeStamps(t *testing.T) {
+	var buf syncbuf.Buffer
+	l := NewLogger(&buf, false)
+	r := httptest.NewRequest("GET", "/", nil)
+	r.RemoteAddr = "127.0.0.1:4000"
+	base := time.Date(2026, 11, 25, 7, 51, 53, 0, time.UTC)
+	for _, d := range []time.Duration{900 * time.Millisecond, 100 * time.Millisecond, 1100 * time.Millisecond, 62 * time.Second, 0} {
+		l.now = func() time.Time { return base.Add(d) }
+		l.Request(r, 200, 0, time.Millisecond, "")
+	}
+	var stamps []string
+	for line := range strings.Lines(buf.String()) {
+		stamps = append(stamps, line[strings.IndexByte(line, '[')+1:strings.IndexByte(line, ']')])
+	}
+	want := "25/Nov/2026 07:51:53,25/Nov/2026 07:51:53,25/Nov/2026 07:51:54,25/Nov/2026 07:52:55,25/Nov/2026 07:51:53"
+	if got := strings.Join(stamps, ","); got != want {
+		t.Errorf("stamps %s\nwant   %s", got, want)
+	}
+}
+
 func TestRequestLogColours(t *testing.T) {
 	r := httptest.NewRequest("GET", "/", nil)
 	r.RemoteAddr = "127.0.0.1:4000"
@@ -219,5 +241,16 @@ func TestRequestLineAllocatesNothing(t *testing.T) {
 	})
 	if allocs > 0 {
 		t.Errorf("a request line costs %.1f allocations, want none", allocs)
+	}
+}
+
+// BenchmarkRequestLine is one line of the request log, batched.
+func BenchmarkRequestLine(b *testing.B) {
+	l := NewLogger(io.Discard, false)
+	l.Batch(time.Hour)
+	r := httptest.NewRequest("GET", "/api/hello/bench", nil)
+	r.RemoteAddr = "127.0.0.1:4000"
+	for b.Loop() {
+		l.Request(r, 200, 18, 120*time.Microsecond, "")
 	}
 }

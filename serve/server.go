@@ -21,8 +21,10 @@ type Server struct {
 
 	closing atomic.Bool
 	serving sync.WaitGroup // calls of Serve under way
+	open    atomic.Int64   // connections not yet closed or hijacked
+	nfresh  atomic.Int64   // len(fresh), read without the lock
 	mu      sync.Mutex
-	conns   map[net.Conn]http.ConnState
+	fresh   map[net.Conn]bool // connections on which no request has begun
 	onDrain []func()
 }
 
@@ -30,7 +32,7 @@ type Server struct {
 // none by default, which lets a slow client hold a connection open forever),
 // a cap on header size, and an idle timeout. Its own errors go to errorLog.
 func NewServer(h http.Handler, errorLog io.Writer) *Server {
-	s := &Server{conns: map[net.Conn]http.ConnState{}}
+	s := &Server{fresh: map[net.Conn]bool{}}
 	s.Server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if s.closing.Load() || ambiguousFraming(r) {
@@ -61,14 +63,31 @@ func ambiguousFraming(r *http.Request) bool {
 	return slices.Contains(r.TransferEncoding, "chunked") || r.ProtoMinor == 0 && r.ContentLength != 0
 }
 
+// track follows connections from their state changes, which net/http
+// reports twice a request: only a connection's first request, after which
+// it is no longer new, and its end change anything, and under keep-alive
+// load no connection is new, which costs no lock.
 func (s *Server) track(c net.Conn, state http.ConnState) {
+	switch state {
+	case http.StateNew:
+		s.open.Add(1)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.fresh[c] = true
+		s.nfresh.Add(1)
+		return
+	case http.StateClosed, http.StateHijacked:
+		s.open.Add(-1)
+	}
+	if s.nfresh.Load() == 0 {
+		return // c was counted at StateNew, before this change: it is not fresh
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if state == http.StateClosed || state == http.StateHijacked {
-		delete(s.conns, c)
-		return
+	if s.fresh[c] {
+		delete(s.fresh, c)
+		s.nfresh.Add(-1)
 	}
-	s.conns[c] = state
 }
 
 // OnDrain registers f to run when the server starts to drain: a place to end
@@ -153,8 +172,8 @@ func (s *Server) drain(ctx context.Context, ln net.Listener, linger time.Duratio
 func (s *Server) requestWaiting() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for c, state := range s.conns {
-		if state == http.StateNew && pending(c) {
+	for c := range s.fresh {
+		if pending(c) {
 			return true
 		}
 	}
@@ -165,15 +184,11 @@ func (s *Server) requestWaiting() bool {
 func (s *Server) closeNew() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for c, state := range s.conns {
-		if state == http.StateNew {
-			c.Close()
-		}
+	for c := range s.fresh {
+		c.Close()
 	}
 }
 
 func (s *Server) openConns() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return len(s.conns)
+	return int(s.open.Load())
 }

@@ -136,3 +136,36 @@ func TestRequestWaiting(t *testing.T) {
 		t.Error("a request being served still counts as waiting")
 	}
 }
+
+// TestTrackKeepAliveTakesNoLock: under keep-alive load every request
+// changes its connection's state twice; once no connection is new, those
+// changes take no lock that the server's connections share.
+func TestTrackKeepAliveTakesNoLock(t *testing.T) {
+	srv := NewServer(http.NotFoundHandler(), io.Discard)
+	c, peer := net.Pipe()
+	defer c.Close()
+	defer peer.Close()
+	srv.track(c, http.StateNew)
+	srv.track(c, http.StateActive)
+	srv.mu.Lock()
+	done := make(chan struct{})
+	go func() {
+		srv.track(c, http.StateIdle)
+		srv.track(c, http.StateActive)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Error("a keep-alive request waited for the server's lock")
+	}
+	srv.mu.Unlock()
+	<-done
+	if n := srv.openConns(); n != 1 {
+		t.Errorf("%d open connections, want 1", n)
+	}
+	srv.track(c, http.StateClosed)
+	if n := srv.openConns(); n != 0 || srv.requestWaiting() {
+		t.Errorf("%d open connections after the close, want 0", n)
+	}
+}

@@ -24,8 +24,12 @@ var version = Version{Major: 1, Minor: 0}
 // name holds "_" is dropped, since it would otherwise read as the dashed header
 // of the same name. Nothing from the process environment is copied in.
 func NewEnviron(r *http.Request) Environ {
-	return newEnviron(r, os.Stderr, nil)
+	return newEnviron(r, os.Stderr, &serverAddrs)
 }
+
+// serverAddrs is NewEnviron's SERVER_NAME and SERVER_PORT, as a Gateway
+// keeps its own.
+var serverAddrs atomic.Pointer[serverAddrCache]
 
 // Values stored in an environ are boxed in interfaces, and boxing a string
 // that is not a constant allocates. The gateway runs per request, so the

@@ -235,3 +235,22 @@ func FuzzEnviron(f *testing.F) {
 		}
 	})
 }
+
+// TestNewEnvironCachesServerAddr: other servers that build environs with
+// NewEnviron box SERVER_NAME and SERVER_PORT once per listening address,
+// as the Gateway does.
+func TestNewEnvironCachesServerAddr(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8123}
+	r = r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+	NewEnviron(r)
+	var env Environ
+	cached := testing.AllocsPerRun(100, func() { env = NewEnviron(r) })
+	if env["SERVER_NAME"] != "127.0.0.1" || env["SERVER_PORT"] != "8123" {
+		t.Fatalf("SERVER_NAME, SERVER_PORT = %v, %v", env["SERVER_NAME"], env["SERVER_PORT"])
+	}
+	uncached := testing.AllocsPerRun(100, func() { env = newEnviron(r, nil, nil) })
+	if cached >= uncached {
+		t.Errorf("NewEnviron costs %.0f allocations, as many as with no cache (%.0f)", cached, uncached)
+	}
+}

@@ -55,13 +55,6 @@ func NewRouter() *Router {
 	return &Router{mux: http.NewServeMux()}
 }
 
-// matched carries the route that ServeMux chose back to the Router.
-type matched struct {
-	app   App
-	names []string
-	req   *http.Request
-}
-
 // Handle registers app for pattern. It panics if the pattern is malformed
 // or conflicts with one already registered.
 func (rt *Router) Handle(pattern string, app App) {
@@ -75,7 +68,8 @@ func (rt *Router) Handle(pattern string, app App) {
 		}
 	}()
 	rt.mux.Handle(pattern, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.(*matchWriter).match = &matched{app: app, names: names, req: r}
+		mw := w.(*matchWriter)
+		mw.app, mw.names = app, names
 	}))
 	route := parseRoute(pattern)
 	route.Endpoint = endpointName(app)
@@ -102,46 +96,65 @@ func (rt *Router) ServeWSGI(env Environ, start StartResponse) iter.Seq[[]byte] {
 	if path == "" {
 		path = "/"
 	}
-	req := &http.Request{
-		Method: env.Method(),
-		URL:    &url.URL{Path: path},
-		Host:   env.Get("HTTP_HOST"),
-		Header: http.Header{},
+	m := matches.Get().(*match)
+	m.url = url.URL{Path: path}
+	m.req = http.Request{Method: env.Method(), URL: &m.url, Host: env.Get("HTTP_HOST")}
+	m.w = matchWriter{}
+	rt.mux.ServeHTTP(&m.w, &m.req)
+	app, names := m.w.app, m.w.names
+	if app == nil {
+		code, header, body := m.w.code, m.w.header, m.w.body.String()
+		matches.Put(m)
+		return respond(env, start, code, header, body)
 	}
-	w := &matchWriter{header: http.Header{}}
-	rt.mux.ServeHTTP(w, req)
-	if m := w.match; m != nil {
-		args := RoutingArgs{Named: make(map[string]string, len(m.names))}
-		for _, n := range m.names {
-			args.Named[n] = m.req.PathValue(n)
-		}
-		env[RoutingArgsKey] = args
-		return m.app.ServeWSGI(env, start)
+	args := RoutingArgs{Named: make(map[string]string, len(names))}
+	for _, n := range names {
+		args.Named[n] = m.req.PathValue(n)
 	}
-	return w.respond(env, start)
+	matches.Put(m)
+	env[RoutingArgsKey] = args
+	return app.ServeWSGI(env, start)
 }
 
-// matchWriter receives ServeMux's own answers: 404, 405 and redirects.
+// A match is what ServeMux needs to choose a route: a request to read and a
+// writer for its answer. Neither leaves ServeWSGI, so they are reused
+// rather than allocated for every request.
+type match struct {
+	req http.Request
+	url url.URL
+	w   matchWriter
+}
+
+var matches = sync.Pool{New: func() any { return new(match) }}
+
+// matchWriter receives ServeMux's choice: the app of the matching route and
+// its wildcards' names, or ServeMux's own answer (404, 405, a redirect).
 type matchWriter struct {
+	app    App
+	names  []string
 	header http.Header
 	code   int
 	body   strings.Builder
-	match  *matched
 }
 
-func (w *matchWriter) Header() http.Header         { return w.header }
+func (w *matchWriter) Header() http.Header {
+	if w.header == nil {
+		w.header = http.Header{}
+	}
+	return w.header
+}
+
 func (w *matchWriter) WriteHeader(code int)        { w.code = code }
 func (w *matchWriter) Write(p []byte) (int, error) { return w.body.Write(p) }
 
 // respond turns ServeMux's answer into the app's response.
-func (w *matchWriter) respond(env Environ, start StartResponse) iter.Seq[[]byte] {
-	code := w.code
+func respond(env Environ, start StartResponse, code int, header http.Header, body string) iter.Seq[[]byte] {
 	if code == 0 {
 		code = http.StatusOK
 	}
 	var headers Headers
 	for _, name := range []string{"Content-Type", "Allow", "Location"} {
-		if v := w.header.Get(name); v != "" {
+		if v := header.Get(name); v != "" {
 			if name == "Location" && strings.HasPrefix(v, "/") {
 				v = env.ScriptName() + v // ServeMux saw only PATH_INFO
 			}
@@ -149,7 +162,7 @@ func (w *matchWriter) respond(env Environ, start StartResponse) iter.Seq[[]byte]
 		}
 	}
 	start(strconv.Itoa(code)+" "+http.StatusText(code), headers)
-	return BodyString(w.body.String())
+	return BodyString(body)
 }
 
 // RoutingArgsKey is the environ key for the values a router found in the

@@ -59,22 +59,37 @@ func CheckHeader(h Header) error {
 			return ruleError("bad header name", "%q has %q, which a header name cannot hold", h.Name, h.Name[i])
 		}
 	}
-	lower := strings.ToLower(h.Name)
-	if hopByHop[lower] {
+	// The name is all tchars, ASCII: lowered on the stack, as every
+	// response's headers pass here, where strings.ToLower would allocate.
+	var buf [32]byte
+	lower := appendLower(buf[:0], h.Name)
+	if hopByHop[string(lower)] {
 		return ruleError("hop-by-hop header", "%q belongs to the connection, which the server manages", h.Name)
 	}
-	if lower == "status" {
+	if string(lower) == "status" {
 		return ruleError("status header", "give the status as start_response's first argument, not as a %q header", h.Name)
 	}
 	if i := strings.IndexFunc(h.Value, isControl); i >= 0 {
 		return ruleError("control character in header", "%s: %q has %q at byte %d", h.Name, h.Value, h.Value[i], i)
 	}
-	if lower == "content-length" {
+	if string(lower) == "content-length" {
 		if n, err := strconv.ParseInt(h.Value, 10, 64); err != nil || n < 0 {
 			return ruleError("bad Content-Length", "%q is not a whole number of bytes", h.Value)
 		}
 	}
 	return nil
+}
+
+// appendLower appends name to b with ASCII letters in lower case.
+func appendLower(b []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // isControl reports the characters no status or header value may hold. A tab

@@ -54,3 +54,29 @@ func FuzzStartResponse(f *testing.F) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestCheckHeaderAllocatesNothing: every header of every response is
+// checked, twice under the validator.
+func TestCheckHeaderAllocatesNothing(t *testing.T) {
+	h := Header{Name: "Content-Type", Value: "application/json"}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := CheckHeader(h); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 0 {
+		t.Errorf("checking a header costs %.0f allocations, want none", allocs)
+	}
+	for _, name := range []string{"CONNECTION", "Transfer-Encoding", "sTaTuS"} {
+		if err := CheckHeader(Header{Name: name, Value: "x"}); err == nil {
+			t.Errorf("%s accepted", name)
+		}
+	}
+	long := strings.Repeat("X-Long-", 10) + "Upgrade"
+	if err := CheckHeader(Header{Name: long, Value: "x"}); err != nil {
+		t.Errorf("%s refused: %v", long, err)
+	}
+	if err := CheckHeader(Header{Name: "CONTENT-LENGTH", Value: "-1"}); err == nil {
+		t.Error("Content-Length -1 accepted")
+	}
+}

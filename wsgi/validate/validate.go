@@ -101,7 +101,7 @@ func (c *check) environ(env wsgi.Environ) {
 		}
 	}
 	for k, v := range env {
-		if !strings.Contains(k, ".") {
+		if strings.IndexByte(k, '.') < 0 { // a CGI key: not wsgi.*, wsgo.*, wsgiorg.*
 			if _, ok := v.(string); !ok {
 				c.fail("CGI values are strings", "%s holds a %T", k, v)
 			}
