@@ -380,7 +380,7 @@ func (o serveOptions) watcher(src reload.Source, log *devserver.Logger) (*reload
 	if err != nil {
 		return nil, err
 	}
-	go w.SetEmbeds(src.Embeds())
+	go func() { w.SetEmbeds(src.Embeds()) }() // go list: not before the first server
 	describeWatch(log, src, w)
 	if every, why := w.Polling(); every > 0 {
 		log.Printf(" * Watching by polling every %v (%s)", every, cmp.Or(why, o.pollBy))

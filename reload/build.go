@@ -94,7 +94,9 @@ func (b *GoBuilder) Build(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("reload: %w", err)
 	}
 	if b.Watcher != nil {
-		go b.Watcher.SetEmbeds(b.Source.Embeds())
+		// In a goroutine of its own, go list included: it takes as long
+		// as a small build, and the new server need not wait for it.
+		go func() { b.Watcher.SetEmbeds(b.Source.Embeds()) }()
 	}
 	return exe, nil
 }

@@ -585,3 +585,43 @@ func TestAssetsReloadPagesWithoutABuild(t *testing.T) {
 		t.Errorf("an asset change built:\n%s", h.log)
 	}
 }
+
+// TestBuildDoesNotWaitForEmbeds: the go list that finds //go:embed files
+// after a build runs beside the new server's start, not before it. A fake
+// go command's list waits until the test releases it, which the test does
+// only once Build has returned.
+func TestBuildDoesNotWaitForEmbeds(t *testing.T) {
+	bin, dir := t.TempDir(), t.TempDir()
+	listed, release := filepath.Join(dir, "listed"), filepath.Join(dir, "release")
+	script := `#!/bin/sh
+case "$1" in
+list)
+	i=0
+	while [ ! -e "` + release + `" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+	: > "` + listed + `" ;;
+build) : > "$3" ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	defer os.WriteFile(release, nil, 0o644)
+	w, err := Watch(dir, WatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b, err := NewGoBuilder(Source{Root: dir, Package: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Watcher = w
+	if _, err := b.Build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(listed); err == nil {
+		t.Error("Build returned only after go list had finished")
+	}
+}
