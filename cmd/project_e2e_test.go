@@ -233,6 +233,14 @@ func TestYourOwnModuleMessages(t *testing.T) {
 	}
 
 	m.run(t, "new", "blog")
+	// go mod tidy drops wsgo's own requirements, which only wsgo's command
+	// line needs: the module's program builds all the same.
+	if err := greeterpkg.Go(m.dir, "mod", "tidy"); err != nil {
+		t.Fatal(err)
+	}
+	if code, out := m.run(t, "routes"); code != 0 || !strings.Contains(out, "blog") {
+		t.Fatalf("routes after go mod tidy: exit %d\n%s", code, out)
+	}
 	code, out := m.run(t, "serve", "blgo", "--port", "0")
 	if code != 2 || !strings.Contains(out, `unknown app "blgo"; did you mean "blog"?`) || !strings.Contains(out, "registered by the packages ./blog") {
 		t.Errorf("unknown app: exit %d\n%s", code, out)

@@ -139,20 +139,8 @@ func (m *Module) Generate(dir string, kind Kind) (pkg string, flags []string, er
 	if err := mainGo.Execute(&src, map[string]any{"Entry": entry, "Call": call, "Apps": m.Apps}); err != nil {
 		return "", nil, err
 	}
-	main := filepath.Join(dir, string(kind)+"-main.go")
-	if err := os.WriteFile(main, src.Bytes(), 0o644); err != nil {
-		return "", nil, err
-	}
-	// A directory no one writes, with a name no ./... pattern matches.
-	pkg = "./.wsgo/" + string(kind)
-	overlay, err := json.Marshal(map[string]map[string]string{
-		"Replace": {filepath.Join(m.Dir, ".wsgo", string(kind), "main.go"): main},
-	})
+	pkg, file, err := m.overlay(dir, string(kind), src.Bytes())
 	if err != nil {
-		return "", nil, err
-	}
-	file := filepath.Join(dir, string(kind)+"-overlay.json")
-	if err := os.WriteFile(file, overlay, 0o644); err != nil {
 		return "", nil, err
 	}
 	flags = []string{"-overlay", file}
@@ -160,6 +148,24 @@ func (m *Module) Generate(dir string, kind Kind) (pkg string, flags []string, er
 		flags = append(flags, "-modfile", filepath.Join(dir, "go.mod"))
 	}
 	return pkg, flags, m.syncModFile(dir, strings.Trim(entry, `"`))
+}
+
+// overlay writes src, a main package, into dir, and the -overlay file
+// that places it in the module as the package ./.wsgo/name: a directory no
+// one writes, with a name no ./... pattern matches.
+func (m *Module) overlay(dir, name string, src []byte) (pkg, file string, err error) {
+	main := filepath.Join(dir, name+"-main.go")
+	if err := os.WriteFile(main, src, 0o644); err != nil {
+		return "", "", err
+	}
+	data, err := json.Marshal(map[string]map[string]string{
+		"Replace": {filepath.Join(m.Dir, ".wsgo", name, "main.go"): main},
+	})
+	if err != nil {
+		return "", "", err
+	}
+	file = filepath.Join(dir, name+"-overlay.json")
+	return "./.wsgo/" + name, file, os.WriteFile(file, data, 0o644)
 }
 
 func vendored(dir string) bool {
@@ -195,7 +201,17 @@ func (m *Module) syncModFile(dir, entry string) error {
 			return err
 		}
 	}
-	if _, err := goCmd(m.Dir, "list", "-modfile", filepath.Join(dir, "go.mod"), "-mod=mod", "-e", "-deps", entry); err != nil {
+	// The go command completes a go.mod with what a package of the main
+	// module needs, not with what a dependency's package does: the list is
+	// of a main package of the module's own, written only in an overlay,
+	// that imports entry and nothing else (so that nothing the module's
+	// own packages lack is looked up). Listing entry itself did nothing
+	// once go mod tidy had dropped wsgo's requirements from go.mod.
+	pkg, file, err := m.overlay(dir, "sync", []byte("package main\n\nimport _ \""+entry+"\"\n\nfunc main() {}\n"))
+	if err != nil {
+		return err
+	}
+	if _, err := goCmd(m.Dir, "list", "-modfile", filepath.Join(dir, "go.mod"), "-overlay", file, "-mod=mod", "-e", "-deps", pkg); err != nil {
 		return err
 	}
 	m.synced, m.syncedDir = now, dir
