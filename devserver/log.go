@@ -182,7 +182,8 @@ func (l *Logger) Failed(r *http.Request, f *wsgi.Failure) {
 }
 
 func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
-	head := fmt.Sprintf("app %q failed on %s %s: %v", f.App, r.Method, termsafe.Escape(r.RequestURI), f.Err)
+	// A panic's message often holds the client's text: escaped too.
+	head := fmt.Sprintf("app %q failed on %s %s: %s", f.App, r.Method, termsafe.Escape(r.RequestURI), termsafe.Escape(f.Err.Error()))
 	frames := c.classify(f.Frames)
 	user := userFrames(frames)
 	if len(user) == 0 {

@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"errors"
 	"go/build"
 	"html"
 	"iter"
@@ -362,6 +363,30 @@ func TestFailurePageSources(t *testing.T) {
 		}
 		if n := strings.Count(doc, `<span class="hit">`); n != 1 {
 			t.Errorf("Dir %q: %d excerpts, want 1", p.Dir, n)
+		}
+	}
+}
+
+// TestPanicMessageEscapedInTheTerminal: a panic's message often holds the
+// client's text; its control characters reach the terminal escaped, and a
+// newline in it forges no log line.
+func TestPanicMessageEscapedInTheTerminal(t *testing.T) {
+	for _, frames := range []bool{true, false} {
+		r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+			explode()
+			return nil
+		})
+		f.Err = errors.New("no user \x1b]0;PWNED\x07\nforged line")
+		if !frames {
+			f.Frames = nil // the report without the user's frames
+		}
+		var out syncbuf.Buffer
+		NewLogger(&out, false).failed(r, f, testClasses)
+		if strings.Contains(out.String(), "\x1b]") || strings.Contains(out.String(), "\nforged") {
+			t.Errorf("the terminal got the raw message: %q", out.String())
+		}
+		if !strings.Contains(out.String(), `no user \x1b]0;PWNED\x07\x0aforged line`) {
+			t.Errorf("the message is not in the terminal, escaped: %q", out.String())
 		}
 	}
 }

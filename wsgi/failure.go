@@ -5,6 +5,8 @@ import (
 	"log"
 	"net/http"
 	"runtime"
+	"strconv"
+	"strings"
 )
 
 // A Failure is an app's failure on one request, as a [Gateway] reports it to
@@ -58,8 +60,19 @@ func (s stdLogger) Write(p []byte) (int, error) { return s.l.Writer().Write(p) }
 
 func (s stdLogger) Notef(format string, args ...any) { s.l.Printf(format, args...) }
 
-// Failed quotes the request URI: it is the client's text, and may hold
-// control characters a terminal would act on.
+// Failed quotes the request URI and escapes the error: both may hold the
+// client's text, with control characters a terminal would act on or
+// newlines that would forge log lines.
 func (s stdLogger) Failed(r *http.Request, f *Failure) {
-	s.l.Printf("app %q failed on %s %q: %v\n%s", f.App, r.Method, r.RequestURI, f.Err, f.Stack)
+	s.l.Printf("app %q failed on %s %q: %s\n%s", f.App, r.Method, r.RequestURI, escape(f.Err.Error()), f.Stack)
+}
+
+// escape writes what a terminal would act on as Go escapes it in a string
+// literal (\x1b, \n, \u009b), and leaves the rest as it is.
+func escape(s string) string {
+	q := strconv.Quote(s)
+	if len(q) == len(s)+2 {
+		return s // nothing was escaped
+	}
+	return strings.ReplaceAll(q[1:len(q)-1], `\"`, `"`)
 }

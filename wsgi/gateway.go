@@ -130,6 +130,20 @@ type appError struct {
 func (e *appError) Error() string { return e.err.Error() }
 func (e *appError) Unwrap() error { return e.err }
 
+// A panicError is an app's panic, told as Go tells one ("panic: " and the
+// value), runtime errors included; an error the app (or a validator) panics
+// with is told as itself. Its message is taken
+// once, through fmt, which survives an Error method that panics (a nil
+// pointer's, say): the failure is reported by pages and logs that call
+// Error again.
+type panicError struct {
+	msg string
+	err error // the value, if it was an error
+}
+
+func (e *panicError) Error() string { return e.msg }
+func (e *panicError) Unwrap() error { return e.err }
+
 // response is the state of one request's start_response and body.
 type response struct {
 	w   http.ResponseWriter
@@ -171,9 +185,15 @@ func recovered(v any) error {
 	if v == http.ErrAbortHandler {
 		return http.ErrAbortHandler
 	}
-	err, ok := v.(error)
-	if !ok {
-		err = fmt.Errorf("panic: %v", v)
+	err, isErr := v.(error)
+	var rt runtime.Error
+	if !isErr || errors.As(err, &rt) {
+		err = &panicError{msg: "panic: " + fmt.Sprint(v), err: err}
+	} else if msg := fmt.Sprint(v); msg == "<nil>" || strings.HasPrefix(msg, "%!v(PANIC=") {
+		// fmt's words for an Error method that panicked: name the type.
+		err = &panicError{msg: fmt.Sprintf("panic: %T: %s", v, msg), err: err}
+	} else {
+		err = &panicError{msg: msg, err: err}
 	}
 	frames := panicFrames()
 	return &appError{err: err, stack: appStack(frames), frames: frames}

@@ -47,6 +47,11 @@ func newServer(t *testing.T, app App) (*httptest.Server, *syncbuf.Buffer) {
 	return srv, log
 }
 
+// brokenError's Error method panics on a nil pointer, as careless ones do.
+type brokenError struct{ msg string }
+
+func (e *brokenError) Error() string { return e.msg }
+
 func h(name, value string) Header { return Header{Name: name, Value: value} }
 
 var textPlain = Headers{h("Content-Type", "text/plain")}
@@ -66,6 +71,17 @@ func TestBrokenAppsGet500(t *testing.T) {
 			start("200 OK", textPlain)
 			return func(func([]byte) bool) { panic(errors.New("boom in the body")) }
 		}, "boom in the body"},
+		{"runtime error", func(env Environ, _ StartResponse) iter.Seq[[]byte] {
+			var s []int
+			return BodyString(fmt.Sprint(s[len(env.PathInfo())]))
+		}, "panic: runtime error: index out of range"},
+		{"error whose Error method panics", func(Environ, StartResponse) iter.Seq[[]byte] {
+			var e *brokenError
+			panic(e)
+		}, "panic: *wsgi.brokenError: <nil>"},
+		{"panic with the client's escape codes", func(Environ, StartResponse) iter.Seq[[]byte] {
+			panic("no user \x1b]0;PWNED\x07\nforged line")
+		}, `panic: no user \x1b]0;PWNED\a\nforged line`},
 		{"no start_response", func(Environ, StartResponse) iter.Seq[[]byte] { return nil }, "without calling start_response"},
 		{"body before start_response", func(Environ, StartResponse) iter.Seq[[]byte] {
 			return BodyString("early")
