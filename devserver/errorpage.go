@@ -148,7 +148,7 @@ func (p failurePage) text() string {
 // when they ask for it; anyone else sees only the status, since a stack or
 // compiler output can reveal more than the developer meant to share.
 func writeFailure(w http.ResponseWriter, r *http.Request, p failurePage) {
-	if !isLoopback(r.RemoteAddr) {
+	if !local(r) {
 		wsgi.PlainErrorPage(w, r, nil)
 		return
 	}
@@ -188,7 +188,7 @@ func ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
 
 // ErrorPage is the package's [ErrorPage], its links opening p.Editor.
 func (p Pages) ErrorPage(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) {
-	if !isLoopback(r.RemoteAddr) {
+	if !local(r) {
 		wsgi.PlainErrorPage(w, r, nil) // and no source read for a page not shown
 		return
 	}
@@ -317,6 +317,23 @@ func environList(env wsgi.Environ) []keyValue {
 // the detailed error page.
 func NewGateway(app wsgi.App, name string, log *Logger) *wsgi.Gateway {
 	return &wsgi.Gateway{App: app, Name: name, Log: log, ErrorPage: ErrorPage}
+}
+
+// local reports whether r is from this machine and addressed to it by a
+// loopback name. The Host is checked too, against DNS rebinding: a page of
+// another site, open in the developer's browser, can have its name resolve
+// to 127.0.0.1 and read what this server answers, but its requests carry
+// its own name.
+func local(r *http.Request) bool {
+	if !isLoopback(r.RemoteAddr) {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = strings.Trim(r.Host, "[]")
+	}
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	return host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") || isLoopback(host)
 }
 
 func isLoopback(remoteAddr string) bool {

@@ -38,6 +38,7 @@ func TestDevGatewayShowsDetailsToLocalClients(t *testing.T) {
 		t.Run(remote, func(t *testing.T) {
 			var log syncbuf.Buffer
 			r := httptest.NewRequest("GET", "/x", nil)
+			r.Host = "127.0.0.1:8000"
 			r.RemoteAddr = remote
 			w := httptest.NewRecorder()
 			NewGateway(app, "test", NewLogger(&log, false)).ServeHTTP(w, r)
@@ -98,6 +99,7 @@ func TestErrorPages(t *testing.T) {
 		for _, tt := range tests {
 			t.Run(page.name+"/"+tt.name, func(t *testing.T) {
 				r := httptest.NewRequest("GET", "/x", nil)
+				r.Host = "127.0.0.1:8000"
 				r.RemoteAddr = tt.remote
 				r.Header.Set("Accept", tt.accept)
 				w := httptest.NewRecorder()
@@ -125,6 +127,37 @@ func TestErrorPages(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestDetailsOnlyUnderLoopbackNames: a client on this machine sees the
+// details only when it names this machine; a page of another site whose
+// name was made to resolve to 127.0.0.1 (DNS rebinding) sends its own name,
+// and gets the status alone.
+func TestDetailsOnlyUnderLoopbackNames(t *testing.T) {
+	for host, shown := range map[string]bool{
+		"127.0.0.1:8000":        true,
+		"localhost:8000":        true,
+		"LOCALHOST.":            true,
+		"app.localhost:8000":    true,
+		"[::1]:8000":            true,
+		"":                      true, // HTTP/1.0 sends none
+		"attacker.example:8000": false,
+		"127.0.0.1.nip.io":      false,
+		"localhost.example":     false,
+	} {
+		r := httptest.NewRequest("GET", "/x", nil)
+		r.Host, r.RemoteAddr = host, "127.0.0.1:5000"
+		w := httptest.NewRecorder()
+		ErrorPage(w, r, &wsgi.Failure{App: "test", Err: errors.New("the secret")})
+		if got := strings.Contains(w.Body.String(), "the secret"); got != shown {
+			t.Errorf("Host %q: details shown %v, want %v:\n%s", host, got, shown, w.Body.String())
+		}
+		w = httptest.NewRecorder()
+		Failure("Build failed\nthe secret").ServeHTTP(w, r)
+		if got := strings.Contains(w.Body.String(), "the secret"); got != shown {
+			t.Errorf("Host %q: build failure shown %v, want %v", host, got, shown)
 		}
 	}
 }

@@ -173,6 +173,7 @@ func failureOf(t *testing.T, app wsgi.AppFunc) (*http.Request, *wsgi.Failure) {
 	gw := NewGateway(app, "test", NewLogger(&syncbuf.Buffer{}, false))
 	gw.ErrorPage = func(w http.ResponseWriter, r *http.Request, f *wsgi.Failure) { got = f }
 	r := httptest.NewRequest("GET", "/x?q=1", nil)
+	r.Host = "127.0.0.1:8000"
 	r.RemoteAddr = "127.0.0.1:5000"
 	r.Header.Set("Accept", "text/html")
 	r.Header.Set("X-Trace", "abc")
@@ -344,6 +345,7 @@ func TestFailurePageSources(t *testing.T) {
 	t.Chdir(filepath.Join(root, "sub", "deeper")) // the module's root is found from here
 	for _, p := range []Pages{{Editor: Editor{template: editors["sublime"]}}, {Editor: Editor{template: editors["sublime"]}, Dir: root}} {
 		r := httptest.NewRequest("GET", "/", nil)
+		r.Host = "localhost:8000"
 		r.RemoteAddr = "127.0.0.1:5000"
 		r.Header.Set("Accept", "text/html")
 		w := httptest.NewRecorder()
