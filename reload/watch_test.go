@@ -378,3 +378,30 @@ func watched(w *Watcher) []string {
 	}
 	return w.fs.WatchList()
 }
+
+// TestWatchFileTurnsIntoDirectory: a source file replaced by a directory of
+// the same name is gone from the build, and so is the directory replaced by
+// a file again.
+func TestWatchFileTurnsIntoDirectory(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main", "sub/w.go": "package sub", "sub/v.go": "package sub"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		p := filepath.Join(root, "sub/w.go")
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"sub/w.go"}) {
+			t.Errorf("file replaced by a directory gave %v; want sub/w.go", c.Paths)
+		}
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		write(t, p, "package sub // back")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"sub/w.go"}) {
+			t.Errorf("directory replaced by a file gave %v; want sub/w.go", c.Paths)
+		}
+	})
+}
