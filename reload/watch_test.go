@@ -405,3 +405,53 @@ func TestWatchFileTurnsIntoDirectory(t *testing.T) {
 		}
 	})
 }
+
+// TestWatchSymlinkedRoot: a root, another module and a --watch directory
+// reached through symlinks are walked and watched where they lead, and
+// their changes are named as the caller named them.
+func TestWatchSymlinkedRoot(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		parent := t.TempDir()
+		write(t, filepath.Join(parent, "mod/go.mod"), "module example.com/app\n")
+		write(t, filepath.Join(parent, "mod/pkg/a.go"), "package pkg")
+		write(t, filepath.Join(parent, "lib/lib.go"), "package lib")
+		write(t, filepath.Join(parent, "tpl/page.html"), "<p>")
+		root, lib, tpl := link(t, parent, "mod"), link(t, parent, "lib"), link(t, parent, "tpl")
+		w := startWatch(t, root, WatchOptions{Modules: []string{lib}, Watch: []string{tpl}, Poll: poll})
+		if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
+			t.Errorf("Trees() = %v; want the names given", got)
+		}
+		if dirs, files := w.Stats(); dirs != 4 || files != 4 {
+			t.Errorf("Stats() = %d directories, %d files; want 4 and 4", dirs, files)
+		}
+		for _, edit := range []struct{ file, want string }{
+			{filepath.Join(root, "pkg/a.go"), "pkg/a.go"},
+			{filepath.Join(lib, "lib.go"), "../liblink/lib.go"},
+			{filepath.Join(tpl, "page.html"), "../tpllink/page.html"},
+		} {
+			write(t, edit.file, "// edited")
+			if c := next(t, w); !slices.Equal(c.Paths, []string{edit.want}) {
+				t.Errorf("edit of %s gave %v; want %s", edit.file, c.Paths, edit.want)
+			}
+		}
+		write(t, filepath.Join(root, "new/b.go"), "package b")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"new/b.go"}) {
+			t.Errorf("a new directory gave %v", c.Paths)
+		}
+		w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
+		write(t, filepath.Join(root, "static.txt"), "embedded")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
+			t.Errorf("an embedded file named through the symlink gave %v", c.Paths)
+		}
+	})
+}
+
+// link makes parent/<name>link, a symlink to parent/<name>, and returns it.
+func link(t *testing.T, parent, name string) string {
+	t.Helper()
+	l := filepath.Join(parent, name+"link")
+	if err := os.Symlink(filepath.Join(parent, name), l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
