@@ -286,6 +286,9 @@ func (w *Watcher) Close() error {
 // addTree watches dir and every directory below it that is not skipped, and
 // returns the files below it that count. Each directory is watched before
 // it is read, so that a file created meanwhile is either read or reported.
+// A dir that is a file (a --watch path) is watched through the directory
+// holding it: a watch on the file itself would be lost when an editor
+// replaces it by a rename.
 func (w *Watcher) addTree(dir string) ([]string, error) {
 	f := w.filterFor(dir)
 	var dirs, found []string
@@ -298,6 +301,11 @@ func (w *Watcher) addTree(dir string) ([]string, error) {
 		dirs = append(dirs, p)
 		return nil
 	}, func(p string, _ fs.DirEntry) {
+		if p == dir {
+			if err := w.add(w.fs, filepath.Dir(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				watchErr = watchError(filepath.Dir(p), err)
+			}
+		}
 		if f.counts(p) {
 			found = append(found, p)
 		}
@@ -445,6 +453,9 @@ func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 
 // handle records one event and reports whether it counts.
 func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
+	if w.outside(ev.Name) {
+		return false // a neighbour of a --watch file, in the directory watched for it
+	}
 	if ev.Has(fsnotify.Create) {
 		f := w.filterFor(ev.Name)
 		if fi, err := statDir(ev.Name); err == nil && fi && !f.skipDir(ev.Name) && !f.inSkippedDir(ev.Name) {
@@ -472,6 +483,17 @@ func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
 		return false // Chmod alone changes nothing the compiler reads
 	}
 	return w.note(ev.Name, pending)
+}
+
+// outside reports whether p is in none of the trees and none of the --watch
+// paths.
+func (w *Watcher) outside(p string) bool {
+	for _, t := range w.paths {
+		if within(p, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // note records a change to the file at abs in pending, true for one the

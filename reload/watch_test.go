@@ -455,3 +455,44 @@ func link(t *testing.T, parent, name string) string {
 	}
 	return l
 }
+
+// TestWatchExtraFile: a --watch path that is a file counts when written in
+// place and when replaced, by a rename or a remove and a create, as editors
+// save; its neighbours do not.
+func TestWatchExtraFile(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main"})
+		conf := filepath.Join(t.TempDir(), "app.conf")
+		write(t, conf, "a = 1")
+		w := startWatch(t, root, WatchOptions{Watch: []string{conf}, Poll: poll})
+		want, err := filepath.Rel(root, conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(filepath.Dir(conf), "other.go"), "package other")
+		write(t, conf, "a = 2")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("write in place gave %v; want %s alone", c.Paths, want)
+		}
+		tmp := filepath.Join(filepath.Dir(conf), "app.conf.tmp")
+		write(t, tmp, "a = 3")
+		if err := os.Rename(tmp, conf); err != nil {
+			t.Fatal(err)
+		}
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("replace by rename gave %v; want %s", c.Paths, want)
+		}
+		write(t, conf, "a = 4")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("write after the replace gave %v; want %s", c.Paths, want)
+		}
+		if err := os.Remove(conf); err != nil {
+			t.Fatal(err)
+		}
+		write(t, conf, "a = 5")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("remove and create gave %v; want %s", c.Paths, want)
+		}
+		none(t, w, root)
+	})
+}
