@@ -490,14 +490,23 @@ func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
 	return nil
 }
 
-// pollFlag refuses a --poll (or WSGO_POLL) interval that is not positive,
-// and remembers which of the two asked for polling, for the banner.
+// minPoll is the shortest --poll interval taken: a look costs milliseconds
+// on a large tree, so looking more often keeps a core busy for nothing an
+// editor's save needs.
+const minPoll = 100 * time.Millisecond
+
+// pollFlag refuses a --poll (or WSGO_POLL) interval that is not positive or
+// shorter than minPoll, and remembers which of the two asked for polling,
+// for the banner.
 func (o *serveOptions) pollFlag(f *pflag.Flag) error {
 	if !f.Changed {
 		return nil
 	}
 	if o.poll <= 0 {
 		return invalidValue(f.Name, o.poll.String(), "want a positive interval, such as 1s")
+	}
+	if o.poll < minPoll {
+		return invalidValue(f.Name, o.poll.String(), "want at least "+minPoll.String()+"; polling more often costs a core on a large tree")
 	}
 	o.pollBy = cmp.Or(strings.Join(f.Annotations[envAnnotation], ""), "--poll")
 	return nil

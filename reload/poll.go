@@ -158,9 +158,15 @@ func (p *poller) dropIgnored(w *Watcher) {
 func (p *poller) diff(w *Watcher, pending map[string]bool) bool {
 	changed := false
 	for path, st := range p.next {
-		if old, ok := p.seen[path]; (ok && old == st) || st.dir {
+		old, ok := p.seen[path]
+		if ok && old == st {
+			continue
+		}
+		if st.dir && (!ok || old.dir) {
 			continue // a directory's own time changes with its entries, which are compared themselves
 		}
+		// A file that changed, appeared, or turned into a directory (its
+		// removal, as an event watcher reports it).
 		changed = w.note(path, pending) || changed
 	}
 	for path, old := range p.seen {

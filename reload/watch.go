@@ -35,7 +35,9 @@ type Watcher struct {
 	// Errors delivers failures that do not stop the watcher.
 	Errors <-chan error
 
-	root    string
+	root    string // resolved: symlinks followed
+	named   string // the root as the caller named it, which Change.Paths start from
+	aliases []alias
 	delay   time.Duration
 	filters []*filter         // one per tree: the root's first, then each module's
 	fs      *fsnotify.Watcher // nil when polling from the start
@@ -51,6 +53,13 @@ type Watcher struct {
 	dirs    int
 	files   int
 }
+
+// An alias is a tree or a --watch path as the caller named it, and where it
+// resolves when that differs: a path through a symlinked directory. The
+// watcher walks and watches the resolved paths (a walk does not descend
+// into a symlink, nor does inotify follow one below it) and names what
+// changed the caller's way.
+type alias struct{ real, named string }
 
 // WatchOptions tune a Watcher.
 type WatchOptions struct {
@@ -99,33 +108,38 @@ func Watch(root string, o WatchOptions) (*Watcher, error) {
 
 // newWatcher watches root's directories but delivers nothing until its loop runs.
 func newWatcher(root string, o WatchOptions) (*Watcher, error) {
-	root, err := filepath.Abs(root)
+	named, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("reload: watch: %w", err)
 	}
 	if o.Delay <= 0 {
 		o.Delay = 50 * time.Millisecond
 	}
-	var extra []string
-	for _, w := range o.Watch {
-		abs, err := filepath.Abs(w)
-		if err != nil {
-			return nil, fmt.Errorf("reload: --watch %s: %w", w, err)
-		}
-		extra = append(extra, abs)
-	}
 	w := &Watcher{
-		root: root, delay: o.Delay, add: o.addWatch,
+		named: named, delay: o.Delay, add: o.addWatch,
 		changes: make(chan Change, 1), errs: make(chan error, 8), done: make(chan struct{}),
 	}
 	w.Changes, w.Errors = w.changes, w.errs
 	if w.add == nil {
 		w.add = (*fsnotify.Watcher).Add
 	}
+	root = w.resolve(named)
+	w.root = root
+	var extra []string
+	for _, p := range o.Watch {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, fmt.Errorf("reload: --watch %s: %w", p, err)
+		}
+		extra = append(extra, w.resolve(abs))
+	}
 	trees := []string{root}
 	for _, m := range o.Modules {
 		abs, err := filepath.Abs(m)
-		if err == nil && abs != root && !slices.Contains(trees, abs) {
+		if err != nil {
+			continue
+		}
+		if abs = w.resolve(abs); abs != root && !slices.Contains(trees, abs) {
 			trees = append(trees, abs)
 		}
 	}
@@ -141,6 +155,42 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// resolve follows the symlinks in abs, and remembers the alias when it
+// went through one. A path that does not exist (yet) stays as it is.
+func (w *Watcher) resolve(abs string) string {
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil || real == abs {
+		return abs
+	}
+	w.aliases = append(w.aliases, alias{real: real, named: abs})
+	return real
+}
+
+// callerName turns a resolved path into the caller's name for it, or, with
+// toReal, the caller's name into the resolved path, by the innermost alias
+// that holds it.
+func (w *Watcher) callerName(p string, toReal bool) string {
+	from, to := "", ""
+	for _, a := range w.aliases {
+		f, t := a.real, a.named
+		if toReal {
+			f, t = t, f
+		}
+		if within(p, f) && len(f) > len(from) {
+			from, to = f, t
+		}
+	}
+	if from == "" {
+		return p
+	}
+	return to + p[len(from):]
+}
+
+// within reports whether p is dir or below it.
+func within(p, dir string) bool {
+	return p == dir || strings.HasPrefix(p, dir+string(filepath.Separator))
 }
 
 // start watches by the kernel's events, unless told to poll or they cannot
@@ -182,19 +232,19 @@ func (w *Watcher) startNotify(paths []string) error {
 func (w *Watcher) filterFor(abs string) *filter {
 	best := w.filters[0]
 	for _, f := range w.filters[1:] {
-		if (abs == f.root || strings.HasPrefix(abs, f.root+string(filepath.Separator))) && len(f.root) > len(best.root) {
+		if within(abs, f.root) && len(f.root) > len(best.root) {
 			best = f
 		}
 	}
 	return best
 }
 
-// Trees returns the roots of the trees watched: the root, then the other
-// modules' directories.
+// Trees returns the roots of the trees watched, as the caller named them:
+// the root, then the other modules' directories.
 func (w *Watcher) Trees() []string {
 	roots := make([]string, len(w.filters))
 	for i, f := range w.filters {
-		roots[i] = f.root
+		roots[i] = w.callerName(f.root, false)
 	}
 	return roots
 }
@@ -215,8 +265,12 @@ func (w *Watcher) GitIgnore() bool { return w.filters[0].git != nil }
 // SetEmbeds tells the watcher which files //go:embed directives pull into the
 // build, so that their changes count.
 func (w *Watcher) SetEmbeds(abs []string) {
+	real := make([]string, len(abs))
+	for i, p := range abs {
+		real[i] = w.callerName(p, true)
+	}
 	for _, f := range w.filters {
-		f.setEmbeds(abs)
+		f.setEmbeds(real)
 	}
 }
 
@@ -232,6 +286,9 @@ func (w *Watcher) Close() error {
 // addTree watches dir and every directory below it that is not skipped, and
 // returns the files below it that count. Each directory is watched before
 // it is read, so that a file created meanwhile is either read or reported.
+// A dir that is a file (a --watch path) is watched through the directory
+// holding it: a watch on the file itself would be lost when an editor
+// replaces it by a rename.
 func (w *Watcher) addTree(dir string) ([]string, error) {
 	f := w.filterFor(dir)
 	var dirs, found []string
@@ -244,6 +301,11 @@ func (w *Watcher) addTree(dir string) ([]string, error) {
 		dirs = append(dirs, p)
 		return nil
 	}, func(p string, _ fs.DirEntry) {
+		if p == dir {
+			if err := w.add(w.fs, filepath.Dir(p)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				watchErr = watchError(filepath.Dir(p), err)
+			}
+		}
 		if f.counts(p) {
 			found = append(found, p)
 		}
@@ -391,6 +453,9 @@ func (w *Watcher) loop(events <-chan fsnotify.Event, errs <-chan error) {
 
 // handle records one event and reports whether it counts.
 func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
+	if w.outside(ev.Name) {
+		return false // a neighbour of a --watch file, in the directory watched for it
+	}
 	if ev.Has(fsnotify.Create) {
 		f := w.filterFor(ev.Name)
 		if fi, err := statDir(ev.Name); err == nil && fi && !f.skipDir(ev.Name) && !f.inSkippedDir(ev.Name) {
@@ -420,6 +485,17 @@ func (w *Watcher) handle(ev fsnotify.Event, pending map[string]bool) bool {
 	return w.note(ev.Name, pending)
 }
 
+// outside reports whether p is in none of the trees and none of the --watch
+// paths.
+func (w *Watcher) outside(p string) bool {
+	for _, t := range w.paths {
+		if within(p, t) {
+			return false
+		}
+	}
+	return true
+}
+
 // note records a change to the file at abs in pending, true for one the
 // build reads and false for an asset, and reports whether it counts at all.
 func (w *Watcher) note(abs string, pending map[string]bool) bool {
@@ -443,7 +519,7 @@ func (w *Watcher) note(abs string, pending map[string]bool) bool {
 func (w *Watcher) dropTree(dir string) bool {
 	was := false
 	for _, p := range w.fs.WatchList() {
-		if p == dir || strings.HasPrefix(p, dir+string(filepath.Separator)) {
+		if within(p, dir) {
 			w.fs.Remove(p)
 			was = true
 		}
@@ -480,9 +556,10 @@ func (w *Watcher) batch(pending map[string]bool, rescan bool) Change {
 			if ignored[p] || f.insideIgnored(p, ignored) {
 				continue
 			}
-			rel, err := filepath.Rel(w.root, p)
+			named := w.callerName(p, false)
+			rel, err := filepath.Rel(w.named, named)
 			if err != nil {
-				rel = p
+				rel = named
 			}
 			if pending[p] {
 				c.Paths = append(c.Paths, filepath.ToSlash(rel))

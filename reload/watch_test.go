@@ -378,3 +378,121 @@ func watched(w *Watcher) []string {
 	}
 	return w.fs.WatchList()
 }
+
+// TestWatchFileTurnsIntoDirectory: a source file replaced by a directory of
+// the same name is gone from the build, and so is the directory replaced by
+// a file again.
+func TestWatchFileTurnsIntoDirectory(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main", "sub/w.go": "package sub", "sub/v.go": "package sub"})
+		w := startWatch(t, root, WatchOptions{Poll: poll})
+		p := filepath.Join(root, "sub/w.go")
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Mkdir(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"sub/w.go"}) {
+			t.Errorf("file replaced by a directory gave %v; want sub/w.go", c.Paths)
+		}
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		write(t, p, "package sub // back")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"sub/w.go"}) {
+			t.Errorf("directory replaced by a file gave %v; want sub/w.go", c.Paths)
+		}
+	})
+}
+
+// TestWatchSymlinkedRoot: a root, another module and a --watch directory
+// reached through symlinks are walked and watched where they lead, and
+// their changes are named as the caller named them.
+func TestWatchSymlinkedRoot(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		parent := t.TempDir()
+		write(t, filepath.Join(parent, "mod/go.mod"), "module example.com/app\n")
+		write(t, filepath.Join(parent, "mod/pkg/a.go"), "package pkg")
+		write(t, filepath.Join(parent, "lib/lib.go"), "package lib")
+		write(t, filepath.Join(parent, "tpl/page.html"), "<p>")
+		root, lib, tpl := link(t, parent, "mod"), link(t, parent, "lib"), link(t, parent, "tpl")
+		w := startWatch(t, root, WatchOptions{Modules: []string{lib}, Watch: []string{tpl}, Poll: poll})
+		if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
+			t.Errorf("Trees() = %v; want the names given", got)
+		}
+		if dirs, files := w.Stats(); dirs != 4 || files != 4 {
+			t.Errorf("Stats() = %d directories, %d files; want 4 and 4", dirs, files)
+		}
+		for _, edit := range []struct{ file, want string }{
+			{filepath.Join(root, "pkg/a.go"), "pkg/a.go"},
+			{filepath.Join(lib, "lib.go"), "../liblink/lib.go"},
+			{filepath.Join(tpl, "page.html"), "../tpllink/page.html"},
+		} {
+			write(t, edit.file, "// edited")
+			if c := next(t, w); !slices.Equal(c.Paths, []string{edit.want}) {
+				t.Errorf("edit of %s gave %v; want %s", edit.file, c.Paths, edit.want)
+			}
+		}
+		write(t, filepath.Join(root, "new/b.go"), "package b")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"new/b.go"}) {
+			t.Errorf("a new directory gave %v", c.Paths)
+		}
+		w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
+		write(t, filepath.Join(root, "static.txt"), "embedded")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
+			t.Errorf("an embedded file named through the symlink gave %v", c.Paths)
+		}
+	})
+}
+
+// link makes parent/<name>link, a symlink to parent/<name>, and returns it.
+func link(t *testing.T, parent, name string) string {
+	t.Helper()
+	l := filepath.Join(parent, name+"link")
+	if err := os.Symlink(filepath.Join(parent, name), l); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestWatchExtraFile: a --watch path that is a file counts when written in
+// place and when replaced, by a rename or a remove and a create, as editors
+// save; its neighbours do not.
+func TestWatchExtraFile(t *testing.T) {
+	both(t, func(t *testing.T, poll time.Duration) {
+		root := tree(t, map[string]string{"main.go": "package main"})
+		conf := filepath.Join(t.TempDir(), "app.conf")
+		write(t, conf, "a = 1")
+		w := startWatch(t, root, WatchOptions{Watch: []string{conf}, Poll: poll})
+		want, err := filepath.Rel(root, conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		write(t, filepath.Join(filepath.Dir(conf), "other.go"), "package other")
+		write(t, conf, "a = 2")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("write in place gave %v; want %s alone", c.Paths, want)
+		}
+		tmp := filepath.Join(filepath.Dir(conf), "app.conf.tmp")
+		write(t, tmp, "a = 3")
+		if err := os.Rename(tmp, conf); err != nil {
+			t.Fatal(err)
+		}
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("replace by rename gave %v; want %s", c.Paths, want)
+		}
+		write(t, conf, "a = 4")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("write after the replace gave %v; want %s", c.Paths, want)
+		}
+		if err := os.Remove(conf); err != nil {
+			t.Fatal(err)
+		}
+		write(t, conf, "a = 5")
+		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
+			t.Errorf("remove and create gave %v; want %s", c.Paths, want)
+		}
+		none(t, w, root)
+	})
+}
