@@ -48,6 +48,7 @@ func TestServePollErrors(t *testing.T) {
 		{nil, []string{"--poll=1ms"}, "invalid --poll 1ms: want at least 100ms; polling more often costs a core on a large tree"},
 		{nil, []string{"--poll=99ms"}, "invalid --poll 99ms: want at least 100ms"},
 		{nil, []string{"--poll=often"}, `invalid --poll "often": want a duration such as 5s or 250ms`},
+		{nil, []string{"--poll", "--no-reload"}, "--poll and --no-reload: with reload off nothing is watched"},
 		{nil, []string{"--poll", "2s"}, "--poll takes its interval after an equals sign: --poll=2s"},
 		{[]string{"WSGO_POLL=0"}, nil, "invalid WSGO_POLL=0s: want a positive interval"},
 		{[]string{"WSGO_POLL=1ns"}, nil, "invalid WSGO_POLL=1ns: want at least 100ms"},

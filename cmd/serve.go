@@ -458,19 +458,47 @@ func banner(log *devserver.Logger, name string, mounts []string, addr *net.TCPAd
 // the system's opener. The socket is bound already, so the browser's request
 // waits for the first server rather than failing.
 func openBrowser(url string, log *devserver.Logger) {
-	name := os.Getenv("BROWSER")
-	if name == "" {
-		name = "xdg-open"
-		if runtime.GOOS == "darwin" {
-			name = "open"
+	var errs []string
+	for _, args := range browserCommands(os.Getenv("BROWSER"), url) {
+		c := exec.Command(args[0], args[1:]...)
+		if err := c.Start(); err != nil {
+			errs = append(errs, fmt.Sprintf("%s: %v", args[0], err))
+			continue
 		}
-	}
-	c := exec.Command(name, url)
-	if err := c.Start(); err != nil {
-		log.Notef(" * --open: could not start %s: %v", name, err)
+		go c.Wait()
 		return
 	}
-	go c.Wait()
+	log.Notef(" * --open: could not start a browser (%s); open %s yourself", strings.Join(errs, "; "), url)
+}
+
+// browserCommands reads $BROWSER as Python's webbrowser module and
+// xdg-utils do: commands to try in turn, separated by colons, each with %s
+// where the URL goes, or the URL last. Without it, the system's opener.
+func browserCommands(env, url string) [][]string {
+	if env == "" {
+		if runtime.GOOS == "darwin" {
+			return [][]string{{"open", url}}
+		}
+		return [][]string{{"xdg-open", url}}
+	}
+	var cmds [][]string
+	for _, entry := range strings.Split(env, string(os.PathListSeparator)) {
+		args := strings.Fields(entry)
+		if len(args) == 0 {
+			continue
+		}
+		placed := false
+		for i, a := range args {
+			if strings.Contains(a, "%s") {
+				args[i], placed = strings.ReplaceAll(a, "%s", url), true
+			}
+		}
+		if !placed {
+			args = append(args, url)
+		}
+		cmds = append(cmds, args)
+	}
+	return cmds
 }
 
 // flagsFromEnv sets each flag not given on the command line from its
@@ -509,6 +537,9 @@ func (o *serveOptions) pollFlag(f *pflag.Flag) error {
 		return invalidValue(f.Name, o.poll.String(), "want at least "+minPoll.String()+"; polling more often costs a core on a large tree")
 	}
 	o.pollBy = cmp.Or(strings.Join(f.Annotations[envAnnotation], ""), "--poll")
+	if o.noReload && o.pollBy == "--poll" {
+		return usageErrorf("--poll and --no-reload: with reload off nothing is watched; leave one out")
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +119,22 @@ func TestMessagesFromTheSupervisor(t *testing.T) {
 	msgs <- reload.Stop
 	if err := <-served; err != nil {
 		t.Errorf("run: %v", err)
+	}
+}
+
+// TestBrowserCommands: $BROWSER as Python's webbrowser reads it: commands
+// separated by colons, tried in turn, %s where the URL goes.
+func TestBrowserCommands(t *testing.T) {
+	const url = "http://127.0.0.1:8000"
+	for env, want := range map[string][][]string{
+		"firefox":                     {{"firefox", url}},
+		"/opt/b.sh %s":                {{"/opt/b.sh", url}},
+		"chromium --new-window %s:ff": {{"chromium", "--new-window", url}, {"ff", url}},
+		"w3m '%s'":                    {{"w3m", "'" + url + "'"}},
+		"::firefox":                   {{"firefox", url}},
+	} {
+		if got := browserCommands(env, url); !reflect.DeepEqual(got, want) {
+			t.Errorf("BROWSER=%q: %q, want %q", env, got, want)
+		}
 	}
 }

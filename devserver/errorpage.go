@@ -347,7 +347,7 @@ func isLoopback(remoteAddr string) bool {
 
 // fileLine finds compiler positions such as "apps/demo.go:12:5:" or a
 // stack's "/src/apps/demo.go:12", with the file and the line as groups.
-var fileLine = regexp.MustCompile(`([\w./\\@+~-]+\.go):(\d+)(?::\d+)?`)
+var fileLine = regexp.MustCompile(`([\p{L}\p{N}_./\\@+~-]+\.go):(\d+)(?::\d+)?`)
 
 // linkFileLines escapes text for HTML and wraps each file:line in <mark>,
 // and in a link to the editor where the file is found from dir (see

@@ -161,3 +161,17 @@ func TestDetailsOnlyUnderLoopbackNames(t *testing.T) {
 		}
 	}
 }
+
+// TestFileLineFindsUnicodeNames: a file named in any script is a position.
+func TestFileLineFindsUnicodeNames(t *testing.T) {
+	for text, want := range map[string]string{
+		"./café.go:3:1: undefined: x":    "./café.go",
+		"sub/файл.go:12: syntax error":   "sub/файл.go",
+		"/src/app/数据_1.go:7:2: declared": "/src/app/数据_1.go",
+	} {
+		m := fileLine.FindStringSubmatch(text)
+		if m == nil || m[1] != want {
+			t.Errorf("%q: found %q, want %q", text, m, want)
+		}
+	}
+}

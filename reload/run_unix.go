@@ -503,7 +503,10 @@ func summarize(paths []string) string {
 	case 1:
 		return paths[0]
 	}
-	return fmt.Sprintf("%s and +%d more", paths[0], len(paths)-1)
+	if len(paths) == 2 {
+		return paths[0] + " and 1 more file"
+	}
+	return fmt.Sprintf("%s and %d more files", paths[0], len(paths)-1)
 }
 
 func readyLine(r result) string {

@@ -577,7 +577,7 @@ func TestAssetsReloadPagesWithoutABuild(t *testing.T) {
 	waitBody(t, h.url, "one reloads=1")
 	// Stylesheets alone are swapped in place: no page reload.
 	h.changes <- Change{Assets: []string{"static/a.css", "static/b.css"}}
-	h.log.wait(t, "static/a.css and +1 more changed: reloading the stylesheets, no build", 1)
+	h.log.wait(t, "static/a.css and 1 more file changed: reloading the stylesheets, no build", 1)
 	if _, body := get(t, h.url); body != "one reloads=1" {
 		t.Errorf("a stylesheet change reloaded the pages: %q", body)
 	}
