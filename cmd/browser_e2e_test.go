@@ -83,9 +83,14 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 		t.Errorf("screenshot: %v", err)
 		return
 	}
-	if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
-		t.Error(err)
-	}
+	// Written when the test is over: docs/ is in the tree a test's server
+	// watches (the test module replaces wsgo with this checkout), and a new
+	// image there is an asset that reloads the pages.
+	t.Cleanup(func() {
+		if err := os.WriteFile(filepath.Join(dir, name), png, 0o644); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // TestBrowserLiveReload opens a page in a real Chromium, then edits, breaks
@@ -174,8 +179,15 @@ func TestBrowserStylesheetSwapsInPlace(t *testing.T) {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(window.wsgoMarker = 42) === 42`)); err != nil {
 		t.Fatal(err)
 	}
-	g.write(t, "style.css", "h1 { color: rgb(0, 0, 200); }")
-	waitFor(t, ctx, "the new style, on the same page", fmt.Sprintf(color, "rgb(0, 0, 200)")+` && window.wsgoMarker === 42`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#name", "Ada")); err != nil {
+		t.Fatal(err)
+	}
+	screenshot(t, ctx, "styles-before.png")
+	g.write(t, "style.css", "h1 { color: rgb(0, 0, 200); font-style: italic; }")
+	waitFor(t, ctx, "the new style", fmt.Sprintf(color, "rgb(0, 0, 200)"))
+	waitFor(t, ctx, "the same page", `window.wsgoMarker === 42`)
+	waitFor(t, ctx, "the input kept", `document.getElementById("name").value === "Ada"`)
+	screenshot(t, ctx, "styles-after.png")
 	s.waitForOutput(t, "style.css changed: reloading the stylesheets, no build")
 	if strings.Contains(s.stderr.String(), "changed: building") {
 		t.Errorf("a stylesheet edit built:\n%s", s.stderr)

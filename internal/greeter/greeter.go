@@ -44,7 +44,7 @@ func init() {
 			return wsgi.BodyString(message)
 		case "/styled": // a page whose stylesheet is read from disk
 			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/html; charset=utf-8"}})
-			return wsgi.BodyString("<!doctype html><html><head><link rel=\"stylesheet\" href=\"/style.css\"></head><body><h1 id=\"msg\">", message, "</h1></body></html>")
+			return wsgi.BodyString("<!doctype html><html><head><link rel=\"stylesheet\" href=\"/style.css\"></head><body><h1 id=\"msg\">", message, "</h1><p><label>Your name <input id=\"name\"></label></p></body></html>")
 		case "/style.css":
 			css, _ := os.ReadFile("style.css")
 			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/css"}, {Name: "Cache-Control", Value: "no-store"}})
