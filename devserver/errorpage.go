@@ -141,7 +141,25 @@ func (p failurePage) text() string {
 			parts = append(parts, s)
 		}
 	}
+	for _, src := range p.Sources {
+		var b strings.Builder
+		b.WriteString(src.Where + "\n")
+		writeExcerpt(&b, src.Source)
+		parts = append(parts, strings.TrimRight(b.String(), "\n"))
+	}
 	return strings.Join(parts, "\n\n") + "\n"
+}
+
+// writeExcerpt writes the lines of an excerpt as the text form shows them,
+// numbered, the line the position names marked with "> ".
+func writeExcerpt(b *strings.Builder, src []srcLine) {
+	for _, l := range src {
+		mark := "  "
+		if l.Hit {
+			mark = "> "
+		}
+		fmt.Fprintf(b, "%s%5d | %s\n", mark, l.N, l.Text)
+	}
 }
 
 // writeFailure answers 500 with p. Clients on this machine see it, as HTML

@@ -392,3 +392,31 @@ func TestPanicMessageEscapedInTheTerminal(t *testing.T) {
 		}
 	}
 }
+
+// localRequest is a request from this machine, for a page's details.
+func localRequest(accept string) *http.Request {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host = "localhost:8000"
+	r.RemoteAddr = "127.0.0.1:5000"
+	if accept != "" {
+		r.Header.Set("Accept", accept)
+	}
+	return r
+}
+
+// TestFailureTextSources: the text form of a build's page (what curl gets)
+// shows, after the compiler's output, the source around each position, as
+// the HTML page does: the position, then the numbered lines, its own marked.
+func TestFailureTextSources(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "x.go"), []byte("package m\n\nfunc F() int {\n\treturn x\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	Pages{Dir: root}.Failure("Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n").ServeHTTP(w, localRequest(""))
+	want := "Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n\n" +
+		"x.go:4:9\n      1 | package m\n      2 | \n      3 | func F() int {\n>     4 | \treturn x\n      5 | }\n"
+	if got := w.Body.String(); got != want {
+		t.Errorf("text form:\n%s\nwant:\n%s", got, want)
+	}
+}
