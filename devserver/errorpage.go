@@ -86,6 +86,7 @@ type pageFrame struct {
 	Kind     string       // whose code: "yours", "wsgo", "Go" or "dependency"
 	User     bool
 	Source   []srcLine // for the user's frames
+	Stale    string    // staleNote if the file changed since the program started
 }
 
 // A pageSource is the source around one position in a build's output.
@@ -115,6 +116,7 @@ pre a { color: inherit; }
 .frame { border: 1px solid #ddd; border-radius: 4px; margin: .8em 0; }
 .frame .where { padding: .4em .8em; background: #f6f6f6; font: 13px/1.5 ui-monospace, monospace; }
 .frame .fn { font-weight: 600; }
+.frame .stale { color: #b00020; }
 .frame pre { margin: 0; border-radius: 0 0 4px 4px; padding: .5em 0; }
 .src span { display: block; padding: 0 1em; }
 .src span.hit { background: #5c1a1a; }
@@ -137,7 +139,7 @@ footer { color: #666; font-size: .85em; margin-top: 2em; }
 {{end}}{{with .Message}}<div class="msg">{{.}}</div>
 {{end}}{{if .Frames}}<p><button type="button" id="copy">Copy as text</button> <span id="copied"></span></p>
 <div id="frames">{{range .Frames}}
-<div class="frame"><div class="where"><span class="fn">{{.Function}}</span> {{template "loc" .}}</div>
+<div class="frame"><div class="where"><span class="fn">{{.Function}}</span> {{template "loc" .}}{{with .Stale}} <span class="stale">({{.}})</span>{{end}}</div>
 {{if .Source}}<pre class="src">{{range .Source}}<span{{if .Hit}} class="hit"{{end}}><i>{{.N}}</i>{{.Text}}</span>{{end}}</pre>{{end}}</div>{{end}}
 </div>
 {{end}}{{with .Cut}}<p class="cut">({{.}})</p>
@@ -274,6 +276,9 @@ func (p Pages) appFailure(r *http.Request, f *wsgi.Failure, c classifier) failur
 		}
 		if len(page.Frames) < maxFrameSources {
 			pf.Source = excerpt(fr.File, fr.Line, sourceAround)
+			if changedSinceStart(fr.File) {
+				pf.Stale = staleNote
+			}
 		}
 		page.Frames = append(page.Frames, pf)
 	}
@@ -314,6 +319,9 @@ func (page failurePage) report(frames []frame) string {
 		}
 		if line := sourceLine(f.File, f.Line); line != "" {
 			fmt.Fprintf(&b, "\t%5d | %s\n", f.Line, line)
+		}
+		if changedSinceStart(f.File) {
+			b.WriteString("\t(" + staleNote + ")\n")
 		}
 	}
 	if page.Cut != "" {

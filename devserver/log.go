@@ -197,6 +197,9 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 		if line := sourceLine(fr.File, fr.Line); line != "" {
 			fmt.Fprintf(&b, "        %s %s\n", l.faint.Sprintf("%d |", fr.Line), line)
 		}
+		if changedSinceStart(fr.File) {
+			b.WriteString(l.yellow.Sprintf("        (%s)", staleNote) + "\n")
+		}
 	}
 	if n := len(user) - maxFrameSources; n > 0 {
 		b.WriteString(l.faint.Sprintf("    … %d more frames of yours", n) + "\n")

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi"
@@ -502,5 +503,45 @@ func TestDeepRecursion(t *testing.T) {
 	})
 	if cut := (Pages{}).appFailure(r, f, testClasses).Cut; cut != "" {
 		t.Errorf("a shallow stack: %q", cut)
+	}
+}
+
+// TestStaleSource: when a frame's file changed after the program started,
+// the page, its text form and the terminal say so next to its source; a
+// file older than the program has no such note.
+func TestStaleSource(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "x.go")
+	if err := os.WriteFile(file, []byte("package m\n\nfunc F() { panic(1) }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &wsgi.Failure{App: "test", Err: errors.New("boom"), Frames: []runtime.Frame{
+		{Function: "example.com/m.F", File: file, Line: 3},
+		{Function: "runtime.goexit"},
+	}}
+	c := classifier{user: []string{"example.com/m"}}
+	for _, stale := range []bool{true, false} {
+		mtime := started.Add(-time.Hour)
+		if stale {
+			mtime = started.Add(time.Hour)
+		}
+		if err := os.Chtimes(file, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		r := localRequest("text/html")
+		page := Pages{}.appFailure(r, f, c)
+		var b strings.Builder
+		if err := failureTemplate.Execute(&b, page); err != nil {
+			t.Fatal(err)
+		}
+		var out syncbuf.Buffer
+		NewLogger(&out, false).failed(r, f, c)
+		for where, got := range map[string]string{"page": b.String(), "text": page.text(), "terminal": out.String()} {
+			if strings.Contains(got, "changed since this server started") != stale {
+				t.Errorf("stale %v: the %s:\n%s", stale, where, got)
+			}
+		}
+		if stale && !strings.Contains(b.String(), `<span class="stale">(changed since this server started`) {
+			t.Errorf("the note is not next to the frame:\n%s", b.String())
+		}
 	}
 }
