@@ -8,9 +8,11 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wsgo/wsgo/wsgi"
 )
@@ -21,6 +23,40 @@ const sourceAround = 3
 // maxExcerpts bounds the source excerpts of a build error's page: the go
 // command stops at ten errors a package anyway.
 const maxExcerpts = 10
+
+// maxFrameSources bounds the user's frames shown with their source, on the
+// page and in the terminal: deep recursion repeats the same few frames.
+const maxFrameSources = 10
+
+// maxMessage and maxOutput bound a panic's message and a build's output as
+// the page and the terminal show them: a panic can carry megabytes.
+const (
+	maxMessage = 8 << 10
+	maxOutput  = 256 << 10
+)
+
+// clip returns s cut to its first max bytes (on a character's boundary),
+// saying how many more there are.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	n := max
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + fmt.Sprintf("… (%d more bytes)", len(s)-n)
+}
+
+// stackCut says that frames, a panic's stack, is not the goroutine's whole
+// stack, or returns "": the gateway captures only so many frames, and a
+// whole stack ends with the goroutine's start, runtime.goexit.
+func stackCut(frames []runtime.Frame) string {
+	if len(frames) == 0 || frames[len(frames)-1].Function == "runtime.goexit" {
+		return ""
+	}
+	return fmt.Sprintf("stack cut at %d frames: the outer ones are not shown", len(frames))
+}
 
 // failurePage is what a 500 page says: an app's failure or a failed build.
 type failurePage struct {
@@ -33,6 +69,7 @@ type failurePage struct {
 	Frames  []pageFrame // the user's frames, with their source
 	Stack   []pageFrame // every frame, folded away on the page
 	Folded  int         // how many of Stack are not the user's
+	Cut     string      // says the stack was cut, if it was
 	Sources []pageSource
 	Headers []keyValue
 	Environ []keyValue
@@ -49,6 +86,7 @@ type pageFrame struct {
 	Kind     string       // whose code: "yours", "wsgo", "Go" or "dependency"
 	User     bool
 	Source   []srcLine // for the user's frames
+	Stale    string    // staleNote if the file changed since the program started
 }
 
 // A pageSource is the source around one position in a build's output.
@@ -78,6 +116,7 @@ pre a { color: inherit; }
 .frame { border: 1px solid #ddd; border-radius: 4px; margin: .8em 0; }
 .frame .where { padding: .4em .8em; background: #f6f6f6; font: 13px/1.5 ui-monospace, monospace; }
 .frame .fn { font-weight: 600; }
+.frame .stale { color: #b00020; }
 .frame pre { margin: 0; border-radius: 0 0 4px 4px; padding: .5em 0; }
 .src span { display: block; padding: 0 1em; }
 .src span.hit { background: #5c1a1a; }
@@ -100,9 +139,10 @@ footer { color: #666; font-size: .85em; margin-top: 2em; }
 {{end}}{{with .Message}}<div class="msg">{{.}}</div>
 {{end}}{{if .Frames}}<p><button type="button" id="copy">Copy as text</button> <span id="copied"></span></p>
 <div id="frames">{{range .Frames}}
-<div class="frame"><div class="where"><span class="fn">{{.Function}}</span> {{template "loc" .}}</div>
+<div class="frame"><div class="where"><span class="fn">{{.Function}}</span> {{template "loc" .}}{{with .Stale}} <span class="stale">({{.}})</span>{{end}}</div>
 {{if .Source}}<pre class="src">{{range .Source}}<span{{if .Hit}} class="hit"{{end}}><i>{{.N}}</i>{{.Text}}</span>{{end}}</pre>{{end}}</div>{{end}}
 </div>
+{{end}}{{with .Cut}}<p class="cut">({{.}})</p>
 {{end}}{{if .Stack}}<details id="stack"><summary>The whole stack: {{len .Stack}} frames, {{.Folded}} of them wsgo's, Go's or dependencies'</summary>
 <ol class="stack">{{range .Stack}}<li class="{{.Kind}}">{{.Function}} <span class="kind">({{.Kind}})</span><br>{{template "loc" .}}</li>
 {{end}}</ol></details>
@@ -141,7 +181,25 @@ func (p failurePage) text() string {
 			parts = append(parts, s)
 		}
 	}
+	for _, src := range p.Sources {
+		var b strings.Builder
+		b.WriteString(src.Where + "\n")
+		writeExcerpt(&b, src.Source)
+		parts = append(parts, strings.TrimRight(b.String(), "\n"))
+	}
 	return strings.Join(parts, "\n\n") + "\n"
+}
+
+// writeExcerpt writes the lines of an excerpt as the text form shows them,
+// numbered, the line the position names marked with "> ".
+func writeExcerpt(b *strings.Builder, src []srcLine) {
+	for _, l := range src {
+		mark := "  "
+		if l.Hit {
+			mark = "> "
+		}
+		fmt.Fprintf(b, "%s%5d | %s\n", mark, l.N, l.Text)
+	}
 }
 
 // writeFailure answers 500 with p. Clients on this machine see it, as HTML
@@ -202,7 +260,8 @@ func (p Pages) appFailure(r *http.Request, f *wsgi.Failure, c classifier) failur
 	page := failurePage{
 		Title:   "500 Internal Server Error: app \"" + f.App + "\" failed",
 		Request: r.Method + " " + r.RequestURI,
-		Message: f.Err.Error(),
+		Message: clip(f.Err.Error(), maxMessage),
+		Cut:     stackCut(f.Frames),
 		Footer:  "wsgo shows this page, and the stack, only to clients on this machine.",
 		Headers: headerList(r.Header),
 		Environ: environList(f.Environ),
@@ -215,7 +274,12 @@ func (p Pages) appFailure(r *http.Request, f *wsgi.Failure, c classifier) failur
 			page.Folded++
 			continue
 		}
-		pf.Source = excerpt(fr.File, fr.Line, sourceAround)
+		if len(page.Frames) < maxFrameSources {
+			pf.Source = excerpt(fr.File, fr.Line, sourceAround)
+			if changedSinceStart(fr.File) {
+				pf.Stale = staleNote
+			}
+		}
 		page.Frames = append(page.Frames, pf)
 	}
 	if len(page.Frames) == 0 {
@@ -248,14 +312,20 @@ func (page failurePage) report(frames []frame) string {
 		b.WriteString(page.Message + "\n\n")
 	}
 	b.WriteString(page.Request + "\n\n")
-	for _, f := range frames {
-		if f.Kind != userFrame {
+	for i, f := range userFrames(frames) {
+		fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
+		if i >= maxFrameSources {
 			continue
 		}
-		fmt.Fprintf(&b, "%s\n\t%s:%d\n", f.Function, f.File, f.Line)
 		if line := sourceLine(f.File, f.Line); line != "" {
 			fmt.Fprintf(&b, "\t%5d | %s\n", f.Line, line)
 		}
+		if changedSinceStart(f.File) {
+			b.WriteString("\t(" + staleNote + ")\n")
+		}
+	}
+	if page.Cut != "" {
+		b.WriteString("\n(" + page.Cut + ")\n")
 	}
 	if len(page.Frames) > 0 {
 		b.WriteString("\nThe whole stack:\n")

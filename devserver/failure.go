@@ -21,7 +21,8 @@ func Failure(failure string) http.Handler { return Pages{}.Failure(failure) }
 // Failure is the package's [Failure], its links opening p.Editor and its
 // relative paths read from p.Dir.
 func (p Pages) Failure(failure string) http.Handler {
-	title, detail, _ := strings.Cut(failure, "\n")
+	title, detail, _ := strings.Cut(clip(failure, maxOutput), "\n")
+	title = clip(title, maxMessage)
 	detail = strings.TrimLeft(detail, "\n")
 	dir := p.Dir
 	if dir == "" {

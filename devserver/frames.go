@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 )
 
 // wsgoModule is wsgo's module path: its frames are folded away on the error
@@ -161,6 +162,21 @@ func excerpt(file string, line, around int) []srcLine {
 		return nil // the file is shorter than the frame says: it changed
 	}
 	return out
+}
+
+// started is when this process started, near enough: a source file
+// modified after it is not the one the running program was built from.
+var started = time.Now()
+
+// staleNote is what the page and the terminal say next to the source of a
+// frame whose file changed since the program started.
+const staleNote = "changed since this server started: the line shown may not be the one that ran"
+
+// changedSinceStart reports whether file was modified after this process
+// started.
+func changedSinceStart(file string) bool {
+	fi, err := os.Stat(file)
+	return err == nil && fi.ModTime().After(started)
 }
 
 // sourceLine returns the one line of file at line, its indentation trimmed,

@@ -183,7 +183,7 @@ func (l *Logger) Failed(r *http.Request, f *wsgi.Failure) {
 
 func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	// A panic's message often holds the client's text: escaped too.
-	head := fmt.Sprintf("app %q failed on %s %s: %s", f.App, r.Method, termsafe.Escape(r.RequestURI), termsafe.Escape(f.Err.Error()))
+	head := fmt.Sprintf("app %q failed on %s %s: %s", f.App, r.Method, termsafe.Escape(r.RequestURI), termsafe.Escape(clip(f.Err.Error(), maxMessage)))
 	frames := c.classify(f.Frames)
 	user := userFrames(frames)
 	if len(user) == 0 {
@@ -192,11 +192,20 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	}
 	var b strings.Builder
 	b.WriteString(l.red.Sprint(head) + "\n")
-	for _, fr := range user {
+	for _, fr := range user[:min(len(user), maxFrameSources)] {
 		fmt.Fprintf(&b, "    %s\n        %s\n", l.bold.Sprint(fr.Function), l.cyan.Sprintf("%s:%d", shortPath(fr.File), fr.Line))
 		if line := sourceLine(fr.File, fr.Line); line != "" {
 			fmt.Fprintf(&b, "        %s %s\n", l.faint.Sprintf("%d |", fr.Line), line)
 		}
+		if changedSinceStart(fr.File) {
+			b.WriteString(l.yellow.Sprintf("        (%s)", staleNote) + "\n")
+		}
+	}
+	if n := len(user) - maxFrameSources; n > 0 {
+		b.WriteString(l.faint.Sprintf("    … %d more frames of yours", n) + "\n")
+	}
+	if cut := stackCut(f.Frames); cut != "" {
+		b.WriteString(l.faint.Sprintf("    (%s)", cut) + "\n")
 	}
 	if n := len(frames) - len(user); n > 0 {
 		b.WriteString(l.faint.Sprintf("    (%d frames of wsgo, Go and dependencies: on the error page)", n) + "\n")

@@ -14,6 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi"
@@ -389,6 +390,158 @@ func TestPanicMessageEscapedInTheTerminal(t *testing.T) {
 		}
 		if !strings.Contains(out.String(), `no user \x1b]0;PWNED\x07\x0aforged line`) {
 			t.Errorf("the message is not in the terminal, escaped: %q", out.String())
+		}
+	}
+}
+
+// localRequest is a request from this machine, for a page's details.
+func localRequest(accept string) *http.Request {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host = "localhost:8000"
+	r.RemoteAddr = "127.0.0.1:5000"
+	if accept != "" {
+		r.Header.Set("Accept", accept)
+	}
+	return r
+}
+
+// TestFailureTextSources: the text form of a build's page (what curl gets)
+// shows, after the compiler's output, the source around each position, as
+// the HTML page does: the position, then the numbered lines, its own marked.
+func TestFailureTextSources(t *testing.T) {
+	root := t.TempDir()
+	if err := os.WriteFile(filepath.Join(root, "x.go"), []byte("package m\n\nfunc F() int {\n\treturn x\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	Pages{Dir: root}.Failure("Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n").ServeHTTP(w, localRequest(""))
+	want := "Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n\n" +
+		"x.go:4:9\n      1 | package m\n      2 | \n      3 | func F() int {\n>     4 | \treturn x\n      5 | }\n"
+	if got := w.Body.String(); got != want {
+		t.Errorf("text form:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestHugePanicMessageIsCut: a panic carrying megabytes shows its first
+// bytes, and how many more there are, on the page (the message and the text
+// to copy) and in the terminal.
+func TestHugePanicMessageIsCut(t *testing.T) {
+	r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		panic(strings.Repeat("A", 4<<20))
+	})
+	var b strings.Builder
+	if err := failureTemplate.Execute(&b, Pages{}.appFailure(r, f, testClasses)); err != nil {
+		t.Fatal(err)
+	}
+	var out syncbuf.Buffer
+	NewLogger(&out, false).failed(r, f, testClasses)
+	for where, got := range map[string]string{"page": b.String(), "terminal": out.String()} {
+		if len(got) > 64<<10 || !strings.Contains(got, "AAAA… (") || !strings.Contains(got, " more bytes)") {
+			t.Errorf("the %s has %d bytes: %.300q", where, len(got), got)
+		}
+	}
+}
+
+// TestHugeBuildOutputIsCut: a build's output of megabytes shows its first
+// bytes on the page, and how many more there are.
+func TestHugeBuildOutputIsCut(t *testing.T) {
+	output := "Build failed in 1s (go build .)\n\n" + strings.Repeat("nothing to see here\n", 1<<17)
+	for _, accept := range []string{"", "text/html"} {
+		w := httptest.NewRecorder()
+		Pages{Dir: t.TempDir()}.Failure(output).ServeHTTP(w, localRequest(accept))
+		if got := w.Body.String(); len(got) > maxOutput+8<<10 || !strings.Contains(got, " more bytes)") {
+			t.Errorf("Accept %q: %d bytes, ending %q", accept, len(got), got[max(0, len(got)-300):])
+		}
+	}
+}
+
+//go:noinline
+func recurse(n int) int {
+	if n == 0 {
+		panic("deep enough")
+	}
+	return recurse(n-1) + 1
+}
+
+// TestDeepRecursion: a panic under deep recursion shows the source of the
+// first of the user's frames only, on the page and in the terminal, which
+// says how many more there are; the page says the stack was cut, as the
+// gateway keeps only so many frames. A shallow stack is not cut.
+func TestDeepRecursion(t *testing.T) {
+	r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		recurse(500)
+		return nil
+	})
+	page := Pages{}.appFailure(r, f, testClasses)
+	var b strings.Builder
+	if err := failureTemplate.Execute(&b, page); err != nil {
+		t.Fatal(err)
+	}
+	doc := b.String()
+	if n := strings.Count(doc, `<pre class="src">`); len(page.Frames) < 100 || n != maxFrameSources {
+		t.Errorf("%d of the user's frames, %d with source", len(page.Frames), n)
+	}
+	if !strings.Contains(doc, `<p class="cut">(stack cut at `) || !strings.Contains(page.text(), "\n(stack cut at ") {
+		t.Errorf("the page does not say the stack was cut: %q", page.Cut)
+	}
+	if n := strings.Count(page.text(), "| return recurse(n-1) + 1\n"); n != maxFrameSources-1 {
+		t.Errorf("the text shows the source of %d frames", n)
+	}
+	var out syncbuf.Buffer
+	NewLogger(&out, false).failed(r, f, testClasses)
+	term := out.String()
+	if n := strings.Count(term, "devserver.recurse\n"); n != maxFrameSources {
+		t.Errorf("the terminal lists %d frames", n)
+	}
+	if !regexp.MustCompile(`\n    … \d+ more frames of yours\n    \(stack cut at \d+ frames`).MatchString(term) {
+		t.Errorf("the terminal does not say what it left out:\n%s", term[max(0, len(term)-500):])
+	}
+
+	r, f = failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
+		explode()
+		return nil
+	})
+	if cut := (Pages{}).appFailure(r, f, testClasses).Cut; cut != "" {
+		t.Errorf("a shallow stack: %q", cut)
+	}
+}
+
+// TestStaleSource: when a frame's file changed after the program started,
+// the page, its text form and the terminal say so next to its source; a
+// file older than the program has no such note.
+func TestStaleSource(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "x.go")
+	if err := os.WriteFile(file, []byte("package m\n\nfunc F() { panic(1) }\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := &wsgi.Failure{App: "test", Err: errors.New("boom"), Frames: []runtime.Frame{
+		{Function: "example.com/m.F", File: file, Line: 3},
+		{Function: "runtime.goexit"},
+	}}
+	c := classifier{user: []string{"example.com/m"}}
+	for _, stale := range []bool{true, false} {
+		mtime := started.Add(-time.Hour)
+		if stale {
+			mtime = started.Add(time.Hour)
+		}
+		if err := os.Chtimes(file, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		r := localRequest("text/html")
+		page := Pages{}.appFailure(r, f, c)
+		var b strings.Builder
+		if err := failureTemplate.Execute(&b, page); err != nil {
+			t.Fatal(err)
+		}
+		var out syncbuf.Buffer
+		NewLogger(&out, false).failed(r, f, c)
+		for where, got := range map[string]string{"page": b.String(), "text": page.text(), "terminal": out.String()} {
+			if strings.Contains(got, "changed since this server started") != stale {
+				t.Errorf("stale %v: the %s:\n%s", stale, where, got)
+			}
+		}
+		if stale && !strings.Contains(b.String(), `<span class="stale">(changed since this server started`) {
+			t.Errorf("the note is not next to the frame:\n%s", b.String())
 		}
 	}
 }
