@@ -501,12 +501,20 @@ func summarize(paths []string) string {
 	case 0:
 		return "Nothing"
 	case 1:
-		return paths[0]
+		return printable(paths[0])
+	case 2:
+		return printable(paths[0]) + " and 1 more file"
 	}
-	if len(paths) == 2 {
-		return paths[0] + " and 1 more file"
+	return fmt.Sprintf("%s and %d more files", printable(paths[0]), len(paths)-1)
+}
+
+// printable quotes a file name that holds what a terminal would act on (a
+// name is anyone's to choose, escape sequences included).
+func printable(name string) string {
+	if strings.IndexFunc(name, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return name
 	}
-	return fmt.Sprintf("%s and %d more files", paths[0], len(paths)-1)
+	return strconv.Quote(name)
 }
 
 func readyLine(r result) string {

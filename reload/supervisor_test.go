@@ -625,3 +625,19 @@ esac
 		t.Error("Build returned only after go list had finished")
 	}
 }
+
+// TestSummarizeEscapesNames: a changed file's name reaches the terminal
+// quoted when it holds control characters.
+func TestSummarizeEscapesNames(t *testing.T) {
+	for paths, want := range map[string]string{
+		"a.go":                    "a.go",
+		"a.go|b.go":               "a.go and 1 more file",
+		"a.go|b.go|c.go":          "a.go and 2 more files",
+		"x\x1b]0;PWN\x07.go|b.go": `"x\x1b]0;PWN\a.go" and 1 more file`,
+		"café.go":                 "café.go",
+	} {
+		if got := summarize(strings.Split(paths, "|")); got != want {
+			t.Errorf("%q: %q, want %q", paths, got, want)
+		}
+	}
+}
