@@ -244,9 +244,7 @@ func TestBrowserTemplateEditReloadsWithoutABuild(t *testing.T) {
 	ctx := browser(t)
 	g := newGreeter(t)
 	g.withTemplate(t, "first")
-	c := exec.Command(g.bin, "serve", "template", "--port", "0")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	c := g.command("serve", "template", "--port", "0")
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Ready in")
 	msg := `(document.getElementById("msg") || {}).textContent === %q`

@@ -108,8 +108,10 @@ func newBuilder(m *project.Module, kind project.Kind, flags []string) (*reload.G
 			first = false
 			return nil
 		}
-		if now, err := project.Find(m.Dir); err == nil {
-			m.Apps = now.Apps
+		// Only the app packages can have changed since the module was
+		// found (a package added while serving); the module cannot.
+		if err := m.FindApps(); err != nil {
+			return err
 		}
 		_, _, err := m.Generate(b.Dir(), kind)
 		return err

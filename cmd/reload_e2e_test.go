@@ -54,6 +54,15 @@ func (g *greeter) write(t *testing.T, name, content string) {
 
 func messageGo(msg string) string { return greeterpkg.Message(msg) }
 
+// command runs the greeter's program in its module, its builds' temporary
+// files in the test's own directory.
+func (g *greeter) command(args ...string) *exec.Cmd {
+	c := exec.Command(g.bin, args...)
+	c.Dir = g.dir
+	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	return c
+}
+
 // serve starts the greeter's `serve greet` with reload, in its module,
 // with more flags if given.
 func (g *greeter) serve(t *testing.T, flags ...string) *server {
@@ -65,9 +74,9 @@ func (g *greeter) serve(t *testing.T, flags ...string) *server {
 // module, with more environment and flags.
 func (g *greeter) serveIn(t *testing.T, dir string, env []string, flags ...string) *server {
 	t.Helper()
-	c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0"}, flags...)...)
+	c := g.command(append([]string{"serve", "greet", "--port", "0"}, flags...)...)
 	c.Dir = dir
-	c.Env = append(append(os.Environ(), "TMPDIR="+g.tmp), env...)
+	c.Env = append(c.Env, env...)
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Ready in")
 	return s
@@ -247,9 +256,7 @@ func TestReloadLeavesNothingBehind(t *testing.T) {
 // reported and replaced, and Enter in the terminal forces a rebuild.
 func TestReloadRestartsAndRebuildsOnEnter(t *testing.T) {
 	g := newGreeter(t)
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	c := g.command("serve", "greet", "--port", "0")
 	keys, err := c.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -332,8 +339,7 @@ func TestServeValidatesByDefault(t *testing.T) {
 		{nil, 500, `validate: app "greet": Content-Type is required`},
 		{[]string{"--no-validate"}, 200, "version 0"},
 	} {
-		c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0", "--no-reload"}, tt.args...)...)
-		c.Dir = g.dir
+		c := g.command(append([]string{"serve", "greet", "--port", "0", "--no-reload"}, tt.args...)...)
 		s := startCmd(t, c)
 		waitForBody(t, s.url+"/no-type", tt.status, tt.want)
 	}
@@ -357,9 +363,7 @@ func TestReloadCancelsAnOutdatedBuild(t *testing.T) {
 // TestSecondInterruptStopsAtOnce: Ctrl-C drains, a second Ctrl-C does not wait.
 func TestSecondInterruptStopsAtOnce(t *testing.T) {
 	g := newGreeter(t)
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0", "--grace", "5m")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	c := g.command("serve", "greet", "--port", "0", "--grace", "5m")
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Ready in")
 	go http.Get(s.url + "/slow")
@@ -380,9 +384,7 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 // in flight cut nothing off, and wsgo says so and exits 0.
 func TestSecondInterruptWithNothingInFlight(t *testing.T) {
 	g := newGreeter(t)
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	c := g.command("serve", "greet", "--port", "0")
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Ready in")
 	s.cmd.Process.Signal(os.Interrupt)
@@ -409,9 +411,7 @@ func TestReloadOffWithoutTheGoCommand(t *testing.T) {
 func TestRebuiltServersSkipDebugInfo(t *testing.T) {
 	g := newGreeter(t)
 	for i, flags := range [][]string{nil, {"--debug-info"}} {
-		c := exec.Command(g.bin, append([]string{"serve", "greet", "--port", "0"}, flags...)...)
-		c.Dir = g.dir
-		c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+		c := g.command(append([]string{"serve", "greet", "--port", "0"}, flags...)...)
 		s := startCmd(t, c)
 		s.waitForOutput(t, "Ready in")
 		want := fmt.Sprintf("debug info %d", i)
@@ -485,9 +485,8 @@ func TestOpenOnce(t *testing.T) {
 	calls := filepath.Join(t.TempDir(), "calls")
 	browser := filepath.Join(t.TempDir(), "browser")
 	os.WriteFile(browser, []byte("#!/bin/sh\necho \"$1\" >> "+calls+"\n"), 0o755)
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0", "--open")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp, "BROWSER="+browser)
+	c := g.command("serve", "greet", "--port", "0", "--open")
+	c.Env = append(c.Env, "BROWSER="+browser)
 	s := startCmd(t, c)
 	s.waitForOutput(t, "Ready in")
 	for i := 1; i <= 3; i++ {

@@ -142,9 +142,7 @@ func TestInterruptDuringBuildAndSwap(t *testing.T) {
 	for _, trigger := range []string{"changed: building", "Built in"} {
 		t.Run(trigger, func(t *testing.T) {
 			for i := 0; i < 3; i++ {
-				c := exec.Command(g.bin, "serve", "greet", "--port", "0")
-				c.Dir = g.dir
-				c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+				c := g.command("serve", "greet", "--port", "0")
 				marker := marked(t, c)
 				edited := false
 				code, out := signalOnLine(t, c, trigger, syscall.SIGINT, func(line string) {
@@ -296,9 +294,7 @@ func TestStoppedSupervisorDoesNotStallServers(t *testing.T) {
 // the build with it, and the next wsgo removes the build directory.
 func TestKilledDuringBuildLeavesNothing(t *testing.T) {
 	g := newGreeter(t)
-	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
-	c.Dir = g.dir
-	c.Env = append(os.Environ(), "TMPDIR="+g.tmp)
+	c := g.command("serve", "greet", "--port", "0")
 	marker := marked(t, c)
 	edited := false
 	signalOnLine(t, c, "changed: building", syscall.SIGKILL, func(line string) {

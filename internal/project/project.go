@@ -84,17 +84,27 @@ func Find(dir string) (*Module, error) {
 		}
 		return nil, fmt.Errorf("finding %s among the requirements of %s: %w", Wsgo, m.Path, err)
 	}
-	out, err := goCmd(m.Dir, "list", "-e", "-f", `{{.ImportPath}} {{.Name}}{{range .Imports}} {{.}}{{end}}`, "./...")
-	if err != nil {
+	if err := m.FindApps(); err != nil {
 		return nil, err
 	}
+	return m, nil
+}
+
+// FindApps sets Apps to the module's packages that import the contract
+// now: a package may have been added, or stopped importing it, since Find.
+func (m *Module) FindApps() error {
+	out, err := goCmd(m.Dir, "list", "-e", "-f", `{{.ImportPath}} {{.Name}}{{range .Imports}} {{.}}{{end}}`, "./...")
+	if err != nil {
+		return err
+	}
+	m.Apps = nil
 	for line := range strings.Lines(out) {
 		f := strings.Fields(line)
 		if len(f) >= 2 && f[1] != "main" && slices.Contains(f[2:], Contract) {
 			m.Apps = append(m.Apps, f[0])
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // Rel names an app package from the module's root: ./greet.
