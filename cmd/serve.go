@@ -23,6 +23,7 @@ import (
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/internal/project"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
 )
@@ -181,7 +182,7 @@ func lookupApp(name string) (wsgi.Entry, error) {
 }
 
 func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
-	child, err := reload.Attach()
+	child, err := control.Attach()
 	if err != nil {
 		return err
 	}
@@ -212,7 +213,7 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	gw := devserver.NewGateway(app, entry.Name, log)
 	gw.ErrorPage = o.pages.ErrorPage
 	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
-		ln, err := reload.Listener()
+		ln, err := control.Listener()
 		if err != nil {
 			return err
 		}
@@ -265,7 +266,7 @@ func (o serveOptions) app(name string) (wsgi.Entry, wsgi.App, error) {
 
 // serveChild is a server process under a supervisor: the app, or the error
 // page when the supervisor has a failure to show.
-func serveChild(ctx context.Context, child *reload.Child, name string, o serveOptions) error {
+func serveChild(ctx context.Context, child *control.Child, name string, o serveOptions) error {
 	defer child.Close()
 	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
 	log.Batch(logBatch)

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/devserver"
-	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/serve"
 )
 
@@ -111,12 +111,12 @@ func TestMessagesFromTheSupervisor(t *testing.T) {
 	reloaded := make(chan struct{})
 	in := &instance{Run: serve.Run{Handler: http.NotFoundHandler(), Grace: time.Second, ErrorLog: io.Discard,
 		Reload: func() { close(reloaded) }}, log: devserver.NewLogger(io.Discard, false)}
-	msgs := make(chan reload.Message)
+	msgs := make(chan control.Message)
 	served := make(chan error, 1)
 	go func() { served <- in.run(context.Background(), nil, ln, msgs) }()
-	msgs <- reload.ReloadPages
+	msgs <- control.ReloadPages
 	<-reloaded
-	msgs <- reload.Stop
+	msgs <- control.Stop
 	if err := <-served; err != nil {
 		t.Errorf("run: %v", err)
 	}

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgo/wsgo/reload/control"
 )
 
 // Supported reports whether this system can run a Supervisor.
@@ -241,7 +243,7 @@ func (c *cycle) swap(next *proc, program string) {
 	c.drains.Add(1)
 	go func() {
 		defer c.drains.Done()
-		killed := old.drain(Handover, c.s.Grace)
+		killed := old.drain(control.Handover, c.s.Grace)
 		if cut := old.cutShort(); len(cut) > 0 || killed {
 			c.s.Log.Errorf(" * The previous server (pid %d) still had requests in flight after --grace %s; cut off: %s",
 				old.pid(), c.s.Grace, describeCut(cut, killed))
@@ -372,10 +374,10 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 // they show changed on disk, not in the program. Stylesheets alone are
 // swapped in place, so that a page keeps its scroll position and input.
 func (c *cycle) reloadPages(assets []string) {
-	msg, what := ReloadStyles, "the stylesheets"
+	msg, what := control.ReloadStyles, "the stylesheets"
 	for _, a := range assets {
 		if !strings.HasSuffix(a, ".css") {
-			msg, what = ReloadPages, "the pages"
+			msg, what = control.ReloadPages, "the pages"
 		}
 	}
 	c.s.Log.Printf(" * %s changed: reloading %s, no build", summarize(assets), what)
@@ -383,7 +385,7 @@ func (c *cycle) reloadPages(assets []string) {
 	p := c.current
 	c.mu.Unlock()
 	if p != nil {
-		p.line.send(wire{Type: msg.String()})
+		p.line.Send(msg)
 	}
 }
 
@@ -445,7 +447,7 @@ func (c *cycle) stopNow() (cut []string, killed bool) {
 	}
 	c.mu.Unlock()
 	for _, p := range procs {
-		if p.line.send(wire{Type: StopNow.String()}) != nil {
+		if p.line.Send(control.StopNow) != nil {
 			p.kill()
 		}
 	}
@@ -469,7 +471,7 @@ func (c *cycle) drainAll() error {
 		return nil
 	}
 	c.s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
-	killed := c.current.drain(Stop, c.s.Grace)
+	killed := c.current.drain(control.Stop, c.s.Grace)
 	if cut := c.current.cutShort(); len(cut) > 0 || killed {
 		return fmt.Errorf("stopped after --grace %s with requests still in flight; cut off: %s", c.s.Grace, describeCut(cut, killed))
 	}

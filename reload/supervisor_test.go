@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgo/wsgo/reload/control"
 )
 
 // The swap logic, tested with the test binary itself as the server: a fake
@@ -38,7 +40,7 @@ func TestMain(m *testing.M) {
 // exits before it is ready, "never" is never ready, "errorpage" answers the
 // failure its supervisor gave it.
 func fakeServer(mode string) int {
-	child, err := Attach()
+	child, err := control.Attach()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake server:", err)
 		return 3
@@ -56,7 +58,7 @@ func fakeServer(mode string) int {
 	case "errorpage":
 		text = child.Failure
 	}
-	var reloads atomic.Int64 // ReloadPages messages received
+	var reloads atomic.Int64 // control.ReloadPages messages received
 	var mu sync.Mutex
 	fresh := map[net.Conn]bool{} // accepted, no request begun
 	srv := &http.Server{ConnState: func(c net.Conn, st http.ConnState) {
@@ -85,10 +87,10 @@ func fakeServer(mode string) int {
 	}()
 	child.Ready()
 	for m := range child.Messages {
-		if m == Stop || m == Handover {
+		if m == control.Stop || m == control.Handover {
 			break
 		}
-		if m == ReloadPages {
+		if m == control.ReloadPages {
 			reloads.Add(1)
 		}
 	}
@@ -388,14 +390,14 @@ func TestSlowServerIsToldThenStopped(t *testing.T) {
 func TestProtocolMismatchIsOneSentence(t *testing.T) {
 	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, func(s *Supervisor) {
 		s.Builder = builderFunc(func(context.Context) (string, error) {
-			return fakeScript(t, "serve:two", EnvProtocol+"=99"), nil
+			return fakeScript(t, "serve:two", control.EnvProtocol+"=99"), nil
 		})
 	})
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Paths: []string{"go.mod"}}
 	h.log.wait(t, "Server refused to start", 1)
 	body := waitBody(t, h.url, "reload protocol")
-	want := fmt.Sprintf("the server speaks reload protocol %d and this wsgo speaks 99", Protocol)
+	want := fmt.Sprintf("the server speaks reload protocol %d and this wsgo speaks 99", control.Protocol)
 	if !strings.Contains(body, want) || !strings.Contains(body, "go get github.com/wsgo/wsgo@") {
 		t.Errorf("error page %q; want %q and the fix", body, want)
 	}

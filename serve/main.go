@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/proxy"
 )
@@ -90,7 +90,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	logs := newLogs(o.logFormat, stderr)
 	logger := logs.std
 	ctx, now := stopOn(sigs)
-	child, err := reload.Attach()
+	child, err := control.Attach()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return exitFailure
@@ -127,7 +127,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 }
 
 // asChild serves under the -upgrade-on-hup supervisor that started it.
-func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *reload.Child, logger *log.Logger) int {
+func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *control.Child, logger *log.Logger) int {
 	defer child.Close()
 	signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
 	if child.Failure != "" {
@@ -282,7 +282,7 @@ func (o options) gateway(app wsgi.App, l logs) http.Handler {
 
 // listener is the socket passed in (LISTEN_FDS), or a new one.
 func (o options) listener() (net.Listener, error) {
-	ln, err := reload.Listener()
+	ln, err := control.Listener()
 	if ln != nil || err != nil {
 		return ln, err
 	}

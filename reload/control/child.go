@@ -1,4 +1,4 @@
-package reload
+package control
 
 import (
 	"errors"
@@ -8,18 +8,8 @@ import (
 	"strconv"
 )
 
-// listenFD is the first descriptor passed under the LISTEN_FDS convention
-// (sd_listen_fds(3)): 0, 1 and 2 are the standard streams.
-const listenFD = 3
-
-// EnvOutputFD names a descriptor for the supervisor's own standard error.
-// Until it is ready a server writes to a pipe, so that the supervisor can
-// show a crash at start on the error page; once ready, it writes here
-// directly, so that a stopped supervisor (Ctrl-Z) cannot stall it.
-const EnvOutputFD = "WSGO_OUTPUT_FD"
-
 // Listener returns the listening socket passed to this process under the
-// LISTEN_FDS convention, by a Supervisor or by systemd socket activation, or
+// LISTEN_FDS convention, by a supervisor or by systemd socket activation, or
 // nil if none was passed. It unsets the variables, so that processes this one
 // starts do not take the socket for theirs.
 func Listener() (net.Listener, error) {
@@ -36,23 +26,23 @@ func Listener() (net.Listener, error) {
 	n, err := strconv.Atoi(fds)
 	switch {
 	case err != nil || n < 0:
-		return nil, fmt.Errorf("reload: LISTEN_FDS=%q: want the number of sockets passed", fds)
+		return nil, fmt.Errorf("control: LISTEN_FDS=%q: want the number of sockets passed", fds)
 	case n == 0:
 		return nil, nil // none passed
 	}
 	// The socket is shared, non-blocking, with every other server on it.
 	// os.NewFile keeps it so: unlike a net.Listener's File, the result's Fd
 	// does not switch the descriptor to blocking mode for everyone.
-	f := os.NewFile(listenFD, "listener")
+	f := os.NewFile(ListenFD, "listener")
 	defer f.Close() // FileListener holds a duplicate
 	ln, err := net.FileListener(f)
 	if err != nil {
-		return nil, fmt.Errorf("reload: LISTEN_FDS=%s, but descriptor %d is not a listening socket (%w); start this program from systemd or wsgo, or without LISTEN_FDS", fds, listenFD, err)
+		return nil, fmt.Errorf("control: LISTEN_FDS=%s, but descriptor %d is not a listening socket (%w); start this program from systemd or wsgo, or without LISTEN_FDS", fds, ListenFD, err)
 	}
 	return ln, nil
 }
 
-// A Child is a server process's side of the Supervisor that started it: the
+// A Child is a server process's side of the supervisor that started it: the
 // socket to serve on, what the supervisor said at start, and what it asks
 // from then on.
 type Child struct {
@@ -71,7 +61,7 @@ type Child struct {
 	output int // EnvOutputFD, or -1
 }
 
-// Attach connects this process to the Supervisor that started it, or
+// Attach connects this process to the supervisor that started it, or
 // returns nil and no error when no supervisor did. It fails when the
 // supervisor speaks another version of the protocol.
 func Attach() (*Child, error) {
@@ -89,25 +79,25 @@ func Attach() (*Child, error) {
 	}
 	fd, err := strconv.Atoi(s)
 	if err != nil || fd <= 2 {
-		return nil, fmt.Errorf("reload: %s=%q is not a descriptor a supervisor passes", EnvControlFD, s)
+		return nil, fmt.Errorf("control: %s=%q is not a descriptor a supervisor passes", EnvControlFD, s)
 	}
 	f := os.NewFile(uintptr(fd), "control")
 	conn, err := net.FileConn(f)
 	f.Close()
 	if err != nil {
-		return nil, fmt.Errorf("reload: control socket: %w", err)
+		return nil, fmt.Errorf("control: control socket: %w", err)
 	}
 	c := &Child{conn: conn, line: newLine(conn), output: output}
 	hello := wire{Type: typeHello, Protocol: Protocol}
 	if theirs != Protocol {
-		hello.Error = mismatch(theirs, Protocol)
+		hello.Error = Mismatch(theirs, Protocol)
 		c.line.send(hello)
 		conn.Close()
 		return nil, errors.New(hello.Error)
 	}
 	if err := c.line.send(hello); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("reload: saying hello to the supervisor: %w", err)
+		return nil, fmt.Errorf("control: saying hello to the supervisor: %w", err)
 	}
 	if err := c.greet(); err != nil {
 		conn.Close()
@@ -115,7 +105,7 @@ func Attach() (*Child, error) {
 	}
 	ln, err := Listener()
 	if err == nil && ln == nil {
-		err = errors.New("reload: the supervisor passed no listening socket (LISTEN_FDS)")
+		err = errors.New("control: the supervisor passed no listening socket (LISTEN_FDS)")
 	}
 	if err != nil {
 		conn.Close()
@@ -132,10 +122,10 @@ func Attach() (*Child, error) {
 func (c *Child) greet() error {
 	m, err := c.line.receive()
 	if err != nil {
-		return fmt.Errorf("reload: reading the supervisor's hello: %w", err)
+		return fmt.Errorf("control: reading the supervisor's hello: %w", err)
 	}
 	if m.Type != typeHello {
-		return fmt.Errorf("reload: the supervisor said %q before hello", m.Type)
+		return fmt.Errorf("control: the supervisor said %q before hello", m.Type)
 	}
 	c.BuildID, c.Color, c.Failure = m.BuildID, m.Color, m.Failure
 	return nil
@@ -161,7 +151,7 @@ func (c *Child) read(msgs chan<- Message) {
 // the supervisor's standard error, no longer through a pipe it reads.
 func (c *Child) Ready() error {
 	if err := c.line.send(wire{Type: typeReady}); err != nil {
-		return fmt.Errorf("reload: telling the supervisor we are ready: %w", err)
+		return fmt.Errorf("control: telling the supervisor we are ready: %w", err)
 	}
 	if c.output >= 0 {
 		redirectOutput(c.output)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package reload
+package control
 
 import "golang.org/x/sys/unix"
 

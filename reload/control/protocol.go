@@ -1,4 +1,13 @@
-package reload
+// Package control is the line between a supervisor and each server process
+// it starts: the socket they share, the environment a server finds, and the
+// messages each way. It holds both halves, so that one package defines every
+// message and parses it: a server calls [Attach] and gets a [Child]; a
+// supervisor talks to each server through a [Conn].
+//
+// The specification, for a server written in any language, is
+// docs/protocol.md. Production programs link this package alone, never the
+// supervisor's watcher or builders; it imports nothing of wsgo's.
+package control
 
 import (
 	"bufio"
@@ -8,12 +17,12 @@ import (
 	"sync"
 )
 
-// Protocol is the version of the messages a Supervisor and its servers
+// Protocol is the version of the messages a supervisor and its servers
 // exchange. Both sides say theirs first; a server built against another
 // version refuses to serve, and the supervisor says which versions met.
 const Protocol = 1
 
-// The environment a Supervisor gives each server process, besides the
+// The environment a supervisor gives each server process, besides the
 // LISTEN_FDS convention for the socket.
 const (
 	// EnvControlFD names the descriptor of the server's line to its
@@ -22,9 +31,24 @@ const (
 	// EnvProtocol is the supervisor's Protocol, so that a server can refuse
 	// a supervisor it cannot speak to before it serves anything.
 	EnvProtocol = "WSGO_PROTOCOL"
+	// EnvOutputFD names a descriptor for the supervisor's own standard
+	// error. Until it is ready a server writes to a pipe, so that the
+	// supervisor can show a crash at start on the error page; once ready,
+	// it writes here directly, so that a stopped supervisor (Ctrl-Z)
+	// cannot stall it.
+	EnvOutputFD = "WSGO_OUTPUT_FD"
 )
 
-// A Message is what a Supervisor asks of a running server.
+// The descriptors a supervisor passes: the listening socket first, under
+// the LISTEN_FDS convention (sd_listen_fds(3)), then the line, then the
+// supervisor's standard error.
+const (
+	ListenFD  = 3
+	ControlFD = 4
+	OutputFD  = 5
+)
+
+// A Message is what a supervisor asks of a running server.
 type Message int
 
 const (
@@ -60,7 +84,7 @@ type wire struct {
 	Color    bool     `json:"color,omitempty"`    // hello, to the server
 	Failure  string   `json:"failure,omitempty"`  // hello, to an error-page server
 	CutOff   []string `json:"cut_off,omitempty"`  // stopped: requests cut short
-	Error    string   `json:"error,omitempty"`    // hello, from a server that refuses
+	Error    string   `json:"error,omitempty"`    // hello or refused, from a server that will not serve
 }
 
 // Message types on the wire that are not a Message.
@@ -75,13 +99,12 @@ const (
 // serialized; reads belong to one goroutine.
 type line struct {
 	mu  sync.Mutex
-	w   io.Writer
 	r   *bufio.Reader
 	enc *json.Encoder
 }
 
 func newLine(rw io.ReadWriter) *line {
-	return &line{w: rw, r: bufio.NewReaderSize(rw, 64<<10), enc: json.NewEncoder(rw)}
+	return &line{r: bufio.NewReaderSize(rw, 64<<10), enc: json.NewEncoder(rw)}
 }
 
 func (l *line) send(m wire) error {
@@ -99,13 +122,14 @@ func (l *line) receive() (wire, error) {
 		return m, err
 	}
 	if err := json.Unmarshal(b, &m); err != nil {
-		return m, fmt.Errorf("reload: a message that is not JSON: %q", b)
+		return m, fmt.Errorf("control: a message that is not JSON: %q", b)
 	}
 	return m, nil
 }
 
-// mismatch is the sentence a user reads when the two sides disagree.
-func mismatch(supervisor, server int) string {
+// Mismatch is the sentence a user reads when the two sides speak different
+// versions of the protocol.
+func Mismatch(supervisor, server int) string {
 	return fmt.Sprintf("the server speaks reload protocol %d and this wsgo speaks %d: "+
 		"build both from the same wsgo version (go get github.com/wsgo/wsgo@VERSION in the module, "+
 		"or go install github.com/wsgo/wsgo@VERSION for the command)", server, supervisor)

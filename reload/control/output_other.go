@@ -1,6 +1,6 @@
 //go:build !unix
 
-package reload
+package control
 
 // redirectOutput does nothing where reload does not run.
 func redirectOutput(fd int) {}
