@@ -39,18 +39,19 @@ type proc struct {
 
 // procSpec is what every server process of a supervisor shares.
 type procSpec struct {
-	args   []string
-	env    []string
 	socket *os.File  // the listening socket, non-blocking, never blocking
 	output *os.File  // where a ready server writes: the supervisor's stderr
 	stderr io.Writer // where output goes before ready
 	color  bool
 }
 
-// startProc starts exe, handing it the listening socket as fd 3 and its
+// startProc starts prog, handing it the listening socket as fd 3 and its
 // line to the supervisor as fd 4. It runs in its own process group, so that
 // signals reach what it starts too, and dies with the supervisor.
-func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error) {
+func startProc(prog *Program, spec procSpec, buildID, failure string) (*proc, error) {
+	if len(prog.Argv) == 0 {
+		return nil, errors.New("reload: start: a program with no command")
+	}
 	parent, child, err := socketPair()
 	if err != nil {
 		return nil, fmt.Errorf("reload: start: %w", err)
@@ -62,8 +63,8 @@ func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error
 		return nil, fmt.Errorf("reload: start: %w", err)
 	}
 	p := &proc{conn: conn, line: control.NewConn(conn), ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
-	cmd := exec.Command(exe, spec.args...)
-	cmd.Env = append(cleanEnv(), spec.env...)
+	cmd := exec.Command(prog.Argv[0], prog.Argv[1:]...)
+	cmd.Env = append(cleanEnv(), prog.Env...)
 	cmd.Env = append(cmd.Env, "LISTEN_FDS=1", "LISTEN_FDNAMES=http",
 		control.EnvControlFD+"="+strconv.Itoa(control.ControlFD), control.EnvProtocol+"="+strconv.Itoa(control.Protocol))
 	cmd.ExtraFiles = []*os.File{spec.socket, child} // ListenFD, ControlFD
@@ -77,7 +78,7 @@ func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("reload: start %s: %w", exe, err)
+		return nil, fmt.Errorf("reload: start %s: %w", prog.Argv[0], err)
 	}
 	p.cmd = cmd
 	read := make(chan struct{})

@@ -1,9 +1,11 @@
-package reload
+package watch
 
 import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/wsgo/wsgo/internal/testkit"
 )
 
 // BenchmarkPollLook is one look at a tree of 5,000 Go files in 100
@@ -12,9 +14,9 @@ func BenchmarkPollLook(b *testing.B) {
 	root := b.TempDir()
 	for i := range 5000 {
 		p := filepath.Join(root, "pkgs", fmt.Sprintf("p%03d", i/50), fmt.Sprintf("f%d.go", i))
-		write(b, p, fmt.Sprintf("package p%03d\n", i/50))
+		testkit.WriteFile(b, p, fmt.Sprintf("package p%03d\n", i/50))
 	}
-	w, err := newWatcher(root, WatchOptions{Poll: DefaultPoll})
+	w, err := newWatcher(root, Options{Rules: testRules, Poll: DefaultPoll})
 	if err != nil {
 		b.Fatal(err)
 	}

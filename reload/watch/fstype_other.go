@@ -1,6 +1,6 @@
 //go:build !linux
 
-package reload
+package watch
 
 // untrusted trusts the kernel's events everywhere but on Linux, where the
 // file system's type tells; elsewhere WatchOptions.Poll asks for polling.

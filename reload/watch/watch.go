@@ -1,4 +1,10 @@
-package reload
+// Package watch turns saves into reload.Changes: it watches directory
+// trees recursively (the kernel's events, or polling where a file system
+// reports none), leaves out what editors, git and tools write, debounces,
+// and sorts what changed into source, which needs a build, and assets,
+// which the program reads at run time. What is source and what is an asset
+// are a language's rules, which a builder gives.
+package watch
 
 import (
 	"errors"
@@ -11,32 +17,22 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/wsgo/wsgo/reload"
 )
 
-// A Change is one debounced batch of edits.
-type Change struct {
-	Paths  []string // files that changed, relative to the root (../lib/x.go in another module), sorted
-	Rescan bool     // the kernel dropped events; anything may have changed
-	// Why, when set, is the change told in words, for a change that is no
-	// file's: "SIGHUP: upgrading to the program on disk".
-	Why string
-	// Assets are files that changed which the program reads at run time
-	// (templates, stylesheets, scripts, images; see WatchOptions.Assets),
-	// relative to the root: no build needed, only the pages to reload.
-	Assets []string
-}
-
-// Watcher reports changes to the files a Go build reads below a root, and
-// below the directories of other modules the build reads from disk:
+// Watcher reports changes to the files a build reads below a root, and
+// below the other trees the build reads from disk (a Go module's replaced
+// and workspace modules):
 // recursively, debounced, and without what editors, git and tools write.
 type Watcher struct {
 	// Changes delivers one batch per quiet period.
-	Changes <-chan Change
+	Changes <-chan reload.Change
 	// Errors delivers failures that do not stop the watcher.
 	Errors <-chan error
 
 	root    string // resolved: symlinks followed
-	named   string // the root as the caller named it, which Change.Paths start from
+	named   string // the root as the caller named it, which reload.Change.Paths start from
 	aliases []alias
 	delay   time.Duration
 	filters []*filter         // one per tree: the root's first, then each module's
@@ -47,7 +43,7 @@ type Watcher struct {
 	why     string        // why polling turned on by itself
 	paths   []string      // the trees and the extra paths, absolute
 	limit   *limitError   // the inotify limit, when reached mid-run
-	changes chan Change
+	changes chan reload.Change
 	errs    chan error
 	done    chan struct{}
 	dirs    int
@@ -61,15 +57,16 @@ type Watcher struct {
 // changed the caller's way.
 type alias struct{ real, named string }
 
-// WatchOptions tune a Watcher.
-type WatchOptions struct {
+// Options tune a Watcher.
+type Options struct {
+	// Rules say which files are source and which assets: a language's
+	// rules, from its builder. The zero Rules count every file as source.
+	Rules   Rules
 	Delay   time.Duration // quiet period before a batch is delivered; 50ms if zero
 	Watch   []string      // extra files or directories whose changes count
 	Exclude []string      // patterns (path.Match, on the base name or the path from root) that never count
-	// Assets are patterns (path.Match, on the base name) of files that the
-	// program reads at run time, not at build time: a change reloads the
-	// pages without a build. An embedded file (//go:embed) still builds.
-	// DefaultAssets if nil.
+	// Assets, if not nil, replace the Rules' assets: patterns (path.Match,
+	// on the base name) of files the program reads at run time.
 	Assets []string
 	// Modules are more trees watched as the root is, with the same rules:
 	// replace targets on disk, the other modules of a go.work workspace.
@@ -89,11 +86,8 @@ type WatchOptions struct {
 // looks cost about 1% of a core (docs/benchmarks.md).
 const DefaultPoll = time.Second
 
-// DefaultAssets are the files taken for assets unless told otherwise.
-var DefaultAssets = []string{"*.html", "*.tmpl", "*.gohtml", "*.css", "*.js", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.svg", "*.ico", "*.webp"}
-
 // Watch starts watching root.
-func Watch(root string, o WatchOptions) (*Watcher, error) {
+func New(root string, o Options) (*Watcher, error) {
 	w, err := newWatcher(root, o)
 	if err != nil {
 		return nil, err
@@ -107,7 +101,7 @@ func Watch(root string, o WatchOptions) (*Watcher, error) {
 }
 
 // newWatcher watches root's directories but delivers nothing until its loop runs.
-func newWatcher(root string, o WatchOptions) (*Watcher, error) {
+func newWatcher(root string, o Options) (*Watcher, error) {
 	named, err := filepath.Abs(root)
 	if err != nil {
 		return nil, fmt.Errorf("reload: watch: %w", err)
@@ -117,7 +111,7 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 	}
 	w := &Watcher{
 		named: named, delay: o.Delay, add: o.addWatch,
-		changes: make(chan Change, 1), errs: make(chan error, 8), done: make(chan struct{}),
+		changes: make(chan reload.Change, 1), errs: make(chan error, 8), done: make(chan struct{}),
 	}
 	w.Changes, w.Errors = w.changes, w.errs
 	if w.add == nil {
@@ -143,12 +137,12 @@ func newWatcher(root string, o WatchOptions) (*Watcher, error) {
 			trees = append(trees, abs)
 		}
 	}
-	assets := o.Assets
-	if assets == nil {
-		assets = DefaultAssets
+	rules := o.Rules
+	if o.Assets != nil {
+		rules.Assets = o.Assets
 	}
 	for _, t := range trees {
-		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, assets: assets, git: newGitIgnore(t)})
+		w.filters = append(w.filters, &filter{root: t, watch: extra, excludes: o.Exclude, rules: rules, git: newGitIgnore(t)})
 	}
 	w.paths = slices.Concat(trees, extra)
 	if err := w.start(o); err != nil {
@@ -195,7 +189,7 @@ func within(p, dir string) bool {
 
 // start watches by the kernel's events, unless told to poll or they cannot
 // be trusted.
-func (w *Watcher) start(o WatchOptions) error {
+func (w *Watcher) start(o Options) error {
 	if o.Poll > 0 {
 		return w.startPoll(w.paths, o.Poll, "")
 	}
@@ -255,22 +249,23 @@ func (w *Watcher) Stats() (dirs, files int) { return w.dirs, w.files }
 
 // Polling reports how often the watcher looks at the files, or 0 when it
 // waits for the kernel's events; and why polling turned on by itself: ""
-// when WatchOptions.Poll asked for it. It tells the start: a watcher that
+// when Options.Poll asked for it. It tells the start: a watcher that
 // runs out of inotify watches later says so on Errors.
 func (w *Watcher) Polling() (every time.Duration, why string) { return w.every, w.why }
 
 // GitIgnore reports whether .gitignore rules apply (root is in a git work tree).
 func (w *Watcher) GitIgnore() bool { return w.filters[0].git != nil }
 
-// SetEmbeds tells the watcher which files //go:embed directives pull into the
-// build, so that their changes count.
-func (w *Watcher) SetEmbeds(abs []string) {
+// SetBuildFiles tells the watcher of files the build reads that its rules
+// do not name (the files //go:embed pulls into a Go build), so that their
+// changes count as source.
+func (w *Watcher) SetBuildFiles(abs []string) {
 	real := make([]string, len(abs))
 	for i, p := range abs {
 		real[i] = w.callerName(p, true)
 	}
 	for _, f := range w.filters {
-		f.setEmbeds(real)
+		f.setBuildFiles(real)
 	}
 }
 
@@ -542,14 +537,14 @@ func (w *Watcher) deliver(pending map[string]bool, rescan bool) bool {
 	}
 }
 
-// batch turns pending paths into a Change, leaving out what git ignores.
-func (w *Watcher) batch(pending map[string]bool, rescan bool) Change {
+// batch turns pending paths into a reload.Change, leaving out what git ignores.
+func (w *Watcher) batch(pending map[string]bool, rescan bool) reload.Change {
 	byTree := map[*filter][]string{}
 	for p := range pending {
 		f := w.filterFor(p)
 		byTree[f] = append(byTree[f], p)
 	}
-	c := Change{Rescan: rescan}
+	c := reload.Change{Rescan: rescan}
 	for f, paths := range byTree {
 		ignored := f.git.ignored(paths)
 		for _, p := range paths {

@@ -1,4 +1,4 @@
-package reload
+package gobuild
 
 import (
 	"errors"
@@ -7,10 +7,15 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/internal/testkit"
+	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/watch"
 )
 
 func TestFindSource(t *testing.T) {
-	root := tree(t, map[string]string{
+	root := testkit.Tree(t, map[string]string{
 		"go.mod":          "module example.com/app\n\ngo 1.25\n",
 		"cmd/app/main.go": "package main",
 		"inner/go.mod":    "module example.com/inner\n",
@@ -43,25 +48,40 @@ func TestEmbeddedFilesCount(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("no go command")
 	}
-	root := tree(t, map[string]string{
+	root := testkit.Tree(t, map[string]string{
 		"go.mod":            "module example.com/e\n\ngo 1.25\n",
 		"main.go":           "package main\n\nimport _ \"embed\"\n\n//go:embed static/page.html\nvar page string\n\nfunc main() { println(page) }\n",
 		"static/page.html":  "<p>hi",
 		"static/other.html": "<p>not embedded",
 	})
-	w := startWatch(t, root, WatchOptions{})
-	w.SetEmbeds(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds())
-	page := filepath.Join(root, "static/page.html")
-	if !w.filters[0].counts(page) {
-		t.Fatalf("embedded %s does not count; embeds: %v", page, w.filters[0].embeds)
+	w, err := watch.New(root, watch.Options{Rules: Rules, Delay: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
 	}
-	if w.filters[0].counts(filepath.Join(root, "static/other.html")) {
-		t.Error("a file that is not embedded counts")
+	defer w.Close()
+	w.SetBuildFiles(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds())
+	// Not embedded: an asset, which reloads pages and builds nothing.
+	os.WriteFile(filepath.Join(root, "static/other.html"), []byte("<p>edited"), 0o644)
+	if c := nextChange(t, w); len(c.Paths) != 0 || !slices.Equal(c.Assets, []string{"static/other.html"}) {
+		t.Errorf("edit of a file not embedded: %+v, want an asset", c)
 	}
-	os.WriteFile(page, []byte("<p>edited"), 0o644)
-	if c := next(t, w); !slices.Equal(c.Paths, []string{"static/page.html"}) {
-		t.Errorf("edit of embedded file: %v", c.Paths)
+	os.WriteFile(filepath.Join(root, "static/page.html"), []byte("<p>edited"), 0o644)
+	if c := nextChange(t, w); !slices.Equal(c.Paths, []string{"static/page.html"}) {
+		t.Errorf("edit of embedded file: %+v, want a build", c)
 	}
+}
+
+func nextChange(t *testing.T, w *watch.Watcher) reload.Change {
+	t.Helper()
+	select {
+	case c := <-w.Changes:
+		return c
+	case err := <-w.Errors:
+		t.Fatalf("watch error: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("no change reported")
+	}
+	return reload.Change{}
 }
 
 func TestLocalModules(t *testing.T) {
@@ -69,11 +89,11 @@ func TestLocalModules(t *testing.T) {
 		t.Skip("no go command")
 	}
 	parent := t.TempDir()
-	write(t, filepath.Join(parent, "app/go.mod"), "module example.com/app\n\ngo 1.25\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n")
-	write(t, filepath.Join(parent, "app/main.go"), "package main\n\nimport _ \"example.com/lib\"\n\nfunc main() {}\n")
-	write(t, filepath.Join(parent, "lib/go.mod"), "module example.com/lib\n\ngo 1.25\n")
-	write(t, filepath.Join(parent, "lib/lib.go"), "package lib\n")
-	write(t, filepath.Join(parent, "tool/go.mod"), "module example.com/tool\n\ngo 1.25\n")
+	testkit.WriteFile(t, filepath.Join(parent, "app/go.mod"), "module example.com/app\n\ngo 1.25\n\nrequire example.com/lib v0.0.0\n\nreplace example.com/lib => ../lib\n")
+	testkit.WriteFile(t, filepath.Join(parent, "app/main.go"), "package main\n\nimport _ \"example.com/lib\"\n\nfunc main() {}\n")
+	testkit.WriteFile(t, filepath.Join(parent, "lib/go.mod"), "module example.com/lib\n\ngo 1.25\n")
+	testkit.WriteFile(t, filepath.Join(parent, "lib/lib.go"), "package lib\n")
+	testkit.WriteFile(t, filepath.Join(parent, "tool/go.mod"), "module example.com/tool\n\ngo 1.25\n")
 	t.Setenv("GOWORK", "off")
 	t.Setenv("GOFLAGS", "-mod=mod")
 	got, err := Source{Root: filepath.Join(parent, "app")}.LocalModules()
@@ -84,7 +104,7 @@ func TestLocalModules(t *testing.T) {
 		t.Errorf("replace: LocalModules() = %v, want %v", got, want)
 	}
 
-	write(t, filepath.Join(parent, "go.work"), "go 1.25\n\nuse (\n\t./app\n\t./lib\n\t./tool\n)\n")
+	testkit.WriteFile(t, filepath.Join(parent, "go.work"), "go 1.25\n\nuse (\n\t./app\n\t./lib\n\t./tool\n)\n")
 	t.Setenv("GOWORK", "")
 	t.Setenv("GOFLAGS", "")
 	got, err = Source{Root: filepath.Join(parent, "app")}.LocalModules()

@@ -1,6 +1,6 @@
 //go:build unix && !linux
 
-package reload
+package watch
 
 import (
 	"io/fs"

@@ -1,6 +1,6 @@
 //go:build unix
 
-package reload
+package gobuild
 
 import (
 	"os/exec"
@@ -11,7 +11,7 @@ import (
 // process, and has cancelling it interrupt the whole group: the go command
 // then removes its work directory, and the compiler and linker stop too.
 func interruptible(cmd *exec.Cmd) {
-	cmd.SysProcAttr = procAttr()
+	cmd.SysProcAttr = groupAttr()
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGINT) }
 }
 

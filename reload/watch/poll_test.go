@@ -1,4 +1,4 @@
-package reload
+package watch
 
 import (
 	"errors"
@@ -11,14 +11,16 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/wsgo/wsgo/internal/testkit"
 )
 
 // TestWatchFileRemovedAndRenamed: a file removed, and one renamed, are
 // changes under both names.
 func TestWatchFileRemovedAndRenamed(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main", "a.go": "package main", "b.go": "package main"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"main.go": "package main", "a.go": "package main", "b.go": "package main"})
+		w := startWatch(t, root, Options{Poll: poll})
 		if err := os.Remove(filepath.Join(root, "a.go")); err != nil {
 			t.Fatal(err)
 		}
@@ -43,14 +45,14 @@ func TestWatchFileRemovedAndRenamed(t *testing.T) {
 // renames it over the old one may leave the size and the modification time
 // as they were (a one-letter fix, a coarse clock); the inode still tells.
 func TestPollSeesAFileReplacedInPlace(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main // a"})
-	w := startWatch(t, root, WatchOptions{Poll: 20 * time.Millisecond})
+	root := testkit.Tree(t, map[string]string{"main.go": "package main // a"})
+	w := startWatch(t, root, Options{Poll: 20 * time.Millisecond})
 	p := filepath.Join(root, "main.go")
 	fi, err := os.Stat(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	write(t, p+".new", "package main // b")
+	testkit.WriteFile(t, p+".new", "package main // b")
 	if err := os.Chtimes(p+".new", fi.ModTime(), fi.ModTime()); err != nil {
 		t.Fatal(err)
 	}
@@ -65,8 +67,8 @@ func TestPollSeesAFileReplacedInPlace(t *testing.T) {
 // TestPollingTurnsOnByItselfWhenInotifyRunsOut: past the watch limit, the
 // watcher polls rather than failing, and says how to have events back.
 func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main", "go.mod": "module x\n"})
-	lib := tree(t, map[string]string{"lib.go": "package lib", "pkg/a.go": "package pkg"})
+	root := testkit.Tree(t, map[string]string{"main.go": "package main", "go.mod": "module x\n"})
+	lib := testkit.Tree(t, map[string]string{"lib.go": "package lib", "pkg/a.go": "package pkg"})
 	w, err := watchOneDirectory(root, lib) // the root's one directory, then lib fails
 	if err != nil {
 		t.Fatalf("out of inotify watches: %v; want polling", err)
@@ -79,7 +81,7 @@ func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
 	if dirs, files := w.Stats(); dirs != 3 || files != 4 {
 		t.Errorf("Stats() = %d directories, %d files; want 3 and 4", dirs, files)
 	}
-	write(t, filepath.Join(lib, "pkg/a.go"), "package pkg // edited")
+	testkit.WriteFile(t, filepath.Join(lib, "pkg/a.go"), "package pkg // edited")
 	if c := next(t, w); len(c.Paths) != 1 || !strings.HasSuffix(c.Paths[0], "/pkg/a.go") {
 		t.Errorf("edit while polling: %v", c.Paths)
 	}
@@ -90,7 +92,7 @@ func TestPollingTurnsOnByItselfWhenInotifyRunsOut(t *testing.T) {
 // for a rescan (what the directory held is not known), and goes on
 // reporting edits.
 func TestPollingTurnsOnWhenInotifyRunsOutMidRun(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main"})
+	root := testkit.Tree(t, map[string]string{"main.go": "package main"})
 	w, err := watchOneDirectory(root)
 	if err != nil {
 		t.Fatal(err)
@@ -99,7 +101,7 @@ func TestPollingTurnsOnWhenInotifyRunsOutMidRun(t *testing.T) {
 	if every, _ := w.Polling(); every != 0 {
 		t.Fatal("polls from the start; want events until the limit")
 	}
-	write(t, filepath.Join(root, "pkg/a.go"), "package pkg")
+	testkit.WriteFile(t, filepath.Join(root, "pkg/a.go"), "package pkg")
 	select {
 	case c := <-w.Changes:
 		if !c.Rescan {
@@ -116,7 +118,7 @@ func TestPollingTurnsOnWhenInotifyRunsOutMidRun(t *testing.T) {
 	default:
 		t.Error("the watcher did not say it polls from now on")
 	}
-	write(t, filepath.Join(root, "pkg/a.go"), "package pkg // edited")
+	testkit.WriteFile(t, filepath.Join(root, "pkg/a.go"), "package pkg // edited")
 	if c := next(t, w); !slices.Equal(c.Paths, []string{"pkg/a.go"}) {
 		t.Errorf("edit while polling: %v", c.Paths)
 	}
@@ -125,8 +127,8 @@ func TestPollingTurnsOnWhenInotifyRunsOutMidRun(t *testing.T) {
 // TestPollSaysOnceThatTheRootIsGone: a look that cannot read the root says
 // so once, not at every look while it lasts.
 func TestPollSaysOnceThatTheRootIsGone(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": "package main"})
-	w := startWatch(t, root, WatchOptions{Poll: 20 * time.Millisecond})
+	root := testkit.Tree(t, map[string]string{"main.go": "package main"})
+	w := startWatch(t, root, Options{Poll: 20 * time.Millisecond})
 	if err := os.RemoveAll(root); err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +156,7 @@ func TestPollSaysOnceThatTheRootIsGone(t *testing.T) {
 // allowed one watch.
 func watchOneDirectory(root string, modules ...string) (*Watcher, error) {
 	added := 0
-	return Watch(root, WatchOptions{Delay: 50 * time.Millisecond, Modules: modules, addWatch: func(fw *fsnotify.Watcher, dir string) error {
+	return New(root, Options{Rules: testRules, Delay: 50 * time.Millisecond, Modules: modules, addWatch: func(fw *fsnotify.Watcher, dir string) error {
 		if added++; added > 1 {
 			return os.NewSyscallError("inotify_add_watch", errNoSpace)
 		}

@@ -1,4 +1,4 @@
-package reload
+package watch
 
 import (
 	"path/filepath"
@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgo/wsgo/internal/testkit"
 )
 
 // TestPollingTurnsOnByItselfOnEventlessFileSystems: a tree, or another
@@ -14,8 +16,8 @@ import (
 func TestPollingTurnsOnByItselfOnEventlessFileSystems(t *testing.T) {
 	parent := t.TempDir()
 	root, lib := filepath.Join(parent, "app"), filepath.Join(parent, "lib")
-	write(t, filepath.Join(root, "main.go"), "package main")
-	write(t, filepath.Join(lib, "lib.go"), "package lib")
+	testkit.WriteFile(t, filepath.Join(root, "main.go"), "package main")
+	testkit.WriteFile(t, filepath.Join(lib, "lib.go"), "package lib")
 	cases := []struct {
 		on    string // the tree on the file system
 		magic int64
@@ -39,7 +41,7 @@ func TestPollingTurnsOnByItselfOnEventlessFileSystems(t *testing.T) {
 			}
 			return unix.EXT4_SUPER_MAGIC, nil
 		}
-		w, err := Watch(root, WatchOptions{Modules: []string{lib}, fsType: fsType})
+		w, err := New(root, Options{Rules: testRules, Modules: []string{lib}, fsType: fsType})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,6 @@
 //go:build !linux
 
-package reload
+package watch
 
 import (
 	"io/fs"

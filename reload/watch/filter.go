@@ -1,4 +1,4 @@
-package reload
+package watch
 
 import (
 	"bytes"
@@ -12,8 +12,20 @@ import (
 	"time"
 )
 
-// ignoredDirs never hold anything go build reads.
-var ignoredDirs = map[string]bool{"node_modules": true, "tmp": true, "testdata": true}
+// Rules are a language's answer to "does this change need a build?".
+type Rules struct {
+	// Source reports whether a file, by its base name, is one the build
+	// reads: its change starts a build. Nil: every file.
+	Source func(name string) bool
+	// SkipDir reports whether nothing below a directory, by its base name,
+	// is read by the build (node_modules, __pycache__). Hidden directories
+	// are always skipped.
+	SkipDir func(name string) bool
+	// Assets are patterns (path.Match, on the base name) of files that the
+	// program reads at run time, not at build time: a change reloads the
+	// pages without a build. Source wins over an asset.
+	Assets []string
+}
 
 // editorTemp reports the files editors write around a save: vim's 4913
 // probe, backups (x~), swap files (.x.swp, .x.swx), emacs' #x# and .#x.
@@ -34,11 +46,11 @@ type filter struct {
 	root     string
 	watch    []string // extra paths, absolute: anything at or below counts
 	excludes []string // patterns matched against the base name and the path from root
-	assets   []string // patterns of files read at run time, on the base name
+	rules    Rules
 	git      *gitIgnore
 
-	mu     sync.RWMutex
-	embeds map[string]bool // files //go:embed pulls in, absolute
+	mu    sync.RWMutex
+	build map[string]bool // files the build reads that its rules do not name, absolute
 }
 
 // skipDir reports whether a directory is never walked or watched.
@@ -47,7 +59,7 @@ func (f *filter) skipDir(abs string) bool {
 		return false
 	}
 	base := filepath.Base(abs)
-	return strings.HasPrefix(base, ".") || strings.HasPrefix(base, "_") || ignoredDirs[base] || f.excluded(abs)
+	return strings.HasPrefix(base, ".") || (f.rules.SkipDir != nil && f.rules.SkipDir(base)) || f.excluded(abs)
 }
 
 // excluded applies --exclude patterns.
@@ -84,26 +96,23 @@ func (f *filter) counts(abs string) bool {
 	if strings.HasPrefix(base, ".") {
 		return false
 	}
-	switch {
-	case base == "go.mod", base == "go.sum", base == "go.work", base == "go.work.sum":
+	if f.rules.Source == nil || f.rules.Source(base) {
 		return true
-	case strings.HasSuffix(base, ".go"):
-		return !strings.HasSuffix(base, "_test.go")
 	}
 	f.mu.RLock()
 	defer f.mu.RUnlock()
-	return f.embeds[abs]
+	return f.build[abs]
 }
 
 // asset reports whether the file at abs is one the program reads at run
 // time (a template, a stylesheet): its change reloads pages, no build. Ask
-// counts first: an embedded file is the build's.
+// counts first: a file the build reads is the build's.
 func (f *filter) asset(abs string) bool {
 	base := filepath.Base(abs)
 	if strings.HasPrefix(base, ".") || editorTemp(base) || f.excluded(abs) || f.inSkippedDir(abs) {
 		return false
 	}
-	for _, p := range f.assets {
+	for _, p := range f.rules.Assets {
 		if ok, _ := path.Match(p, base); ok {
 			return true
 		}
@@ -121,13 +130,13 @@ func (f *filter) inSkippedDir(abs string) bool {
 	return false
 }
 
-func (f *filter) setEmbeds(files []string) {
+func (f *filter) setBuildFiles(files []string) {
 	m := make(map[string]bool, len(files))
 	for _, p := range files {
 		m[p] = true
 	}
 	f.mu.Lock()
-	f.embeds = m
+	f.build = m
 	f.mu.Unlock()
 }
 

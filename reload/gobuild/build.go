@@ -1,4 +1,10 @@
-package reload
+// Package gobuild is everything of wsgo's that knows the go command:
+// building a program for the supervisor (a reload.Builder), the build id
+// that says two builds are the same program, the files //go:embed pulls in,
+// the modules a build reads from disk (replaced and workspace modules), and
+// the main package generated for a user's module, whose apps it finds.
+// What counts as Go source for a watcher is its Rules.
+package gobuild
 
 import (
 	"bytes"
@@ -14,18 +20,22 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/watch"
 )
 
-// GoBuilder builds a Source with the go command. Everything the build
+// Builder builds a Source with the go command. Everything the build
 // writes, its output and the go command's own work directories (through
 // TMPDIR), stays in one temporary directory that Close removes, so that a cancelled or killed
 // build leaves nothing behind; a directory left by a wsgo that was killed
 // is removed by the next GoBuilder.
-type GoBuilder struct {
+type Builder struct {
 	Source Source
 	Flags  []string // extra go build flags, such as -ldflags=-w
+	Args   []string // the arguments each server runs with
 	// Watcher, if set, learns which files //go:embed pulls into the build.
-	Watcher *Watcher
+	Watcher *watch.Watcher
 	// Before, if set, runs before each build; an error fails the build.
 	Before func() error
 	// Name is how messages name the build: "go build PACKAGE" if empty.
@@ -35,38 +45,47 @@ type GoBuilder struct {
 	n   atomic.Int64
 }
 
-// NewGoBuilder returns a GoBuilder for src with its temporary directory.
-func NewGoBuilder(src Source) (*GoBuilder, error) {
+// NewBuilder returns a Builder for src with its temporary directory.
+func NewBuilder(src Source) (*Builder, error) {
 	sweepStale()
 	dir, err := os.MkdirTemp("", fmt.Sprintf("wsgo-%d-", os.Getpid()))
 	if err != nil {
-		return nil, fmt.Errorf("reload: build directory: %w", err)
+		return nil, fmt.Errorf("gobuild: build directory: %w", err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, "work"), 0o700); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("reload: build directory: %w", err)
+		return nil, fmt.Errorf("gobuild: build directory: %w", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, marker), nil, 0o600); err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("reload: build directory: %w", err)
+		return nil, fmt.Errorf("gobuild: build directory: %w", err)
 	}
-	return &GoBuilder{Source: src, dir: dir}, nil
+	return &Builder{Source: src, dir: dir}, nil
 }
 
 // Dir is the builder's temporary directory, for files the build reads
 // that belong to no module (an -overlay's), removed with it.
-func (b *GoBuilder) Dir() string { return b.dir }
+func (b *Builder) Dir() string { return b.dir }
 
 // Close removes everything the builder wrote.
-func (b *GoBuilder) Close() error { return os.RemoveAll(b.dir) }
+func (b *Builder) Close() error { return os.RemoveAll(b.dir) }
 
 // Build runs go build. The output path stays the same from build to build,
 // so that the go command skips the link when nothing it reads changed; the
-// caller gets a hard link of its own to run and remove.
-func (b *GoBuilder) Build(ctx context.Context) (string, error) {
+// program to run is a hard link of its own, for the supervisor to remove.
+func (b *Builder) Build(ctx context.Context) (*reload.Program, error) {
+	exe, err := b.build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &reload.Program{Argv: append([]string{exe}, b.Args...), ID: ProgramID(exe), Temporary: true}, nil
+}
+
+// build returns the path of a fresh binary.
+func (b *Builder) build(ctx context.Context) (string, error) {
 	if b.Before != nil {
 		if err := b.Before(); err != nil {
-			return "", fmt.Errorf("reload: before the build: %w", err)
+			return "", fmt.Errorf("gobuild: before the build: %w", err)
 		}
 	}
 	out := filepath.Join(b.dir, "program")
@@ -87,21 +106,21 @@ func (b *GoBuilder) Build(ctx context.Context) (string, error) {
 		return "", ctx.Err()
 	}
 	if err != nil {
-		return "", &BuildError{Command: cmp.Or(b.Name, "go build "+b.Source.Package), Output: string(output)}
+		return "", &reload.BuildError{Command: cmp.Or(b.Name, "go build "+b.Source.Package), Output: string(output)}
 	}
 	exe := filepath.Join(b.dir, "server-"+strconv.FormatInt(b.n.Add(1), 10))
 	if err := os.Link(out, exe); err != nil {
-		return "", fmt.Errorf("reload: %w", err)
+		return "", fmt.Errorf("gobuild: %w", err)
 	}
 	if b.Watcher != nil {
 		// In a goroutine of its own, go list included: it takes as long
 		// as a small build, and the new server need not wait for it.
-		go func() { b.Watcher.SetEmbeds(b.Source.Embeds()) }()
+		go func() { b.Watcher.SetBuildFiles(b.Source.Embeds()) }()
 	}
 	return exe, nil
 }
 
-// marker names the file that marks a directory as a GoBuilder's, so that
+// marker names the file that marks a directory as a Builder's, so that
 // sweepStale removes no directory wsgo did not make.
 const marker = ".wsgo-build"
 
@@ -138,9 +157,9 @@ func digits(s string) bool {
 // non-ELF binaries (cmd/internal/buildid reads it the same way).
 var goBuildPrefix = []byte("\xff Go build ID: \"")
 
-// programID returns the go build id of the binary at path, or "" if it has
+// ProgramID returns the go build id of the binary at path, or "" if it has
 // none. Two binaries with the same id are the same program.
-func programID(path string) string {
+func ProgramID(path string) string {
 	if f, err := elf.Open(path); err == nil {
 		defer f.Close()
 		return elfBuildID(f)
@@ -182,4 +201,25 @@ func elfBuildID(f *elf.File) string {
 		return ""
 	}
 	return string(data[16 : 16+descsz])
+}
+
+// Rules are what counts as Go source for a watcher: the files go build
+// reads (.go files but tests, go.mod, go.sum, go.work), never what is below
+// directories the go command ignores (_x, testdata) or that hold no Go
+// (node_modules, tmp); and the assets a Go web app commonly reads at run
+// time. Files //go:embed pulls in count too, through Builder.Watcher.
+var Rules = watch.Rules{
+	Source: func(name string) bool {
+		switch {
+		case name == "go.mod", name == "go.sum", name == "go.work", name == "go.work.sum":
+			return true
+		case strings.HasSuffix(name, ".go"):
+			return !strings.HasSuffix(name, "_test.go")
+		}
+		return false
+	},
+	SkipDir: func(name string) bool {
+		return strings.HasPrefix(name, "_") || name == "node_modules" || name == "tmp" || name == "testdata"
+	},
+	Assets: []string{"*.html", "*.tmpl", "*.gohtml", "*.css", "*.js", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.svg", "*.ico", "*.webp"},
 }

@@ -1,4 +1,4 @@
-package reload
+package watch
 
 import (
 	"fmt"
@@ -11,34 +11,21 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+
+	"github.com/wsgo/wsgo/reload"
+
+	"github.com/wsgo/wsgo/internal/testkit"
 )
 
-// tree writes files (path → content) below a new temporary root.
-func tree(t testing.TB, files map[string]string) string {
-	t.Helper()
-	root := t.TempDir()
-	for p, content := range files {
-		write(t, filepath.Join(root, p), content)
-	}
-	return root
-}
-
-func write(t testing.TB, p, content string) {
-	t.Helper()
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func startWatch(t *testing.T, root string, o WatchOptions) *Watcher {
+func startWatch(t *testing.T, root string, o Options) *Watcher {
 	t.Helper()
 	if o.Delay == 0 {
 		o.Delay = 100 * time.Millisecond
 	}
-	w, err := Watch(root, o)
+	if o.Rules.Source == nil {
+		o.Rules = testRules
+	}
+	w, err := New(root, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +37,7 @@ func startWatch(t *testing.T, root string, o WatchOptions) *Watcher {
 }
 
 // next waits, a bounded time, for the next batch.
-func next(t *testing.T, w *Watcher) Change {
+func next(t *testing.T, w *Watcher) reload.Change {
 	t.Helper()
 	select {
 	case c := <-w.Changes:
@@ -60,7 +47,7 @@ func next(t *testing.T, w *Watcher) Change {
 	case <-time.After(10 * time.Second):
 		t.Fatal("no change reported")
 	}
-	return Change{}
+	return reload.Change{}
 }
 
 // none checks that no batch arrives within a few quiet periods, after a
@@ -68,7 +55,7 @@ func next(t *testing.T, w *Watcher) Change {
 func none(t *testing.T, w *Watcher, root string) {
 	t.Helper()
 	marker := filepath.Join(root, "zz_marker.go")
-	write(t, marker, "package x // "+time.Now().String())
+	testkit.WriteFile(t, marker, "package x // "+time.Now().String())
 	if c := next(t, w); !slices.Equal(c.Paths, []string{"zz_marker.go"}) {
 		t.Fatalf("batch %v; want only the marker: an ignored change counted", c.Paths)
 	}
@@ -76,10 +63,10 @@ func none(t *testing.T, w *Watcher, root string) {
 
 func TestWatchCountsWhatTheBuildReads(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"go.mod": "module x\n", "main.go": "package main\n", "pkg/a.go": "package pkg\n"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"go.mod": "module x\n", "main.go": "package main\n", "pkg/a.go": "package pkg\n"})
+		w := startWatch(t, root, Options{Poll: poll})
 		for _, name := range []string{"main.go", "pkg/a.go", "go.mod", "go.sum", "go.work", "pkg/new.go"} {
-			write(t, filepath.Join(root, name), "// edit")
+			testkit.WriteFile(t, filepath.Join(root, name), "// edit")
 			if c := next(t, w); !slices.Equal(c.Paths, []string{name}) {
 				t.Errorf("edit of %s gave %v", name, c.Paths)
 			}
@@ -89,17 +76,17 @@ func TestWatchCountsWhatTheBuildReads(t *testing.T) {
 
 func TestWatchIgnores(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{
+		root := testkit.Tree(t, map[string]string{
 			"go.mod": "module x\n", "main.go": "package main\n",
 			".git/HEAD": "ref", ".hidden/a.go": "", "node_modules/m/a.go": "", "tmp/a.go": "",
 			"testdata/a.go": "", "gen/a.go": "",
 		})
-		w := startWatch(t, root, WatchOptions{Exclude: []string{"gen"}, Poll: poll})
+		w := startWatch(t, root, Options{Exclude: []string{"gen"}, Poll: poll})
 		for _, p := range []string{
 			".git/HEAD", ".git/index", ".hidden/a.go", "node_modules/m/a.go", "tmp/a.go", "testdata/a.go", "gen/a.go",
 			"4913", "main.go~", ".main.go.swp", ".main.go.swx", "#main.go#", "main_test.go", "README.md", "notes.txt",
 		} {
-			write(t, filepath.Join(root, p), "x")
+			testkit.WriteFile(t, filepath.Join(root, p), "x")
 		}
 		none(t, w, root)
 	})
@@ -107,8 +94,8 @@ func TestWatchIgnores(t *testing.T) {
 
 func TestWatchChmodAloneDoesNotCount(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main\n"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, Options{Poll: poll})
 		if err := os.Chmod(filepath.Join(root, "main.go"), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +108,7 @@ func TestWatchGitignore(t *testing.T) {
 		if _, err := exec.LookPath("git"); err != nil {
 			t.Skip("git is not installed")
 		}
-		root := tree(t, map[string]string{
+		root := testkit.Tree(t, map[string]string{
 			"go.mod":         "module x\n",
 			".gitignore":     "build/\n*.gen.go\n!keep.gen.go\n",
 			"sub/.gitignore": "local.go\n",
@@ -130,7 +117,7 @@ func TestWatchGitignore(t *testing.T) {
 		if out, err := exec.Command("git", "-C", root, "init", "-q").CombinedOutput(); err != nil {
 			t.Fatalf("git init: %v %s", err, out)
 		}
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		w := startWatch(t, root, Options{Poll: poll})
 		if !w.GitIgnore() {
 			t.Fatal("gitignore not applied in a git work tree")
 		}
@@ -139,11 +126,11 @@ func TestWatchGitignore(t *testing.T) {
 		}
 		// Ignored: a directory-only pattern, a glob, a nested file's rule.
 		for _, p := range []string{"build/a.go", "build/new/b.go", "x.gen.go", "sub/local.go"} {
-			write(t, filepath.Join(root, p), "x")
+			testkit.WriteFile(t, filepath.Join(root, p), "x")
 		}
 		none(t, w, root)
 		// Negation brings a file back.
-		write(t, filepath.Join(root, "keep.gen.go"), "x")
+		testkit.WriteFile(t, filepath.Join(root, "keep.gen.go"), "x")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"keep.gen.go"}) {
 			t.Errorf("negated pattern: %v", c.Paths)
 		}
@@ -152,15 +139,15 @@ func TestWatchGitignore(t *testing.T) {
 
 func TestWatchNewDirectory(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main\n"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
-		write(t, filepath.Join(root, "a/b/c.go"), "package b")
+		root := testkit.Tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, Options{Poll: poll})
+		testkit.WriteFile(t, filepath.Join(root, "a/b/c.go"), "package b")
 		c := next(t, w)
 		if !slices.Contains(c.Paths, "a/b/c.go") {
 			t.Fatalf("new nested file: %v", c.Paths)
 		}
 		// The new directories are watched from now on.
-		write(t, filepath.Join(root, "a/b/d.go"), "package b")
+		testkit.WriteFile(t, filepath.Join(root, "a/b/d.go"), "package b")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"a/b/d.go"}) {
 			t.Errorf("file in new directory: %v", c.Paths)
 		}
@@ -169,8 +156,8 @@ func TestWatchNewDirectory(t *testing.T) {
 
 func TestWatchRenamedDirectory(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"old/a.go": "package old"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"old/a.go": "package old"})
+		w := startWatch(t, root, Options{Poll: poll})
 		if err := os.Rename(filepath.Join(root, "old"), filepath.Join(root, "new")); err != nil {
 			t.Fatal(err)
 		}
@@ -178,7 +165,7 @@ func TestWatchRenamedDirectory(t *testing.T) {
 		if !slices.Contains(c.Paths, "new/a.go") {
 			t.Errorf("rename: %v; want the file under its new name", c.Paths)
 		}
-		write(t, filepath.Join(root, "new/a.go"), "package old // edited")
+		testkit.WriteFile(t, filepath.Join(root, "new/a.go"), "package old // edited")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"new/a.go"}) {
 			t.Errorf("edit under the new name reported as %v", c.Paths)
 		}
@@ -194,16 +181,16 @@ func TestWatchRenamedDirectory(t *testing.T) {
 // the original away, write the new one, remove the backup.
 func TestWatchVimSave(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main\n"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, Options{Poll: poll})
 		p := filepath.Join(root, "main.go")
-		write(t, filepath.Join(root, "4913"), "")
+		testkit.WriteFile(t, filepath.Join(root, "4913"), "")
 		os.Remove(filepath.Join(root, "4913"))
-		write(t, filepath.Join(root, ".main.go.swp"), "swap")
+		testkit.WriteFile(t, filepath.Join(root, ".main.go.swp"), "swap")
 		if err := os.Rename(p, p+"~"); err != nil {
 			t.Fatal(err)
 		}
-		write(t, p, "package main // saved\n")
+		testkit.WriteFile(t, p, "package main // saved\n")
 		os.Remove(p + "~")
 		os.Remove(filepath.Join(root, ".main.go.swp"))
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"main.go"}) {
@@ -215,10 +202,10 @@ func TestWatchVimSave(t *testing.T) {
 
 func TestWatchBurstIsOneBatch(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main\n"})
-		w := startWatch(t, root, WatchOptions{Delay: time.Second, Poll: poll}) // a wide quiet period: a loaded machine may pause mid-burst
+		root := testkit.Tree(t, map[string]string{"main.go": "package main\n"})
+		w := startWatch(t, root, Options{Delay: time.Second, Poll: poll}) // a wide quiet period: a loaded machine may pause mid-burst
 		for i := range 1000 {
-			write(t, filepath.Join(root, fmt.Sprintf("pkg%d/f%d.go", i%10, i)), "package p")
+			testkit.WriteFile(t, filepath.Join(root, fmt.Sprintf("pkg%d/f%d.go", i%10, i)), "package p")
 		}
 		c := next(t, w)
 		if len(c.Paths) != 1000 {
@@ -230,14 +217,14 @@ func TestWatchBurstIsOneBatch(t *testing.T) {
 
 func TestWatchExtraPaths(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "", "templates/index.html": "<p>"})
-		w := startWatch(t, root, WatchOptions{Watch: []string{filepath.Join(root, "templates")}, Poll: poll})
-		write(t, filepath.Join(root, "templates/index.html"), "<p>edited")
+		root := testkit.Tree(t, map[string]string{"main.go": "", "templates/index.html": "<p>"})
+		w := startWatch(t, root, Options{Watch: []string{filepath.Join(root, "templates")}, Poll: poll})
+		testkit.WriteFile(t, filepath.Join(root, "templates/index.html"), "<p>edited")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"templates/index.html"}) {
 			t.Errorf("--watch path: %v", c.Paths)
 		}
-		w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
-		write(t, filepath.Join(root, "static.txt"), "embedded")
+		w.SetBuildFiles([]string{filepath.Join(root, "static.txt")})
+		testkit.WriteFile(t, filepath.Join(root, "static.txt"), "embedded")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
 			t.Errorf("embedded file: %v", c.Paths)
 		}
@@ -245,8 +232,8 @@ func TestWatchExtraPaths(t *testing.T) {
 }
 
 func TestWatchOverflowRescans(t *testing.T) {
-	root := tree(t, map[string]string{"main.go": ""})
-	w, err := newWatcher(root, WatchOptions{Delay: 50 * time.Millisecond})
+	root := testkit.Tree(t, map[string]string{"main.go": ""})
+	w, err := newWatcher(root, Options{Rules: testRules, Delay: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,8 +265,8 @@ func TestWatchErrorNamesTheSysctl(t *testing.T) {
 // files from the build, though no event names them.
 func TestWatchDirectoryMovedAway(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "", "pkg/a.go": "package pkg", "pkg/sub/b.go": "package sub"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"main.go": "", "pkg/a.go": "package pkg", "pkg/sub/b.go": "package sub"})
+		w := startWatch(t, root, Options{Poll: poll})
 		if err := os.Rename(filepath.Join(root, "pkg"), filepath.Join(t.TempDir(), "pkg")); err != nil {
 			t.Fatal(err)
 		}
@@ -302,20 +289,20 @@ func TestWatchOtherModules(t *testing.T) {
 		parent := t.TempDir()
 		root := filepath.Join(parent, "app")
 		lib := filepath.Join(parent, "lib")
-		write(t, filepath.Join(root, "go.mod"), "module example.com/app\n")
-		write(t, filepath.Join(root, "main.go"), "package main")
-		write(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n")
-		write(t, filepath.Join(lib, "lib.go"), "package lib")
-		write(t, filepath.Join(lib, "node_modules", "x.go"), "package x")
-		w := startWatch(t, root, WatchOptions{Modules: []string{lib, root}, Poll: poll})
+		testkit.WriteFile(t, filepath.Join(root, "go.mod"), "module example.com/app\n")
+		testkit.WriteFile(t, filepath.Join(root, "main.go"), "package main")
+		testkit.WriteFile(t, filepath.Join(lib, "go.mod"), "module example.com/lib\n")
+		testkit.WriteFile(t, filepath.Join(lib, "lib.go"), "package lib")
+		testkit.WriteFile(t, filepath.Join(lib, "node_modules", "x.go"), "package x")
+		w := startWatch(t, root, Options{Modules: []string{lib, root}, Poll: poll})
 		if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
 			t.Errorf("Trees() = %v", got)
 		}
 		if dirs, files := w.Stats(); dirs != 2 || files != 4 {
 			t.Errorf("Stats() = %d directories, %d files; want 2 and 4", dirs, files)
 		}
-		write(t, filepath.Join(lib, "node_modules", "x.go"), "package x // ignored")
-		write(t, filepath.Join(lib, "lib.go"), "package lib // edited")
+		testkit.WriteFile(t, filepath.Join(lib, "node_modules", "x.go"), "package x // ignored")
+		testkit.WriteFile(t, filepath.Join(lib, "lib.go"), "package lib // edited")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"../lib/lib.go"}) {
 			t.Errorf("edit in the other module: %v", c.Paths)
 		}
@@ -327,7 +314,7 @@ func TestWatchOtherModules(t *testing.T) {
 // the patterns.
 func TestWatchAssets(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{
+		root := testkit.Tree(t, map[string]string{
 			"go.mod":              "module example.com/a\n",
 			"main.go":             "package main",
 			"templates/page.html": "<p>",
@@ -335,11 +322,11 @@ func TestWatchAssets(t *testing.T) {
 			"static/embedded.css": "p {}",
 			"notes.txt":           "x",
 		})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
-		w.SetEmbeds([]string{filepath.Join(root, "static/embedded.css")})
-		write(t, filepath.Join(root, "templates/page.html"), "<p>edited")
-		write(t, filepath.Join(root, "static/site.css"), "p { color: red }")
-		write(t, filepath.Join(root, "notes.txt"), "not an asset")
+		w := startWatch(t, root, Options{Poll: poll})
+		w.SetBuildFiles([]string{filepath.Join(root, "static/embedded.css")})
+		testkit.WriteFile(t, filepath.Join(root, "templates/page.html"), "<p>edited")
+		testkit.WriteFile(t, filepath.Join(root, "static/site.css"), "p { color: red }")
+		testkit.WriteFile(t, filepath.Join(root, "notes.txt"), "not an asset")
 		// The edits may come in more than one batch on a busy machine.
 		var assets, paths []string
 		for i := 0; i < 3 && len(assets) < 2; i++ {
@@ -350,14 +337,14 @@ func TestWatchAssets(t *testing.T) {
 		if len(paths) != 0 || !slices.Equal(assets, []string{"static/site.css", "templates/page.html"}) {
 			t.Errorf("assets %v, build paths %v", assets, paths)
 		}
-		write(t, filepath.Join(root, "static/embedded.css"), "p { color: blue }")
+		testkit.WriteFile(t, filepath.Join(root, "static/embedded.css"), "p { color: blue }")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"static/embedded.css"}) || len(c.Assets) != 0 {
 			t.Errorf("an embedded asset: %+v", c)
 		}
 
-		w2 := startWatch(t, root, WatchOptions{Assets: []string{"*.txt"}, Poll: poll})
-		write(t, filepath.Join(root, "notes.txt"), "an asset now")
-		write(t, filepath.Join(root, "static/site.css"), "p { color: green }")
+		w2 := startWatch(t, root, Options{Assets: []string{"*.txt"}, Poll: poll})
+		testkit.WriteFile(t, filepath.Join(root, "notes.txt"), "an asset now")
+		testkit.WriteFile(t, filepath.Join(root, "static/site.css"), "p { color: green }")
 		if c := next(t, w2); !slices.Equal(c.Assets, []string{"notes.txt"}) {
 			t.Errorf("--assets *.txt: %+v", c)
 		}
@@ -384,8 +371,8 @@ func watched(w *Watcher) []string {
 // a file again.
 func TestWatchFileTurnsIntoDirectory(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main", "sub/w.go": "package sub", "sub/v.go": "package sub"})
-		w := startWatch(t, root, WatchOptions{Poll: poll})
+		root := testkit.Tree(t, map[string]string{"main.go": "package main", "sub/w.go": "package sub", "sub/v.go": "package sub"})
+		w := startWatch(t, root, Options{Poll: poll})
 		p := filepath.Join(root, "sub/w.go")
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
@@ -399,7 +386,7 @@ func TestWatchFileTurnsIntoDirectory(t *testing.T) {
 		if err := os.Remove(p); err != nil {
 			t.Fatal(err)
 		}
-		write(t, p, "package sub // back")
+		testkit.WriteFile(t, p, "package sub // back")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"sub/w.go"}) {
 			t.Errorf("directory replaced by a file gave %v; want sub/w.go", c.Paths)
 		}
@@ -412,12 +399,12 @@ func TestWatchFileTurnsIntoDirectory(t *testing.T) {
 func TestWatchSymlinkedRoot(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
 		parent := t.TempDir()
-		write(t, filepath.Join(parent, "mod/go.mod"), "module example.com/app\n")
-		write(t, filepath.Join(parent, "mod/pkg/a.go"), "package pkg")
-		write(t, filepath.Join(parent, "lib/lib.go"), "package lib")
-		write(t, filepath.Join(parent, "tpl/page.html"), "<p>")
+		testkit.WriteFile(t, filepath.Join(parent, "mod/go.mod"), "module example.com/app\n")
+		testkit.WriteFile(t, filepath.Join(parent, "mod/pkg/a.go"), "package pkg")
+		testkit.WriteFile(t, filepath.Join(parent, "lib/lib.go"), "package lib")
+		testkit.WriteFile(t, filepath.Join(parent, "tpl/page.html"), "<p>")
 		root, lib, tpl := link(t, parent, "mod"), link(t, parent, "lib"), link(t, parent, "tpl")
-		w := startWatch(t, root, WatchOptions{Modules: []string{lib}, Watch: []string{tpl}, Poll: poll})
+		w := startWatch(t, root, Options{Modules: []string{lib}, Watch: []string{tpl}, Poll: poll})
 		if got := w.Trees(); !slices.Equal(got, []string{root, lib}) {
 			t.Errorf("Trees() = %v; want the names given", got)
 		}
@@ -429,17 +416,17 @@ func TestWatchSymlinkedRoot(t *testing.T) {
 			{filepath.Join(lib, "lib.go"), "../liblink/lib.go"},
 			{filepath.Join(tpl, "page.html"), "../tpllink/page.html"},
 		} {
-			write(t, edit.file, "// edited")
+			testkit.WriteFile(t, edit.file, "// edited")
 			if c := next(t, w); !slices.Equal(c.Paths, []string{edit.want}) {
 				t.Errorf("edit of %s gave %v; want %s", edit.file, c.Paths, edit.want)
 			}
 		}
-		write(t, filepath.Join(root, "new/b.go"), "package b")
+		testkit.WriteFile(t, filepath.Join(root, "new/b.go"), "package b")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"new/b.go"}) {
 			t.Errorf("a new directory gave %v", c.Paths)
 		}
-		w.SetEmbeds([]string{filepath.Join(root, "static.txt")})
-		write(t, filepath.Join(root, "static.txt"), "embedded")
+		w.SetBuildFiles([]string{filepath.Join(root, "static.txt")})
+		testkit.WriteFile(t, filepath.Join(root, "static.txt"), "embedded")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{"static.txt"}) {
 			t.Errorf("an embedded file named through the symlink gave %v", c.Paths)
 		}
@@ -461,35 +448,35 @@ func link(t *testing.T, parent, name string) string {
 // save; its neighbours do not.
 func TestWatchExtraFile(t *testing.T) {
 	both(t, func(t *testing.T, poll time.Duration) {
-		root := tree(t, map[string]string{"main.go": "package main"})
+		root := testkit.Tree(t, map[string]string{"main.go": "package main"})
 		conf := filepath.Join(t.TempDir(), "app.conf")
-		write(t, conf, "a = 1")
-		w := startWatch(t, root, WatchOptions{Watch: []string{conf}, Poll: poll})
+		testkit.WriteFile(t, conf, "a = 1")
+		w := startWatch(t, root, Options{Watch: []string{conf}, Poll: poll})
 		want, err := filepath.Rel(root, conf)
 		if err != nil {
 			t.Fatal(err)
 		}
-		write(t, filepath.Join(filepath.Dir(conf), "other.go"), "package other")
-		write(t, conf, "a = 2")
+		testkit.WriteFile(t, filepath.Join(filepath.Dir(conf), "other.go"), "package other")
+		testkit.WriteFile(t, conf, "a = 2")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
 			t.Errorf("write in place gave %v; want %s alone", c.Paths, want)
 		}
 		tmp := filepath.Join(filepath.Dir(conf), "app.conf.tmp")
-		write(t, tmp, "a = 3")
+		testkit.WriteFile(t, tmp, "a = 3")
 		if err := os.Rename(tmp, conf); err != nil {
 			t.Fatal(err)
 		}
 		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
 			t.Errorf("replace by rename gave %v; want %s", c.Paths, want)
 		}
-		write(t, conf, "a = 4")
+		testkit.WriteFile(t, conf, "a = 4")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
 			t.Errorf("write after the replace gave %v; want %s", c.Paths, want)
 		}
 		if err := os.Remove(conf); err != nil {
 			t.Fatal(err)
 		}
-		write(t, conf, "a = 5")
+		testkit.WriteFile(t, conf, "a = 5")
 		if c := next(t, w); !slices.Equal(c.Paths, []string{want}) {
 			t.Errorf("remove and create gave %v; want %s", c.Paths, want)
 		}

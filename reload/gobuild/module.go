@@ -1,11 +1,13 @@
-// Package project finds a user's Go module that uses wsgo, the packages in
-// it that hold apps, and writes the main package that serves them, which
-// the go command builds through -overlay so that nothing is written into the
-// module, the way go test builds the main package of a test.
-package project
+package gobuild
+
+// A user's Go module that uses wsgo, the packages in it that hold apps, and
+// the main package that serves them, which the go command builds through
+// -overlay so that nothing is written into the module, the way go test
+// builds the main package of a test.
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,6 +16,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"text/template"
 
 	"golang.org/x/mod/modfile"
@@ -249,4 +252,68 @@ func goCmd(dir string, args ...string) (string, error) {
 		return "", fmt.Errorf("go %s: %w", strings.Join(args, " "), err)
 	}
 	return string(out), nil
+}
+
+// NoAppsError is returned for a module none of whose packages imports the
+// contract yet: there is nothing to build.
+type NoAppsError struct{ Module string }
+
+func (e *NoAppsError) Error() string {
+	return fmt.Sprintf("module %s has no package that imports %s yet", e.Module, Contract)
+}
+
+// Builder returns a Builder of the module's program of kind. Before each
+// build after the first, it looks for the module's app packages again (one
+// may have been added or renamed) and writes the main package anew; the
+// go.mod copy follows the module's own.
+func (m *Module) Builder(kind Kind, flags []string) (*Builder, error) {
+	if len(m.Apps) == 0 {
+		return nil, &NoAppsError{Module: m.Path}
+	}
+	b, err := NewBuilder(Source{Root: m.Dir, Module: m.Path})
+	if err != nil {
+		return nil, err
+	}
+	pkg, gen, err := m.Generate(b.Dir(), kind)
+	if err != nil {
+		b.Close()
+		return nil, err
+	}
+	b.Source.Package = pkg
+	b.Flags = append(gen, flags...)
+	b.Name = "go build of the apps of " + m.Path
+	var mu sync.Mutex // a cancelled build may still be in Before
+	first := true
+	b.Before = func() error {
+		mu.Lock()
+		defer mu.Unlock()
+		if first { // just found and written
+			first = false
+			return nil
+		}
+		// Only the app packages can have changed since the module was
+		// found (a package added while serving); the module cannot.
+		if err := m.FindApps(); err != nil {
+			return err
+		}
+		_, _, err := m.Generate(b.Dir(), kind)
+		return err
+	}
+	return b, nil
+}
+
+// Build builds the module's program of kind once, into a temporary
+// directory, and returns it with the function that removes it. A program
+// that does not build is a *reload.BuildError.
+func (m *Module) Build(ctx context.Context, kind Kind, flags []string) (exe string, remove func(), err error) {
+	b, err := m.Builder(kind, flags)
+	if err != nil {
+		return "", nil, err
+	}
+	exe, err = b.build(ctx)
+	if err != nil {
+		b.Close()
+		return "", nil, err
+	}
+	return exe, func() { b.Close() }, nil
 }
