@@ -19,6 +19,7 @@ import (
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/reload/watch"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -115,16 +116,12 @@ func appsOf(exe string) ([]string, error) {
 
 // unknownProjectApp says which apps the module has, and where they are.
 func unknownProjectApp(m *gobuild.Module, name string, names []string) error {
-	msg := fmt.Sprintf("unknown app %q", name)
-	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
 	where := make([]string, len(m.Apps))
 	for i, p := range m.Apps {
 		where[i] = m.Rel(p)
 	}
-	return &usageError{err: errors.New(msg),
-		hint: fmt.Sprintf("The apps of %s are %s, registered by the packages %s.", m.Path, strings.Join(names, ", "), strings.Join(where, ", "))}
+	return &usageError{err: &serve.UnknownAppError{Name: name, Known: names},
+		hint: fmt.Sprintf("The apps of %s are registered by the packages %s.", m.Path, strings.Join(where, ", "))}
 }
 
 // serveProject serves an app of the user's module: it builds the module's

@@ -24,6 +24,7 @@ import (
 	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/reload/watch"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
 )
@@ -167,21 +168,15 @@ func usageWithApps(c *cobra.Command) string {
 // lookupApp finds a registered app, or says what the user may have meant,
 // and why a name the source registers may be missing from this binary.
 func lookupApp(name string) (wsgi.Entry, error) {
-	if e, ok := wsgi.Lookup(name); ok {
+	e, err := serve.Lookup(name)
+	if err == nil {
 		return e, nil
 	}
-	names := wsgi.Names()
-	msg := fmt.Sprintf("unknown app %q", name)
-	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q? The registered apps are %s", s, strings.Join(names, ", "))
-	} else if len(names) > 0 {
-		msg += "; the registered apps are " + strings.Join(names, ", ")
-	}
-	err := &usageError{err: errors.New(msg)}
+	ue := &usageError{err: err}
 	if file := sourceRegistering(name); file != "" {
-		err.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
+		ue.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
 	}
-	return wsgi.Entry{}, err
+	return wsgi.Entry{}, ue
 }
 
 func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
@@ -473,6 +468,10 @@ func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
 			continue
 		}
 		if err := c.Flags().Set(flag, v); err != nil {
+			var why *flagWhy
+			if errors.As(err, &why) {
+				return usageErrorf("invalid %s=%s: %v", env, why.shown, why.err)
+			}
 			return usageErrorf("invalid %s=%q: want a %s", env, v, typeWord(c.Flags().Lookup(flag).Value.Type()))
 		}
 		c.Flags().SetAnnotation(flag, envAnnotation, []string{env})

@@ -92,15 +92,6 @@ func TestCutOffRequestsAreNamed(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	names := []string{"demo", "hello", "admin"}
-	for in, want := range map[string]string{"dmeo": "demo", "deom": "demo", "helo": "hello", "hello!": "hello", "xyzzy": "", "adnim": "admin"} {
-		if got := suggest(in, names); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestMessagesFromTheSupervisor: reload-pages reaches the browsers' hook
 // and the server goes on; stop then ends it cleanly.
 func TestMessagesFromTheSupervisor(t *testing.T) {

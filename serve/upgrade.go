@@ -23,7 +23,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	tcp, ok := ln.(*net.TCPListener)
 	if !ok || !reload.Supported {
 		logger.Printf("-upgrade-on-hup needs a TCP socket on Linux or macOS")
-		return exitUsage
+		return ExitUsage
 	}
 	path, err := exec.LookPath(prog)
 	if err == nil {
@@ -31,7 +31,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	}
 	if err != nil {
 		logger.Printf("-upgrade-on-hup: where is this program on disk? %v", err)
-		return exitFailure
+		return ExitFailure
 	}
 	hups := make(chan os.Signal, 1)
 	signal.Notify(hups, syscall.SIGHUP)
@@ -60,7 +60,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	}
 	if err := sup.Run(ctx); err != nil {
 		logger.Print(err)
-		return exitFailure
+		return ExitFailure
 	}
 	logger.Printf("stopped")
 	return 0

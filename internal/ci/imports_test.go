@@ -19,7 +19,8 @@ const module = "github.com/wsgo/wsgo"
 // registered.
 var allowedImports = map[string][]string{
 	"":                  {"apps", "cmd"},
-	"cmd":               {"devserver", "reload", "reload/control", "reload/gobuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
+	"cmd":               {"devserver", "internal/suggest", "reload", "reload/control", "reload/gobuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
+	"internal/suggest":  nil,
 	"internal/syncbuf":  nil,
 	"internal/termsafe": nil,
 	"internal/testkit":  {"internal/syncbuf"},
@@ -29,7 +30,7 @@ var allowedImports = map[string][]string{
 	"reload/control":    nil,
 	"reload/watch":      {"reload"},
 	"reload/gobuild":    {"reload", "reload/watch"},
-	"serve":             {"internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
+	"serve":             {"internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
 	"wsgi":              nil,
 	"wsgi/proxy":        {"wsgi"},
 	"wsgi/validate":     {"wsgi"},

@@ -5,11 +5,11 @@ package testkit
 
 import (
 	"io"
-	"os"
-	"path/filepath"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
