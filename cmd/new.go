@@ -19,13 +19,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/mod/modfile"
 
 	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/wsgi"
 )
-
-const wsgoModule = "github.com/wsgo/wsgo"
 
 func newNew() *cobra.Command {
 	var dir string
@@ -109,13 +106,13 @@ func planApp(dir, name string) (newAppData, error) {
 	}
 	if dir == "" {
 		dir = name
-		if module == wsgoModule {
+		if module == gobuild.Wsgo {
 			dir = "apps"
 		}
 	}
 	// This binary's own apps are the module's only in wsgo's module or when
 	// the module's main runs wsgo; elsewhere the source says what is taken.
-	if _, taken := wsgi.Lookup(name); taken && (module == wsgoModule || module == ownModule()) {
+	if _, taken := wsgi.Lookup(name); taken && (module == gobuild.Wsgo || module == ownModule()) {
 		return newAppData{}, usageErrorf("app %q is already registered; pick another name", name)
 	}
 	if file := sourceRegistering(name); file != "" {
@@ -125,7 +122,7 @@ func planApp(dir, name string) (newAppData, error) {
 	data := newAppData{
 		Dir: dir, Module: module, Package: packageName(dir),
 		Name: name, Type: string(unicode.ToUpper(first)) + name[size:],
-		Builtin: module == wsgoModule && filepath.Clean(dir) == "apps", // wsgo's main imports it
+		Builtin: module == gobuild.Wsgo && filepath.Clean(dir) == "apps", // wsgo's main imports it
 	}
 	for _, f := range data.files() {
 		if _, err := os.Stat(f.path); err == nil {
@@ -163,29 +160,16 @@ func moduleAt(dir string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	root, ok := moduleRoot(abs)
+	root, ok := gobuild.ModuleRoot(abs)
 	if !ok {
 		return "", &usageError{err: errors.New("no go.mod here or above: wsgo new writes into a Go module"),
 			hint: "Start one with: go mod init example.com/site && go get " + gobuild.Wsgo}
 	}
-	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		return "", err
+	path, ok := gobuild.ModulePath(filepath.Join(root, "go.mod"))
+	if !ok {
+		return "", fmt.Errorf("%s has no module line: is it a go.mod?", filepath.Join(root, "go.mod"))
 	}
-	return modfile.ModulePath(data), nil
-}
-
-// moduleRoot returns the directory of the go.mod at or above dir, an
-// absolute path, if there is one.
-func moduleRoot(dir string) (string, bool) {
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, true
-		}
-		if filepath.Dir(d) == d {
-			return "", false
-		}
-	}
+	return path, nil
 }
 
 // packageName is the package already in dir, or the directory's name.

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wsgo/wsgo/reload/gobuild"
 )
 
 func TestPackageName(t *testing.T) {
@@ -96,7 +98,7 @@ func wsgoModuleCopy(t *testing.T) string {
 			files[dir+"/"+filepath.Base(src)] = string(data)
 		}
 	}
-	return newModule(t, wsgoModule, files)
+	return newModule(t, gobuild.Wsgo, files)
 }
 
 // runIn runs command name in dir, a bounded time, and returns its exit
@@ -187,7 +189,7 @@ func TestNewAppCompiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	own := newModule(t, "example.com/site", map[string]string{
-		"go.mod": "\nrequire " + wsgoModule + " v0.0.0\n\nreplace " + wsgoModule + " => " + repo + "\n",
+		"go.mod": "\nrequire " + gobuild.Wsgo + " v0.0.0\n\nreplace " + gobuild.Wsgo + " => " + repo + "\n",
 	})
 	for _, tt := range []struct {
 		dir  string

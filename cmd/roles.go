@@ -10,6 +10,7 @@ import (
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/control"
+	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/reload/watch"
 )
 
@@ -87,6 +88,10 @@ func serveErrorPage(ctx context.Context, o serveOptions) error {
 	defer child.Close()
 	log := o.childLog(child)
 	defer log.Flush()
+	if wd, err := os.Getwd(); err == nil {
+		// The build ran at the module's root: its output's paths are from there.
+		o.pages.Dir, _ = gobuild.ModuleRoot(wd)
+	}
 	h := o.pages.Failure(child.Failure)
 	return serveUnder(ctx, child, o.instance(devserver.LogRequests(h, log), log), true)
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/wsgo/wsgo/internal/suggest"
+	"github.com/wsgo/wsgo/reload/gobuild"
 )
 
 // suggestCommand returns the subcommand of c that name most likely
@@ -37,7 +38,7 @@ func sourceRegistering(name string) string {
 	if err != nil {
 		return ""
 	}
-	root, ok := moduleRoot(wd)
+	root, ok := gobuild.ModuleRoot(wd)
 	if !ok {
 		return ""
 	}

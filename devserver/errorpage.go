@@ -230,8 +230,8 @@ type Pages struct {
 	// Editor makes the links that open a file:line in the user's editor.
 	Editor Editor
 	// Dir is the directory the relative paths of a build's output are
-	// from: where the go command ran. If empty, it is the root of the
-	// module at or above the working directory.
+	// from: where the build ran (the root of a Go module). If empty, it is
+	// the working directory.
 	Dir string
 }
 

@@ -26,7 +26,7 @@ func (p Pages) Failure(failure string) http.Handler {
 	detail = strings.TrimLeft(detail, "\n")
 	dir := p.Dir
 	if dir == "" {
-		dir = moduleRoot()
+		dir, _ = os.Getwd()
 	}
 	page := failurePage{
 		Title:      title,
@@ -99,22 +99,4 @@ func notTheUsers(file string) bool {
 		}
 	}
 	return false
-}
-
-// moduleRoot returns the directory of the go.mod at or above the working
-// directory: wsgo runs the go command there, for wsgo's own module and for
-// a user's alike. It returns the working directory if there is none.
-func moduleRoot() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return ""
-	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			return wd
-		}
-	}
 }

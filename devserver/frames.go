@@ -3,17 +3,22 @@ package devserver
 import (
 	"bufio"
 	"os"
+	"path"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/wsgo/wsgo/wsgi"
 )
 
-// wsgoModule is wsgo's module path: its frames are folded away on the error
-// page, except for its built-in apps when wsgo itself is the program.
-const wsgoModule = "github.com/wsgo/wsgo"
+// wsgoModule is wsgo's module path, the contract's less its last element:
+// its frames are folded away on the error page, except for its built-in
+// apps when wsgo itself is the program.
+var wsgoModule = path.Dir(reflect.TypeFor[wsgi.Environ]().PkgPath())
 
 // A frameKind says whose code a frame runs.
 type frameKind int

@@ -16,6 +16,8 @@ import (
 
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
+
+	"github.com/wsgo/wsgo/internal/recorder"
 )
 
 // A Logger writes wsgo's request log and its messages, one line each, in
@@ -325,19 +327,19 @@ func appendDuration(b []byte, d time.Duration) []byte {
 func LogRequests(h http.Handler, l *Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		rec := &recorder{ResponseWriter: w}
+		rec := recorder.New(w)
 		defer func() {
 			note := ""
 			v := recover()
 			if v != nil {
 				note = "(connection aborted)"
 			}
-			status := rec.statusCode()
+			status := rec.Status()
 			if s := sizerOf(w); s != nil {
 				// The size is known once the response is complete.
 				s.whenSent(func(size int64) { l.Request(r, status, size, time.Since(start), note) })
 			} else {
-				l.Request(r, status, rec.size, time.Since(start), note)
+				l.Request(r, status, rec.Size(), time.Since(start), note)
 			}
 			if v != nil {
 				panic(v)
@@ -367,36 +369,3 @@ func sizerOf(w http.ResponseWriter) sizer {
 		w = u.Unwrap()
 	}
 }
-
-// recorder notes the status and size of a response on its way out.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	size   int64
-}
-
-func (rec *recorder) WriteHeader(code int) {
-	if rec.status == 0 && code >= 200 {
-		rec.status = code
-	}
-	rec.ResponseWriter.WriteHeader(code)
-}
-
-func (rec *recorder) Write(p []byte) (int, error) {
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	n, err := rec.ResponseWriter.Write(p)
-	rec.size += int64(n)
-	return n, err
-}
-
-func (rec *recorder) statusCode() int {
-	if rec.status == 0 {
-		return http.StatusOK
-	}
-	return rec.status
-}
-
-// Unwrap lets http.ResponseController reach the connection's Flush.
-func (rec *recorder) Unwrap() http.ResponseWriter { return rec.ResponseWriter }

@@ -343,8 +343,8 @@ func TestFailurePageSources(t *testing.T) {
 	goFile := filepath.Join(build.Default.GOROOT, "src", "runtime", "panic.go")
 	output := "Build failed in 1s (go build .)\n\n# example.com/m/sub\nsub/x.go:4:9: undefined: x\nsub/x.go:4:9: again\nsub/gone.go:1:1: no such file\n" +
 		"\t" + goFile + ":10 +0x1d\n\t" + dep + ":1 +0x1d\n"
-	t.Chdir(filepath.Join(root, "sub", "deeper")) // the module's root is found from here
-	for _, p := range []Pages{{Editor: Editor{template: editors["sublime"]}}, {Editor: Editor{template: editors["sublime"]}, Dir: root}} {
+	t.Chdir(filepath.Join(root, "sub", "deeper")) // Dir, not the working directory, decides
+	for _, p := range []Pages{{Editor: Editor{template: editors["sublime"]}, Dir: root}} {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Host = "localhost:8000"
 		r.RemoteAddr = "127.0.0.1:5000"

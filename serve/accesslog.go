@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/wsgi"
+
+	"github.com/wsgo/wsgo/internal/recorder"
 )
 
 // RequestIDKey is the environ key of the request's id in a program built
@@ -69,16 +71,13 @@ func logRequests(h http.Handler, write func(*entry)) http.Handler {
 		}
 		r.Header.Set("X-Request-Id", e.id)
 		w.Header().Set("X-Request-Id", e.id)
-		rec := &recorder{ResponseWriter: w}
+		rec := recorder.New(w)
 		defer func() {
-			e.status, e.bytes = rec.status, rec.bytes
+			e.status, e.bytes = rec.Status(), rec.Size()
 			if v := recover(); v != nil {
 				e.aborted = true
 				write(e)
 				panic(v)
-			}
-			if e.status == 0 {
-				e.status = http.StatusOK
 			}
 			write(e)
 		}()
@@ -120,33 +119,6 @@ func hostOf(addr string) string {
 	}
 	return addr
 }
-
-// recorder notes the status and the body's size of a response.
-type recorder struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *recorder) Write(p []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	n, err := r.ResponseWriter.Write(p)
-	r.bytes += int64(n)
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection's own writer,
-// to flush.
-func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 // ms is how long the request has taken, in milliseconds.
 func (e *entry) ms() float64 { return float64(time.Since(e.start).Microseconds()) / 1000 }

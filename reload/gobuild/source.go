@@ -44,7 +44,7 @@ func findSource(dir, mainPkg, module string) (Source, error) {
 		return Source{}, fmt.Errorf("this binary was not built from a module's main package (%q)", mainPkg)
 	}
 	for d := dir; ; d = filepath.Dir(d) {
-		if path, ok := modulePath(filepath.Join(d, "go.mod")); ok && path == module {
+		if path, ok := ModulePath(filepath.Join(d, "go.mod")); ok && path == module {
 			rel := strings.TrimPrefix(mainPkg, module)
 			return Source{Root: d, Module: module, Package: "." + rel}, nil
 		}
@@ -54,7 +54,8 @@ func findSource(dir, mainPkg, module string) (Source, error) {
 	}
 }
 
-func modulePath(gomod string) (string, bool) {
+// ModulePath reads the module path of the go.mod file gomod.
+func ModulePath(gomod string) (string, bool) {
 	data, err := os.ReadFile(gomod)
 	if err != nil {
 		return "", false
@@ -117,4 +118,17 @@ func (s Source) LocalModules() ([]string, error) {
 		}
 	}
 	return dirs, nil
+}
+
+// ModuleRoot returns the directory of the go.mod at or above dir, an
+// absolute path when dir is, if there is one.
+func ModuleRoot(dir string) (string, bool) {
+	for d := dir; ; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
+			return d, true
+		}
+		if filepath.Dir(d) == d {
+			return "", false
+		}
+	}
 }
