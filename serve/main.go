@@ -37,7 +37,8 @@ const (
 // APP may be left out when the program has one app. Flags: -host and
 // -port (or WSGO_HOST and WSGO_PORT; default 127.0.0.1:8000), -mount
 // PREFIX=APP (repeatable), -grace (how long requests in flight may take
-// when stopping), -proxy ADDR|CIDR[,…] (the reverse proxies whose
+// when stopping), -read-timeout (how long to wait for the next bytes of a
+// request body before dropping the connection; default 5s), -proxy ADDR|CIDR[,…] (the reverse proxies whose
 // X-Forwarded-* headers to believe, see package proxy), -log-format text
 // or json (one JSON object a line), -upgrade-on-hup (SIGHUP starts the
 // program now on disk on the same socket). Every request gets an id, its
@@ -57,6 +58,7 @@ type options struct {
 	host         string
 	port         int
 	grace        time.Duration
+	readTimeout  time.Duration
 	mounts       []string
 	app          string
 	proxy        []netip.Prefix // trusted proxies; none by default
@@ -96,9 +98,10 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return exitFailure
 	}
 	r := &Run{
-		Handler:  o.gateway(app, logs),
-		Grace:    o.grace,
-		ErrorLog: logs.errors,
+		Handler:     o.gateway(app, logs),
+		Grace:       o.grace,
+		ReadTimeout: o.readTimeout,
+		ErrorLog:    logs.errors,
 	}
 	if child != nil { // a new program taking over from an old one
 		return r.asChild(ctx, now, child, logger)
@@ -184,6 +187,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
 	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
+	fs.DurationVar(&o.readTimeout, "read-timeout", DefaultReadTimeout, "how long to wait for the next bytes of a request body (and its first, from the request's start) before dropping the connection")
 	fs.Func("proxy", "trust the X-Forwarded-* headers of requests from these proxies, as ADDR or CIDR[,…] (such as 127.0.0.1 or 10.0.0.0/8); off by default", func(v string) error {
 		p, err := proxy.ParsePrefixes(v)
 		o.proxy = append(o.proxy, p...)
@@ -232,6 +236,9 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	}
 	if o.grace <= 0 {
 		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
+	}
+	if o.readTimeout <= 0 {
+		return o, fmt.Errorf("invalid -read-timeout %s: want a positive duration, such as 5s", o.readTimeout)
 	}
 	return o, nil
 }
