@@ -43,8 +43,9 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 			}
 			m, err := project.Find(wd)
 			if errors.Is(err, project.ErrNoModule) {
+				add, _ := project.HowToAdd(wd)
 				return &usageError{err: errors.New("no go.mod here or above: wsgo build builds the apps of a Go module"),
-					hint: "Run it in the module, or start one with: go mod init example.com/site && go get " + project.Wsgo}
+					hint: "Run it in the module, or start one with: go mod init example.com/site && " + add}
 			}
 			if err != nil {
 				return usageErrorf("%v", err)

@@ -165,8 +165,9 @@ func moduleAt(dir string) (string, error) {
 	}
 	root, ok := moduleRoot(abs)
 	if !ok {
+		add, _ := project.HowToAdd(abs)
 		return "", &usageError{err: errors.New("no go.mod here or above: wsgo new writes into a Go module"),
-			hint: "Start one with: go mod init example.com/site && go get " + project.Wsgo}
+			hint: "Start one with: go mod init example.com/site && " + add}
 	}
 	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {

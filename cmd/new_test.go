@@ -48,7 +48,7 @@ func requireWsgo(t *testing.T) string {
 func TestNewNeedsWsgo(t *testing.T) {
 	dir := newModule(t, "example.com/other", map[string]string{})
 	code, out := runIn(t, dir, wsgoBin, "new", "blog")
-	if code != exitUsage || !strings.Contains(out, "add it with: go get github.com/wsgo/wsgo") {
+	if code != exitUsage || !strings.Contains(out, "go get github.com/wsgo/wsgo") {
 		t.Errorf("exit %d %q", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "blog")); err == nil {
