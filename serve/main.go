@@ -38,7 +38,8 @@ const (
 // -port (or WSGO_HOST and WSGO_PORT; default 127.0.0.1:8000), -mount
 // PREFIX=APP (repeatable), -grace (how long requests in flight may take
 // when stopping), -read-timeout (how long to wait for the next bytes of a
-// request body before dropping the connection; default 5s), -proxy ADDR|CIDR[,…] (the reverse proxies whose
+// request body before dropping the connection; default 5s, or half of
+// -grace if that is shorter), -proxy ADDR|CIDR[,…] (the reverse proxies whose
 // X-Forwarded-* headers to believe, see package proxy), -log-format text
 // or json (one JSON object a line), -upgrade-on-hup (SIGHUP starts the
 // program now on disk on the same socket). Every request gets an id, its
@@ -187,7 +188,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
 	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
-	fs.DurationVar(&o.readTimeout, "read-timeout", DefaultReadTimeout, "how long to wait for the next bytes of a request body (and its first, from the request's start) before dropping the connection")
+	fs.DurationVar(&o.readTimeout, "read-timeout", DefaultReadTimeout, "how long to wait for the next bytes of a request body (and its first, from the request's start) before dropping the connection; less than -grace, and at most half of it unless given")
 	fs.Func("proxy", "trust the X-Forwarded-* headers of requests from these proxies, as ADDR or CIDR[,…] (such as 127.0.0.1 or 10.0.0.0/8); off by default", func(v string) error {
 		p, err := proxy.ParsePrefixes(v)
 		o.proxy = append(o.proxy, p...)
@@ -237,10 +238,24 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	if o.grace <= 0 {
 		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
 	}
-	if o.readTimeout <= 0 {
-		return o, fmt.Errorf("invalid -read-timeout %s: want a positive duration, such as 5s", o.readTimeout)
+	err := o.checkReadTimeout(fs)
+	return o, err
+}
+
+// checkReadTimeout checks a -read-timeout given, and leaves one not given
+// to the Run: DefaultReadTimeout, or half the grace if that is shorter.
+func (o *options) checkReadTimeout(fs *flag.FlagSet) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "read-timeout" })
+	switch {
+	case !given:
+		o.readTimeout = 0
+	case o.readTimeout <= 0:
+		return fmt.Errorf("invalid -read-timeout %s: want a positive duration, such as 5s", o.readTimeout)
+	case o.readTimeout >= o.grace:
+		return fmt.Errorf("invalid -read-timeout %s: want less than -grace %s, or a client that sends nothing holds a drain for the whole grace", o.readTimeout, o.grace)
 	}
-	return o, nil
+	return nil
 }
 
 // handler returns the app to serve, with the mounted ones below their

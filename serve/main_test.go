@@ -37,18 +37,23 @@ func TestTextLogEscapesTheClient(t *testing.T) {
 }
 
 // TestParseReadTimeout: -read-timeout bounds the wait for a request body's
-// next bytes, DefaultReadTimeout unless given, and must be positive.
+// next bytes; one given must be positive and shorter than the grace, which
+// a client that sends nothing would hold; one not given is the Run's
+// choice (see TestRunReadTimeout).
 func TestParseReadTimeout(t *testing.T) {
-	o, err := parse("site", []string{"hello"}, io.Discard)
-	if err != nil || o.readTimeout != DefaultReadTimeout {
-		t.Errorf("default: %s, %v; want %s", o.readTimeout, err, DefaultReadTimeout)
+	o, err := parse("site", []string{"hello", "-grace", "3s"}, io.Discard)
+	if err != nil || o.readTimeout != 0 {
+		t.Errorf("not given: %s, %v; want 0, for the Run to choose", o.readTimeout, err)
 	}
-	o, err = parse("site", []string{"hello", "-read-timeout", "30s"}, io.Discard)
+	o, err = parse("site", []string{"hello", "-read-timeout", "30s", "-grace", "1m"}, io.Discard)
 	if err != nil || o.readTimeout != 30*time.Second {
 		t.Errorf("-read-timeout 30s: %s, %v", o.readTimeout, err)
 	}
 	if _, err := parse("site", []string{"hello", "-read-timeout", "0s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "invalid -read-timeout 0s") {
 		t.Errorf("-read-timeout 0s: %v", err)
+	}
+	if _, err := parse("site", []string{"hello", "-read-timeout", "10s", "-grace", "10s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "want less than -grace 10s") {
+		t.Errorf("-read-timeout as long as -grace: %v", err)
 	}
 }
 
