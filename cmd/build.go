@@ -22,8 +22,11 @@ func newBuild() *cobra.Command {
 		Short: "Build the production server of this module's apps",
 		Long: `Build one program that serves the apps of the module wsgo runs in, for
 production: the safe gateway (a failing app costs its client a plain 500,
-never a stack), no reload, no live reload, no validator. It serves the same
-bytes as wsgo serve --no-reload.
+never a stack), no reload, no live reload, no validator. For an app that
+keeps the contract, it answers as wsgo serve --no-reload does, with an
+X-Request-Id header more; a response that breaks wsgiref.validate's rules
+(no Content-Type, say) gets 500 from wsgo serve but goes out as the app made
+it, and a failing app costs every client a bare 500, never the error page.
 
 Run it as ./FILE [flags] [APP]: APP may be left out when the module has one
 app; -host and -port (or WSGO_HOST and WSGO_PORT) say where to listen, -mount
@@ -40,8 +43,9 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 			}
 			m, err := gobuild.Find(wd)
 			if errors.Is(err, gobuild.ErrNoModule) {
+				add, _ := gobuild.HowToAdd(wd)
 				return &usageError{err: errors.New("no go.mod here or above: wsgo build builds the apps of a Go module"),
-					hint: "Run it in the module, or start one with: go mod init example.com/site && go get " + gobuild.Wsgo}
+					hint: "Run it in the module, or start one with: go mod init example.com/site && " + add}
 			}
 			if err != nil {
 				return usageErrorf("%v", err)

@@ -162,8 +162,9 @@ func moduleAt(dir string) (string, error) {
 	}
 	root, ok := gobuild.ModuleRoot(abs)
 	if !ok {
+		add, _ := gobuild.HowToAdd(abs)
 		return "", &usageError{err: errors.New("no go.mod here or above: wsgo new writes into a Go module"),
-			hint: "Start one with: go mod init example.com/site && go get " + gobuild.Wsgo}
+			hint: "Start one with: go mod init example.com/site && " + add}
 	}
 	path, ok := gobuild.ModulePath(filepath.Join(root, "go.mod"))
 	if !ok {

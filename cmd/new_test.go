@@ -51,7 +51,7 @@ func TestNewNeedsWsgo(t *testing.T) {
 	e2e(t)
 	dir := newModule(t, "example.com/other", map[string]string{})
 	code, out := runIn(t, dir, wsgoBin, "new", "blog")
-	if code != exitUsage || !strings.Contains(out, "add it with: go get github.com/wsgo/wsgo") {
+	if code != exitUsage || !strings.Contains(out, "go get github.com/wsgo/wsgo") {
 		t.Errorf("exit %d %q", code, out)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "blog")); err == nil {

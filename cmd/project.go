@@ -48,11 +48,12 @@ func locate(app string) (*gobuild.Module, error) {
 	}
 	switch {
 	case errors.Is(err, gobuild.ErrNoModule):
+		add, _ := gobuild.HowToAdd(wd)
 		return nil, &usageError{
 			err: fmt.Errorf("unknown app %q: there is no Go module here, and this wsgo has only its built-in apps (%s)", app, strings.Join(wsgi.Names(), ", ")),
 			hint: fmt.Sprintf("To serve apps of your own, start a module:\n"+
-				"  go mod init example.com/site && go get %s && wsgo new %s && wsgo serve %s\n"+
-				"or run wsgo in the module that has them. To try wsgo first: wsgo serve demo", gobuild.Wsgo, app, app),
+				"  go mod init example.com/site && %s && wsgo new %s && wsgo serve %s\n"+
+				"or run wsgo in the module that has them. To try wsgo first: wsgo serve demo", add, app, app),
 		}
 	case errors.As(err, &nr):
 		return nil, &usageError{err: fmt.Errorf("unknown app %q: %v", app, err),

@@ -390,20 +390,41 @@ func NewGateway(app wsgi.App, name string, log *Logger) *wsgi.Gateway {
 }
 
 // local reports whether r is from this machine and addressed to it by a
-// loopback name. The Host is checked too, against DNS rebinding: a page of
-// another site, open in the developer's browser, can have its name resolve
-// to 127.0.0.1 and read what this server answers, but its requests carry
-// its own name.
-func local(r *http.Request) bool {
+// loopback name: see [whyNotLocal].
+func local(r *http.Request) bool { return whyNotLocal(r) == "" }
+
+// whyNotLocal says why r is not taken for a request of the developer's own
+// browser, which alone sees the details of a failure, or "" if it is. It
+// must come from a loopback address, and not through a proxy: a proxy on
+// this machine (Via, X-Forwarded-For or Forwarded says so) makes every
+// client's request loopback. It must name this machine too, against DNS
+// rebinding: a page of another site, open in the developer's browser, can
+// have its name resolve to 127.0.0.1 and read what this server answers,
+// but its requests carry its own name. A browser sends a path: a request
+// target in absolute form (GET http://localhost/ HTTP/1.1) is a proxy's,
+// and net/http takes its host for the Host and drops the Host header that
+// came with it.
+func whyNotLocal(r *http.Request) string {
 	if !isLoopback(r.RemoteAddr) {
-		return false
+		return fmt.Sprintf("it came from %s, not from this machine", r.RemoteAddr)
+	}
+	for _, h := range []string{"Via", "X-Forwarded-For", "Forwarded"} {
+		if _, ok := r.Header[h]; ok {
+			return "it came through a proxy (it has a " + h + " header)"
+		}
+	}
+	if r.RequestURI != "" && !strings.HasPrefix(r.RequestURI, "/") {
+		return fmt.Sprintf("its request target %q is not a path, as a browser sends", r.RequestURI)
 	}
 	host, _, err := net.SplitHostPort(r.Host)
 	if err != nil {
 		host = strings.Trim(r.Host, "[]")
 	}
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	return host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") || isLoopback(host)
+	if host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") || isLoopback(host) {
+		return ""
+	}
+	return fmt.Sprintf("Host %q is not a loopback name", r.Host)
 }
 
 func isLoopback(remoteAddr string) bool {

@@ -3,13 +3,17 @@ package devserver
 import (
 	"errors"
 	"html"
+	"io"
 	"iter"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi"
@@ -42,6 +46,10 @@ func TestDevGatewayShowsDetailsToLocalClients(t *testing.T) {
 			r.RemoteAddr = remote
 			w := httptest.NewRecorder()
 			NewGateway(app, "test", NewLogger(&log, false)).ServeHTTP(w, r)
+			want := want
+			if !isLoopback(remote) {
+				want = append(want, "    details not shown to this client: it came from "+remote+", not from this machine")
+			}
 			lines := slices.Collect(strings.Lines(log.String()))
 			if len(lines) != len(want) {
 				t.Fatalf("log has %d lines, want %d:\n%s", len(lines), len(want), log.String())
@@ -158,6 +166,43 @@ func TestDetailsOnlyUnderLoopbackNames(t *testing.T) {
 		Failure("Build failed\nthe secret").ServeHTTP(w, r)
 		if got := strings.Contains(w.Body.String(), "the secret"); got != shown {
 			t.Errorf("Host %q: build failure shown %v, want %v", host, got, shown)
+		}
+	}
+}
+
+// TestNoDetailsThroughAProxy: a request that came through a proxy on this
+// machine (Via, X-Forwarded-For or Forwarded), or whose target is in the
+// absolute form a proxy sends, is not the developer's browser's, whatever
+// its peer and its Host: it gets the status alone, and the terminal says
+// why.
+func TestNoDetailsThroughAProxy(t *testing.T) {
+	app := wsgi.AppFunc(func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] { panic("the secret") })
+	for _, tt := range []struct{ request, why string }{
+		{"GET /x HTTP/1.1\r\nHost: localhost\r\n", ""},
+		{"GET /x HTTP/1.1\r\nHost: localhost\r\nVia: 1.1 nginx\r\n", "it came through a proxy (it has a Via header)"},
+		{"GET /x HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: 203.0.113.7\r\n", "it came through a proxy (it has a X-Forwarded-For header)"},
+		{"GET /x HTTP/1.1\r\nHost: localhost\r\nForwarded: for=203.0.113.7\r\n", "it came through a proxy (it has a Forwarded header)"},
+		{"GET http://localhost/x HTTP/1.1\r\nHost: evil.example\r\n", `its request target "http://localhost/x" is not a path, as a browser sends`},
+		{"GET /x HTTP/1.1\r\nHost: evil.example\r\n", `Host "evil.example" is not a loopback name`},
+	} {
+		var log syncbuf.Buffer
+		srv := httptest.NewServer(NewGateway(app, "test", NewLogger(&log, false)))
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(conn, tt.request+"Connection: close\r\n\r\n")
+		out, _ := io.ReadAll(conn)
+		conn.Close()
+		srv.Close()
+		request := strconv.Quote(tt.request)
+		if shown := strings.Contains(string(out), "the secret"); shown != (tt.why == "") {
+			t.Errorf("%s: details shown %v:\n%s", request, shown, out)
+		}
+		hint := "details not shown to this client: " + tt.why
+		if got := strings.Contains(log.String(), hint); got != (tt.why != "") {
+			t.Errorf("%s: the log does not say %q:\n%s", request, hint, log.String())
 		}
 	}
 }

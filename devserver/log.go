@@ -188,8 +188,13 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	head := fmt.Sprintf("app %q failed on %s %s: %s", f.App, r.Method, termsafe.Escape(r.RequestURI), termsafe.Escape(clip(f.Err.Error(), maxMessage)))
 	frames := c.classify(f.Frames)
 	user := userFrames(frames)
+	why := whyNotLocal(r)
 	if len(user) == 0 {
-		l.Failf(string(f.Stack), "%s", head)
+		detail := string(f.Stack)
+		if why != "" {
+			detail = strings.TrimRight(detail, "\n") + "\n" + hidden(why)
+		}
+		l.Failf(detail, "%s", head)
 		return
 	}
 	var b strings.Builder
@@ -212,10 +217,19 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	if n := len(frames) - len(user); n > 0 {
 		b.WriteString(l.faint.Sprintf("    (%d frames of wsgo, Go and dependencies: on the error page)", n) + "\n")
 	}
+	if why != "" {
+		b.WriteString("    " + l.yellow.Sprint(hidden(why)) + "\n")
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.flushLocked()
 	io.WriteString(l.out, b.String())
+}
+
+// hidden is the line that says why a client got a bare 500 for a failure
+// that the terminal shows.
+func hidden(why string) string {
+	return "details not shown to this client: " + why
 }
 
 // Printf writes a plain line.

@@ -281,7 +281,8 @@ func TestPanicPageWithoutUserFrames(t *testing.T) {
 
 // TestPanicInTheTerminal: the terminal gets the failure in red and the
 // user's frames, each with its line of source, and how many frames the
-// error page folds away; for every client.
+// error page folds away; for every client, and for one that does not get
+// the page, why.
 func TestPanicInTheTerminal(t *testing.T) {
 	r, f := failureOf(t, func(wsgi.Environ, wsgi.StartResponse) iter.Seq[[]byte] {
 		explode()
@@ -299,6 +300,7 @@ func TestPanicInTheTerminal(t *testing.T) {
         panicpage_test.go:\d+
         \d+ \| explode\(\)
 (?s:.*)    \(\d+ frames of wsgo, Go and dependencies: on the error page\)
+    details not shown to this client: it came from 203\.0\.113\.7:5000, not from this machine
 $`)
 	if !want.MatchString(plain) {
 		t.Errorf("terminal:\n%s", plain)

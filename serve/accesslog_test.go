@@ -3,6 +3,7 @@ package serve
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"iter"
 	"net/http"
 	"net/http/httptest"
@@ -12,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/internal/testkit"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -120,5 +122,47 @@ func TestProductionTextLog(t *testing.T) {
 	srv.Close()
 	if !regexp.MustCompile(`127\.0\.0\.1 "GET /x HTTP/1.1" 200 \d+ [\d.]+ms id=req-7\n`).MatchString(out.String()) {
 		t.Errorf("text access log:\n%s", out.String())
+	}
+}
+
+// TestJSONLogEscapesC1: a C1 control character (U+009B, which a terminal
+// takes for the start of a command) in the path or the User-Agent is
+// written escaped in a JSON log line, as in the text log, and a JSON reader
+// gets it back as it came.
+func TestJSONLogEscapesC1(t *testing.T) {
+	var out syncbuf.Buffer
+	o := options{app: "whoami", logFormat: "json"}
+	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
+	defer srv.Close()
+	conn := testkit.Dial(t, srv)
+	io.WriteString(conn, "GET /a\xc2\x9b[2J HTTP/1.1\r\nHost: h\r\nUser-Agent: b\xc2\x9b[31m\r\nConnection: close\r\n\r\n")
+	io.Copy(io.Discard, conn)
+	testkit.WaitForLog(t, &out, `"msg":"request"`)
+	line := out.String()
+	if strings.Contains(line, "\u009b") {
+		t.Errorf("raw control characters in the log: %q", line)
+	}
+	if !strings.Contains(line, `"uri":"/a\u009b[2J"`) || !strings.Contains(line, `"user_agent":"b\u009b[31m"`) {
+		t.Errorf("not escaped as \\u009b: %s", line)
+	}
+	var rec struct{ URI, UA string }
+	var m map[string]any
+	if err := json.Unmarshal([]byte(line), &m); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, line)
+	}
+	rec.URI, _ = m["uri"].(string)
+	rec.UA, _ = m["user_agent"].(string)
+	if rec.URI != "/a\u009b[2J" || rec.UA != "b\u009b[31m" {
+		t.Errorf("read back %q and %q", rec.URI, rec.UA)
+	}
+}
+
+// TestEscapeC1LeavesOtherTextAlone: only C1 characters and DEL change;
+// other characters, whose UTF-8 holds the same continuation bytes, do not.
+func TestEscapeC1LeavesOtherTextAlone(t *testing.T) {
+	var b strings.Builder
+	escapeC1{&b}.Write([]byte("{\"a\":\"é € \u0085 \u009f \x7f \u00a0\"}\n"))
+	if want := `{"a":"é € \u0085 \u009f \u007f ` + "\u00a0" + "\"}\n"; b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
 	}
 }

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -30,7 +31,7 @@ func newLogs(format string, w io.Writer) logs {
 		std := log.New(w, "", log.LstdFlags)
 		return logs{std: std, errors: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
 	}
-	sl := slog.New(slog.NewJSONHandler(w, nil))
+	sl := slog.New(slog.NewJSONHandler(escapeC1{w}, nil))
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
@@ -51,6 +52,37 @@ func textLine(l *log.Logger, e *entry) {
 	}
 	// The client may be what a trusted proxy forwarded: escaped, as the rest.
 	l.Printf("%s %q %d %d %.1fms id=%s%s", termsafe.Escape(e.client), e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
+}
+
+// escapeC1 writes JSON records with the C1 control characters and DEL
+// escaped (\u009b), as the text log escapes them: encoding/json escapes
+// only those below U+0020, and a terminal that shows the log takes U+009B
+// for the start of a command, as it does ESC. A JSON reader gets the same
+// strings back. In valid UTF-8 (a record is: the handler replaces what is
+// not) the bytes C2 80 to C2 9F are those characters and nothing else,
+// and outside strings JSON is ASCII.
+type escapeC1 struct{ w io.Writer }
+
+func (e escapeC1) Write(p []byte) (int, error) {
+	if !bytes.ContainsFunc(p, func(r rune) bool { return r == 0x7f || r >= 0x80 && r <= 0x9f }) {
+		return e.w.Write(p)
+	}
+	out := make([]byte, 0, len(p)+16)
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == 0x7f:
+			out = append(out, `\u007f`...)
+		case c == 0xc2 && i+1 < len(p) && p[i+1] >= 0x80 && p[i+1] <= 0x9f:
+			out = fmt.Appendf(out, `\u00%02x`, p[i+1])
+			i++
+		default:
+			out = append(out, c)
+		}
+	}
+	if _, err := e.w.Write(out); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // jsonWriter turns what is written to it into log records of one level,

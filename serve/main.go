@@ -39,7 +39,9 @@ const (
 // APP may be left out when the program has one app. Flags: -host and
 // -port (or WSGO_HOST and WSGO_PORT; default 127.0.0.1:8000), -mount
 // PREFIX=APP (repeatable), -grace (how long requests in flight may take
-// when stopping), -proxy ADDR|CIDR[,…] (the reverse proxies whose
+// when stopping), -read-timeout (how long to wait for the next bytes of a
+// request body before dropping the connection; default 5s, or half of
+// -grace if that is shorter), -proxy ADDR|CIDR[,…] (the reverse proxies whose
 // X-Forwarded-* headers to believe, see package proxy), -log-format text
 // or json (one JSON object a line), -upgrade-on-hup (SIGHUP starts the
 // program now on disk on the same socket). Every request gets an id, its
@@ -59,6 +61,7 @@ type options struct {
 	host         string
 	port         int
 	grace        time.Duration
+	readTimeout  time.Duration
 	mounts       []string
 	app          string
 	proxy        []netip.Prefix // trusted proxies; none by default
@@ -96,9 +99,10 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return ExitFailure
 	}
 	r := &Run{
-		Handler:  o.gateway(app, logs),
-		Grace:    o.grace,
-		ErrorLog: logs.errors,
+		Handler:     o.gateway(app, logs),
+		Grace:       o.grace,
+		ReadTimeout: o.readTimeout,
+		ErrorLog:    logs.errors,
 	}
 	if child != nil { // a new program taking over from an old one
 		return r.asChild(ctx, now, child, logger)
@@ -173,6 +177,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		return err
 	})
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
+	fs.DurationVar(&o.readTimeout, "read-timeout", DefaultReadTimeout, "how long to wait for the next bytes of a request body (and its first, from the request's start) before dropping the connection; less than -grace, and at most half of it unless given")
 	fs.Func("proxy", "trust the X-Forwarded-* headers of requests from these proxies, as ADDR or CIDR[,…] (such as 127.0.0.1 or 10.0.0.0/8); off by default", func(v string) error {
 		p, err := proxy.ParsePrefixes(v)
 		o.proxy = append(o.proxy, p...)
@@ -225,7 +230,24 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	if o.grace <= 0 {
 		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
 	}
-	return o, nil
+	err := o.checkReadTimeout(fs)
+	return o, err
+}
+
+// checkReadTimeout checks a -read-timeout given, and leaves one not given
+// to the Run: DefaultReadTimeout, or half the grace if that is shorter.
+func (o *options) checkReadTimeout(fs *flag.FlagSet) error {
+	given := false
+	fs.Visit(func(f *flag.Flag) { given = given || f.Name == "read-timeout" })
+	switch {
+	case !given:
+		o.readTimeout = 0
+	case o.readTimeout <= 0:
+		return fmt.Errorf("invalid -read-timeout %s: want a positive duration, such as 5s", o.readTimeout)
+	case o.readTimeout >= o.grace:
+		return fmt.Errorf("invalid -read-timeout %s: want less than -grace %s, or a client that sends nothing holds a drain for the whole grace", o.readTimeout, o.grace)
+	}
+	return nil
 }
 
 // handler returns the app to serve, with the mounted ones below their

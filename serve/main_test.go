@@ -35,3 +35,40 @@ func TestTextLogEscapesTheClient(t *testing.T) {
 		t.Errorf("logged %q", b.String())
 	}
 }
+
+// TestParseReadTimeout: -read-timeout bounds the wait for a request body's
+// next bytes; one given must be positive and shorter than the grace, which
+// a client that sends nothing would hold; one not given is the Run's
+// choice (see TestRunReadTimeout).
+func TestParseReadTimeout(t *testing.T) {
+	o, err := parse("site", []string{"hello", "-grace", "3s"}, io.Discard)
+	if err != nil || o.readTimeout != 0 {
+		t.Errorf("not given: %s, %v; want 0, for the Run to choose", o.readTimeout, err)
+	}
+	o, err = parse("site", []string{"hello", "-read-timeout", "30s", "-grace", "1m"}, io.Discard)
+	if err != nil || o.readTimeout != 30*time.Second {
+		t.Errorf("-read-timeout 30s: %s, %v", o.readTimeout, err)
+	}
+	if _, err := parse("site", []string{"hello", "-read-timeout", "0s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "invalid -read-timeout 0s") {
+		t.Errorf("-read-timeout 0s: %v", err)
+	}
+	if _, err := parse("site", []string{"hello", "-read-timeout", "10s", "-grace", "10s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "want less than -grace 10s") {
+		t.Errorf("-read-timeout as long as -grace: %v", err)
+	}
+}
+
+// TestRunReadTimeout: a Run's read timeout is its own, or the default, but
+// never as long as its grace, so that a client that sends nothing cannot
+// hold a drain for all of it.
+func TestRunReadTimeout(t *testing.T) {
+	for _, tt := range []struct{ set, grace, want time.Duration }{
+		{0, 0, DefaultReadTimeout},
+		{0, time.Minute, DefaultReadTimeout},
+		{0, 5 * time.Second, 2500 * time.Millisecond},
+		{time.Second, time.Minute, time.Second},
+	} {
+		if got := (&Run{ReadTimeout: tt.set, Grace: tt.grace}).readTimeout(); got != tt.want {
+			t.Errorf("ReadTimeout %s, Grace %s: %s, want %s", tt.set, tt.grace, got, tt.want)
+		}
+	}
+}

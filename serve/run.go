@@ -19,6 +19,13 @@ type Run struct {
 	Grace    time.Duration // how long requests in flight may take to finish
 	ErrorLog io.Writer     // the http.Server's own errors
 
+	// ReadTimeout is the longest the server waits for the next bytes of a
+	// request body, and for its first ones from the request's start; a
+	// client that sends nothing for that long loses its connection, and
+	// cannot hold a drain. If zero, it is DefaultReadTimeout, or half the
+	// Grace if that is shorter.
+	ReadTimeout time.Duration
+
 	OnDrain  func()       // ends long-lived streams when the drain starts
 	Ready    func() error // tells a supervisor this server serves
 	Reload   func()       // tells the browsers to reload their pages
@@ -33,6 +40,7 @@ type Run struct {
 func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan control.Message) ([]string, error) {
 	tracked := TrackInFlight(r.Handler)
 	srv := NewServer(tracked, r.ErrorLog)
+	srv.readTimeout = r.readTimeout()
 	if r.OnDrain != nil {
 		srv.OnDrain(r.OnDrain)
 	}
@@ -64,6 +72,16 @@ func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, m
 	cut := tracked.List()
 	srv.Close()
 	return cut, nil
+}
+
+func (r *Run) readTimeout() time.Duration {
+	switch {
+	case r.ReadTimeout > 0:
+		return r.ReadTimeout
+	case r.Grace > 0:
+		return min(DefaultReadTimeout, r.Grace/2)
+	}
+	return DefaultReadTimeout
 }
 
 // Error describes a stop that cut requests short, for a person.

@@ -26,19 +26,23 @@ type Server struct {
 	mu      sync.Mutex
 	fresh   map[net.Conn]bool // connections on which no request has begun
 	onDrain []func()
+
+	readTimeout time.Duration // the longest wait for a request body's next bytes
 }
 
 // NewServer returns a Server for h with a ReadHeaderTimeout (net/http has
 // none by default, which lets a slow client hold a connection open forever),
-// a cap on header size, and an idle timeout. Its own errors go to errorLog.
+// a bound of [DefaultReadTimeout] on the wait for each next bytes of a
+// request body (net/http has none either), a cap on header size, and an
+// idle timeout. Its own errors go to errorLog.
 func NewServer(h http.Handler, errorLog io.Writer) *Server {
-	s := &Server{fresh: map[net.Conn]bool{}}
+	s := &Server{fresh: map[net.Conn]bool{}, readTimeout: DefaultReadTimeout}
 	s.Server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if s.closing.Load() || ambiguousFraming(r) {
 				w.Header().Set("Connection", "close")
 			}
-			h.ServeHTTP(w, r)
+			h.ServeHTTP(w, s.bounded(w, r))
 		}),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -82,9 +83,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rs.close()
 	name := g.name(env)
 	if in.fail != nil {
-		// The body broke off: whatever the app made of it, the client is gone.
-		log.Notef("app %q: client went away while sending the request body (%d bytes of %s read: %v); the body was closed",
-			name, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
+		// The body broke off: whatever the app made of it, the client is
+		// gone, or sent nothing for as long as the server waits.
+		what := "client went away while sending the request body"
+		if errors.Is(in.fail, os.ErrDeadlineExceeded) {
+			what = "client stopped sending the request body"
+		}
+		log.Notef("app %q: %s (%d bytes of %s read: %v); the body was closed",
+			name, what, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
 		panic(http.ErrAbortHandler)
 	}
 	if err == nil {

@@ -576,3 +576,20 @@ func TestHandlerServesAnApp(t *testing.T) {
 		t.Errorf("body:\n%s", body)
 	}
 }
+
+// TestStalledBodyIsLoggedAsSuch: a read of the request body that ends at a
+// server's deadline is logged as a client that stopped sending, not as one
+// that went away.
+func TestStalledBodyIsLoggedAsSuch(t *testing.T) {
+	log := &syncbuf.Buffer{}
+	srv := httptest.NewUnstartedServer(&Gateway{App: AppFunc(func(env Environ, start StartResponse) iter.Seq[[]byte] {
+		io.ReadAll(env.Input())
+		return ok(env, start)
+	}), Name: "test", Log: testLog(log)})
+	srv.Config.ReadTimeout = 200 * time.Millisecond
+	srv.Start()
+	defer srv.Close()
+	conn := testkit.Dial(t, srv)
+	io.WriteString(conn, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nabc")
+	testkit.WaitForLog(t, log, `app "test": client stopped sending the request body (3 bytes of 1000 read`)
+}

@@ -7,6 +7,7 @@ package gobuild
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -14,10 +15,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"text/template"
+	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -36,10 +39,67 @@ var (
 )
 
 // NotRequiredError is returned for a module that does not require wsgo.
-type NotRequiredError struct{ Module string }
+// Its message says how to add wsgo: with go get where the go command can
+// fetch it, or else from a clone of wsgo (see [HowToAdd]). It asks the go
+// command which, once, when the message is first wanted.
+type NotRequiredError struct {
+	Module string
+	Dir    string // the module's root
+
+	once sync.Once
+	msg  string
+}
 
 func (e *NotRequiredError) Error() string {
-	return fmt.Sprintf("module %s does not require %s; add it with: go get %s", e.Module, Wsgo, Wsgo)
+	e.once.Do(func() {
+		how, why := HowToAdd(e.Dir)
+		if why == "" {
+			e.msg = fmt.Sprintf("module %s does not require %s; add it with: %s", e.Module, Wsgo, how)
+			return
+		}
+		e.msg = fmt.Sprintf("module %s does not require %s, and %s; add it from a clone of wsgo with: %s", e.Module, Wsgo, why, how)
+	})
+	return e.msg
+}
+
+// HowToAdd returns the command that makes the module at dir (or a module
+// about to be made there) require wsgo: go get, where the go command can
+// fetch wsgo. Where it cannot (wsgo is not published yet, or the network
+// or the proxy is off), it returns the steps that take wsgo from a clone of
+// it instead, and why go get would fail.
+func HowToAdd(dir string) (how, why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c := exec.CommandContext(ctx, "go", "list", "-m", "-mod=mod", Wsgo+"@latest")
+	c.Dir = dir
+	out, err := c.CombinedOutput()
+	if err == nil {
+		return "go get " + Wsgo, ""
+	}
+	reason := strings.TrimPrefix(firstLine(string(out)), "go: module "+Wsgo+": ")
+	if ctx.Err() != nil {
+		reason = "the go command had no answer in 20s"
+	}
+	return fmt.Sprintf("go mod edit -replace %s=%s && go get %s@v0.0.0", Wsgo, clonePath(), Wsgo),
+		fmt.Sprintf("the go command cannot fetch it (%s)", cmp.Or(reason, err.Error()))
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(s), "\n")
+	return line
+}
+
+// clonePath is the root of the clone of wsgo this program was built from,
+// if it is still there, or a placeholder for one.
+func clonePath() string {
+	_, file, _, ok := runtime.Caller(0)
+	if ok && filepath.IsAbs(file) {
+		root := filepath.Dir(filepath.Dir(filepath.Dir(file))) // above reload/gobuild
+		if path, ok := ModulePath(filepath.Join(root, "go.mod")); ok && path == Wsgo {
+			return root
+		}
+	}
+	return "/path/to/wsgo"
 }
 
 // Module is a Go module that uses wsgo.
@@ -83,7 +143,7 @@ func Find(dir string) (*Module, error) {
 	}
 	if _, err := goCmd(m.Dir, "list", "-m", Wsgo); err != nil {
 		if strings.Contains(err.Error(), "not a known dependency") {
-			return nil, &NotRequiredError{Module: m.Path}
+			return nil, &NotRequiredError{Module: m.Path, Dir: m.Dir}
 		}
 		return nil, fmt.Errorf("finding %s among the requirements of %s: %w", Wsgo, m.Path, err)
 	}

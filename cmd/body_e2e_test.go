@@ -1,0 +1,111 @@
+//go:build unix
+
+package cmd
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
+)
+
+// stalledPost sends a POST that announces a body and sends none of it.
+func stalledPost(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(c, "POST /get/prefix HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n", addr)
+	return c, bufio.NewReader(c)
+}
+
+// answeredAndClosed checks that a stalled POST to the demo, which never
+// reads its body, gets its answer and then loses its connection.
+func answeredAndClosed(t *testing.T, br *bufio.Reader) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer to a POST whose body never came: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "The request method was POST") {
+		t.Errorf("got %d %q", resp.StatusCode, body)
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("after the answer: %v, want the connection closed", err)
+	}
+}
+
+// TestStalledBodyInABuiltProgram: in a built program, a client that sends
+// a request's headers and then nothing is answered (the demo never reads
+// its body) and loses its connection after -read-timeout, and cannot hold
+// a drain for the grace.
+func TestStalledBodyInABuiltProgram(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs a program")
+	}
+	prog := filepath.Join(t.TempDir(), "site")
+	build := exec.Command(wsgoBin, "build", "-o", prog)
+	build.Dir = ".."
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("wsgo build: %v\n%s", err, out)
+	}
+	port := freePort(t)
+	log := &syncbuf.Buffer{}
+	c := exec.Command(prog, "demo", "-port", port, "-read-timeout", "300ms", "-grace", "2m")
+	c.Stderr = log
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.Wait() }()
+	t.Cleanup(func() {
+		c.Process.Kill()
+		<-exited
+		if t.Failed() {
+			t.Logf("the program's log:\n%s", log)
+		}
+	})
+	addr := "127.0.0.1:" + port
+	waitForBody(t, "http://"+addr+"/", 200, "The request method was GET")
+
+	for range 3 {
+		_, br := stalledPost(t, addr)
+		answeredAndClosed(t, br)
+	}
+
+	stalledPost(t, addr)
+	c.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		exited <- err
+		if err != nil {
+			t.Errorf("SIGTERM: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("a client that sent nothing held the drain")
+	}
+}
+
+// TestStalledBodyInTheDevServer: wsgo serve answers a stalled POST too,
+// once the request body has sent nothing for its read timeout.
+func TestStalledBodyInTheDevServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs wsgo serve")
+	}
+	s := startServe(t, nil, "serve", "demo", "--port", "0", "--no-reload")
+	_, br := stalledPost(t, strings.TrimPrefix(s.url, "http://"))
+	answeredAndClosed(t, br)
+}

@@ -1,0 +1,79 @@
+package serve
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"time"
+)
+
+// DefaultReadTimeout is how long a server waits for the next bytes of a
+// request body unless told otherwise (see [Run]'s ReadTimeout).
+const DefaultReadTimeout = 5 * time.Second
+
+// bounded returns r with a body that must keep coming: the server waits
+// at most s.readTimeout for its first bytes, counted from now, and for each
+// next ones. A client that sends headers and then nothing gets a read error
+// and loses its connection, instead of holding it, and any drain, for ever.
+// The bound holds for net/http's own reads too: before a response goes out,
+// it reads up to 256 KiB of what the app left unread, through the original
+// body, with the connection's deadline as the app's last read left it.
+func (s *Server) bounded(w http.ResponseWriter, r *http.Request) *http.Request {
+	if s.readTimeout <= 0 || r.Body == nil || r.Body == http.NoBody {
+		return r
+	}
+	b := &idleBody{ReadCloser: r.Body, rc: http.NewResponseController(w), timeout: s.readTimeout}
+	if b.rc.SetReadDeadline(time.Now().Add(b.timeout)) != nil {
+		return r // not a connection of net/http's HTTP/1 server
+	}
+	// A copy: net/http decides how to finish a body it has left by the
+	// type of the request's own.
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Body = b
+	return r2
+}
+
+// idleBody is a request body whose each read must bring bytes within
+// timeout.
+type idleBody struct {
+	io.ReadCloser
+	rc      *http.ResponseController
+	timeout time.Duration
+	ended   bool // a read failed, or the body came to its end
+}
+
+func (b *idleBody) Read(p []byte) (int, error) {
+	if b.ended {
+		return b.ReadCloser.Read(p)
+	}
+	b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	n, err := b.ReadCloser.Read(p)
+	if err == nil {
+		return n, nil
+	}
+	b.ended = true
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return n, &StalledError{Timeout: b.timeout, err: err}
+	}
+	// The body ended (or the app had closed it) while net/http may be
+	// watching the connection for the client's leaving: a deadline left
+	// from the read above would end that watch, and cancel the request.
+	b.rc.SetReadDeadline(time.Time{})
+	return n, err
+}
+
+// A StalledError is a read of a request body that failed because the
+// client sent nothing for Timeout.
+type StalledError struct {
+	Timeout time.Duration
+	err     error
+}
+
+func (e *StalledError) Error() string {
+	return fmt.Sprintf("the request body stalled: no bytes came for %s", e.Timeout)
+}
+
+func (e *StalledError) Unwrap() error { return e.err }

@@ -1,0 +1,150 @@
+package serve
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+)
+
+// bodyServer serves h with a read timeout of d on a loopback port, and
+// returns the server and its address.
+func bodyServer(t *testing.T, d time.Duration, h http.HandlerFunc) (*Server, net.Listener) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(h, io.Discard)
+	srv.readTimeout = d
+	srv.Go(ln)
+	t.Cleanup(func() { srv.Close() })
+	return srv, ln
+}
+
+// stalledPost sends a POST that announces a body of 1000 bytes and sends
+// three, and then nothing.
+func stalledPost(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nabc")
+	return c, bufio.NewReader(c)
+}
+
+// TestStalledBodyLosesItsConnection: an app waiting for a body that no
+// longer comes gets an error that says so, and the client its connection
+// closed, instead of both waiting for ever.
+func TestStalledBodyLosesItsConnection(t *testing.T) {
+	read := make(chan error, 1)
+	_, ln := bodyServer(t, 200*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		read <- err
+		panic(http.ErrAbortHandler)
+	})
+	_, br := stalledPost(t, ln.Addr().String())
+	select {
+	case err := <-read:
+		var se *StalledError
+		if !errors.As(err, &se) || se.Timeout != 200*time.Millisecond {
+			t.Errorf("the app's read failed with %v, want a StalledError of 200ms", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("the app's read of a stalled body never ended")
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Errorf("client read %v, want the connection closed", err)
+	}
+}
+
+// TestUnreadBodyDoesNotHoldTheResponse: an app that answers without
+// reading the body gets its answer out, although net/http reads what is
+// left of the body first and the client sends none of it.
+func TestUnreadBodyDoesNotHoldTheResponse(t *testing.T) {
+	_, ln := bodyServer(t, 200*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "ok")
+	})
+	_, br := stalledPost(t, ln.Addr().String())
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no response: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(body) != "ok" || !resp.Close {
+		t.Errorf("got %d %q (close %t), want 200 \"ok\" and the connection closed", resp.StatusCode, body, resp.Close)
+	}
+}
+
+// TestStalledBodyDoesNotHoldTheDrain: a drain waits for a request whose
+// client stopped sending its body only as long as the read timeout.
+func TestStalledBodyDoesNotHoldTheDrain(t *testing.T) {
+	reading := make(chan struct{})
+	srv, ln := bodyServer(t, 200*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
+		close(reading)
+		io.ReadAll(r.Body)
+	})
+	stalledPost(t, ln.Addr().String())
+	select {
+	case <-reading:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the request never reached the handler")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Stop(ctx, ln); err != nil {
+		t.Errorf("Stop: %v; the stalled client held the drain", err)
+	}
+}
+
+// TestReadTimeoutSparesLongRequests: the bound is on the client's silence
+// while a body is due, not on the request: once the body has ended, read
+// by the app or by net/http, a request may take longer than the bound
+// without its context being cancelled.
+func TestReadTimeoutSparesLongRequests(t *testing.T) {
+	const d = 100 * time.Millisecond
+	for name, use := range map[string]func(w http.ResponseWriter, r *http.Request){
+		"read":             func(w http.ResponseWriter, r *http.Request) { io.ReadAll(r.Body) },
+		"read past end":    func(w http.ResponseWriter, r *http.Request) { io.ReadAll(r.Body); r.Body.Read(make([]byte, 1)) },
+		"left to net/http": func(w http.ResponseWriter, r *http.Request) { http.NewResponseController(w).Flush() },
+		"read after net/http": func(w http.ResponseWriter, r *http.Request) {
+			http.NewResponseController(w).Flush()
+			r.Body.Read(make([]byte, 1))
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, ln := bodyServer(t, d, func(w http.ResponseWriter, r *http.Request) {
+				use(w, r)
+				select {
+				case <-r.Context().Done():
+					io.WriteString(w, "cancelled")
+				case <-time.After(5 * d):
+					io.WriteString(w, "ok")
+				}
+			})
+			c, err := net.Dial("tcp", ln.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc")
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if string(body) != "ok" {
+				t.Errorf("the request was cancelled once the read timeout had passed")
+			}
+		})
+	}
+}
