@@ -53,9 +53,7 @@ func answeredAndClosed(t *testing.T, br *bufio.Reader) {
 // its body) and loses its connection after -read-timeout, and cannot hold
 // a drain for the grace.
 func TestStalledBodyInABuiltProgram(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs a program")
-	}
+	e2e(t)
 	prog := filepath.Join(t.TempDir(), "site")
 	build := exec.Command(wsgoBin, "build", "-o", prog)
 	build.Dir = ".."
@@ -102,9 +100,7 @@ func TestStalledBodyInABuiltProgram(t *testing.T) {
 // TestStalledBodyInTheDevServer: wsgo serve answers a stalled POST too,
 // once the request body has sent nothing for its read timeout.
 func TestStalledBodyInTheDevServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs wsgo serve")
-	}
+	e2e(t)
 	s := startServe(t, nil, "serve", "demo", "--port", "0", "--no-reload")
 	_, br := stalledPost(t, strings.TrimPrefix(s.url, "http://"))
 	answeredAndClosed(t, br)
