@@ -23,6 +23,7 @@ var allowedImports = map[string][]string{
 	"internal/testkit":  {"internal/syncbuf"},
 	"devserver":         {"internal/termsafe", "wsgi"},
 	"apps":              {"wsgi"},
+	"python":            {"wsgi"},
 	"reload":            nil,
 	"serve":             {"internal/termsafe", "reload", "wsgi", "wsgi/proxy"},
 	"wsgi":              nil,
