@@ -119,13 +119,12 @@ func (e *LoadError) Unwrap() error {
 }
 
 // writeUserFrames writes the user's frames of x, outermost first as Python
-// prints them, and a SyntaxError's position with its caret.
+// prints them, and a SyntaxError's position with its caret. The others
+// (importlib's, a package's) are in x.Traceback.
 func writeUserFrames(b *strings.Builder, x *Exception) {
-	hidden := 0
 	for i := len(x.Frames) - 1; i >= 0; i-- {
 		f := x.Frames[i]
 		if !f.User || (x.Syntax != nil && i == 0) {
-			hidden++
 			continue
 		}
 		fmt.Fprintf(b, "\n%s:%d in %s", relative(f.File), f.Line, f.Function)
@@ -134,7 +133,6 @@ func writeUserFrames(b *strings.Builder, x *Exception) {
 		}
 	}
 	if s := x.Syntax; s != nil {
-		hidden--
 		fmt.Fprintf(b, "\n%s:%d", relative(s.File), s.Line)
 		if s.Column > 0 {
 			fmt.Fprintf(b, ":%d", s.Column)
@@ -147,9 +145,6 @@ func writeUserFrames(b *strings.Builder, x *Exception) {
 				b.WriteString("\n    " + strings.Repeat(" ", col-1) + "^")
 			}
 		}
-	}
-	if hidden > 0 {
-		fmt.Fprintf(b, "\n(%d frames of Python's library and packages not shown)", hidden)
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/wsgi"
+	"github.com/wsgo/wsgo/wsgi/wsgitest"
 )
 
 // wait bounds every wait of these tests: long, since the machine may be
@@ -203,4 +204,9 @@ func release(t *testing.T, path string) {
 	case <-time.After(wait):
 		t.Fatalf("nothing read %s", path)
 	}
+}
+
+// wsgiGet returns the body of GET path from app, through the gateway.
+func wsgiGet(app wsgi.App, path string) string {
+	return wsgitest.Get(app, path).Body
 }

@@ -586,6 +586,8 @@ def import_module(name: str, directory: str) -> types.ModuleType:
                                                 f"give a .py file, or a module importable "
                                                 f"from there") from None
         raise LoadFailure("import", f"importing {name} failed: {first_line(error)}", error)
+    except ImportError as error:
+        raise LoadFailure("import", f"importing {name} failed: {first_line(error)}", error)
     except SyntaxError as error:
         raise LoadFailure("syntax", f"{type(error).__name__}: {error.msg}", error)
     except BaseException as error:
