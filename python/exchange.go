@@ -7,7 +7,6 @@ import (
 	"io"
 	"iter"
 	"net"
-	"sync"
 
 	"github.com/wsgo/wsgo/wsgi"
 )
@@ -80,6 +79,7 @@ type exchange struct {
 	env   wsgi.Environ
 	start wsgi.StartResponse
 	write func([]byte) error
+	in    []byte // the request body's block being sent
 }
 
 // The end of an exchange, as far as the channel is concerned.
@@ -162,23 +162,19 @@ func (x *exchange) run(yield func([]byte) bool) {
 	}
 }
 
-// inputBuffers hold a frame header and a block of request body.
-var inputBuffers = sync.Pool{New: func() any {
-	b := make([]byte, headerSize+inputBlock)
-	return &b
-}}
-
 // answerRead reads what the app asked of the request body, and sends it:
 // as an input frame, or as the last one at the body's end, or the error.
+// The buffer lasts the request: a large body goes through it block by block.
 func (x *exchange) answerRead(p []byte) error {
 	n, err := decodeRead(p)
 	if err != nil {
 		return err
 	}
-	bp := inputBuffers.Get().(*[]byte)
-	defer inputBuffers.Put(bp)
-	buf := *bp
-	got, err := io.ReadFull(x.env.Input(), buf[headerSize:headerSize+n])
+	if cap(x.in) < headerSize+n {
+		x.in = make([]byte, headerSize+max(n, 16<<10))
+	}
+	buf := x.in[:headerSize+n]
+	got, err := io.ReadFull(x.env.Input(), buf[headerSize:])
 	kind := frameInput
 	switch {
 	case err == io.EOF || err == io.ErrUnexpectedEOF:

@@ -131,10 +131,11 @@ func TestEnvironMatchesGo(t *testing.T) {
 				}
 			}
 			want := map[string]string{
-				"wsgi.version":      "(1, 0)",
-				"wsgi.multithread":  "True",
-				"wsgi.multiprocess": "False",
-				"wsgi.run_once":     "False",
+				"wsgi.version":          "(1, 0)",
+				"wsgi.multithread":      "True",
+				"wsgi.multiprocess":     "False",
+				"wsgi.run_once":         "False",
+				"wsgi.input_terminated": "True",
 			}
 			for k, w := range want {
 				if py[k].Repr != w {

@@ -785,6 +785,10 @@ def main(argv: list[str]) -> int:
         "wsgi.multiprocess": bool(config.get("multiprocess")),
         "wsgi.run_once": False,
         "wsgi.file_wrapper": FileWrapper,
+        # wsgi.input ends where the body ends, chunked or not (gunicorn's
+        # and mod_wsgi's extension; Werkzeug reads a body without a length
+        # only when it is set).
+        "wsgi.input_terminated": True,
     }
     for channel in channels:
         threading.Thread(target=serve_channel, args=(channel, app, base), daemon=True).start()
