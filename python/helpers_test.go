@@ -23,7 +23,7 @@ const wait = 60 * time.Second
 
 // needPython returns the python3 on PATH, or skips the test: under -short,
 // and when there is none unless WSGO_NO_SKIP is set.
-func needPython(t *testing.T) string {
+func needPython(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("starts Python workers: not under -short")
@@ -209,4 +209,8 @@ func release(t *testing.T, path string) {
 // wsgiGet returns the body of GET path from app, through the gateway.
 func wsgiGet(app wsgi.App, path string) string {
 	return wsgitest.Get(app, path).Body
+}
+
+func writeFile(dir, name, content string) error {
+	return os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644)
 }

@@ -19,6 +19,7 @@ import difflib
 import importlib
 import json
 import os
+import re
 import select
 import socket
 import struct
@@ -270,19 +271,23 @@ class FileWrapper:
 # start_response and the body ----------------------------------------------
 
 
+# What a status or header may not hold: control characters but tab, and
+# characters beyond latin-1.
+NOT_SENDABLE = re.compile("[^\t\x20-\x7e\x80-\xff]")
+
+
 def check_native(what: str, value: Any) -> None:
     """Raises as PEP 3333 asks when value is not a latin-1 native string."""
     if type(value) is not str:
         raise TypeError(f"start_response: {what} must be a str, not {type(value).__name__}")
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError as error:
+    bad = NOT_SENDABLE.search(value)
+    if bad is None:
+        return
+    if bad.group() > "\xff":
         raise ValueError(f"start_response: {what} {value!r} is not latin-1 encodable "
-                         f"(PEP 3333): {error.reason} at {error.start}") from None
-    for index, char in enumerate(value):
-        if char < " " and char != "\t" or char == "\x7f":
-            raise ValueError(f"start_response: {what} {value!r} has the control "
-                             f"character {char!r} at {index}")
+                         f"(PEP 3333): {bad.group()!r} at {bad.start()}")
+    raise ValueError(f"start_response: {what} {value!r} has the control "
+                     f"character {bad.group()!r} at {bad.start()}")
 
 
 def check_status(status: Any) -> None:
@@ -360,10 +365,16 @@ class Response:
         self.flush()
 
     def send_body(self, result: Iterable[bytes]) -> None:
-        """Sends the body; a list's chunks wait to go out with the end."""
+        """Sends the body; a list's chunks wait to go out with the end.
+
+        A list or tuple is all in memory already: it goes as one chunk, which
+        the gateway can send with a Content-Length.
+        """
         if type(result) is list or type(result) is tuple:
             for chunk in result:
-                self.add_chunk(chunk)
+                if type(chunk) is not bytes:
+                    raise TypeError(f"the body must yield bytes, not {type(chunk).__name__}")
+            self.add_chunk(result[0] if len(result) == 1 else b"".join(result))
             return
         first = True
         for chunk in result:
