@@ -96,6 +96,7 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 // TestBrowserLiveReload opens a page in a real Chromium, then edits, breaks
 // and fixes the source; the page follows by itself each time.
 func TestBrowserLiveReload(t *testing.T) {
+	e2e(t)
 	ctx := browser(t)
 	g := newGreeter(t)
 	s := g.serve(t)
@@ -122,6 +123,7 @@ func TestBrowserLiveReload(t *testing.T) {
 // an event stream of its own (the SharedWorker holds the one stream), and
 // both reload by themselves after an edit.
 func TestBrowserTabsShareOneStream(t *testing.T) {
+	e2e(t)
 	first := browser(t)
 	g := newGreeter(t)
 	s := g.serve(t)
@@ -167,6 +169,7 @@ func TestBrowserTabsShareOneStream(t *testing.T) {
 // variable the page set survives) and without a build; a template-like
 // asset reloads the page.
 func TestBrowserStylesheetSwapsInPlace(t *testing.T) {
+	e2e(t)
 	ctx := browser(t)
 	g := newGreeter(t)
 	g.write(t, "style.css", "h1 { color: rgb(200, 0, 0); }")
@@ -241,6 +244,7 @@ func templatePage(text string) string {
 // gone, the new text shows) and builds nothing: the log says so, and no
 // new server started.
 func TestBrowserTemplateEditReloadsWithoutABuild(t *testing.T) {
+	e2e(t)
 	ctx := browser(t)
 	g := newGreeter(t)
 	g.withTemplate(t, "first")
@@ -267,6 +271,7 @@ func TestBrowserTemplateEditReloadsWithoutABuild(t *testing.T) {
 // TestBrowserReloadsWhilePolling: with --poll, where no file event is
 // listened to, an edit is still found, built, and the page reloads itself.
 func TestBrowserReloadsWhilePolling(t *testing.T) {
+	e2e(t)
 	ctx := browser(t)
 	g := newGreeter(t)
 	s := g.serve(t, "--poll")
@@ -303,6 +308,7 @@ func lineOf(t *testing.T, file, s string) int {
 // terminal has the user's frames, each with its line of source, and none of
 // wsgo's.
 func TestBrowserPanicPage(t *testing.T) {
+	e2e(t)
 	ctx := browser(t)
 	g := newGreeter(t)
 	s := g.serve(t, "--editor", "cursor")
@@ -392,6 +398,7 @@ func copyReport(t *testing.T, ctx context.Context) (copied, report string) {
 // that line marked and linked to the editor, when wsgo runs in a directory
 // below the root.
 func TestBrowserBuildErrorPage(t *testing.T) {
+	e2e(t)
 	ctx := browser(t)
 	g := newGreeter(t)
 	if err := os.Mkdir(filepath.Join(g.dir, "words"), 0o755); err != nil {

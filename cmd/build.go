@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgo/wsgo/internal/project"
+	"github.com/wsgo/wsgo/reload/gobuild"
 )
 
 func newBuild() *cobra.Command {
@@ -38,16 +38,16 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 			if err != nil {
 				return err
 			}
-			m, err := project.Find(wd)
-			if errors.Is(err, project.ErrNoModule) {
+			m, err := gobuild.Find(wd)
+			if errors.Is(err, gobuild.ErrNoModule) {
 				return &usageError{err: errors.New("no go.mod here or above: wsgo build builds the apps of a Go module"),
-					hint: "Run it in the module, or start one with: go mod init example.com/site && go get " + project.Wsgo}
+					hint: "Run it in the module, or start one with: go mod init example.com/site && go get " + gobuild.Wsgo}
 			}
 			if err != nil {
 				return usageErrorf("%v", err)
 			}
-			if m.Path == project.Wsgo {
-				m.Apps = []string{project.Wsgo + "/apps"} // the built-ins
+			if m.Path == gobuild.Wsgo {
+				m.Apps = []string{gobuild.Wsgo + "/apps"} // the built-ins
 			}
 			if out == "" {
 				out = programName(m.Path)
@@ -56,7 +56,7 @@ binding one. SIGTERM drains it; see docs/production.md.`,
 			if !debugInfo {
 				flags = append(flags, "-trimpath")
 			}
-			exe, done, err := buildProgram(c.Context(), m, project.Production, flags)
+			exe, done, err := buildProgram(c.Context(), m, gobuild.Production, flags)
 			if err != nil {
 				return err
 			}

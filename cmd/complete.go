@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/wsgo/wsgo/internal/project"
+	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -29,11 +29,11 @@ func completeApps(c *cobra.Command, args []string, toComplete string) ([]cobra.C
 // completeProjectApps completes the apps of the user's module, which only
 // its program knows: it is built (the go command's cache makes that quick
 // the second time) and asked.
-func completeProjectApps(c *cobra.Command, m *project.Module, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+func completeProjectApps(c *cobra.Command, m *gobuild.Module, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	if c.Name() == "serve" && len(args) > 0 {
 		return nil, cobra.ShellCompDirectiveNoFileComp
 	}
-	exe, done, err := buildProgram(context.Background(), m, project.Dev, buildFlags(false))
+	exe, done, err := buildProgram(context.Background(), m, gobuild.Dev, buildFlags(false))
 	if err != nil {
 		return nil, cobra.ShellCompDirectiveError
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -23,6 +24,10 @@ import (
 var wsgoBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if testing.Short() {
+		os.Exit(m.Run()) // no end-to-end test runs: no binary to build
+	}
 	dir, err := os.MkdirTemp("", "wsgo-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -115,6 +120,7 @@ func (s *server) stop(t *testing.T, sig os.Signal) int {
 }
 
 func TestServeDemo(t *testing.T) {
+	e2e(t)
 	const secret = "s3cret-value-that-must-not-leak"
 	s := startServe(t, []string{"WSGO_TEST_SECRET=" + secret}, "serve", "demo", "--port", "0")
 	resp, err := http.Get(s.url + "/get/prefix?ip=")
@@ -162,6 +168,7 @@ func TestServeDemo(t *testing.T) {
 }
 
 func TestServeStopsOnInterrupt(t *testing.T) {
+	e2e(t)
 	s := startServe(t, nil, "serve", "demo", "--port", "0")
 	if code := s.stop(t, os.Interrupt); code != 0 {
 		t.Errorf("exit %d on Ctrl-C, want 0:\n%s", code, s.stderr)
@@ -169,6 +176,7 @@ func TestServeStopsOnInterrupt(t *testing.T) {
 }
 
 func TestServeWarnsWhenReachableFromTheNetwork(t *testing.T) {
+	e2e(t)
 	s := startServe(t, nil, "serve", "demo", "--host", "0.0.0.0", "--port", "0")
 	if !strings.Contains(s.stderr.String(), "WARNING: this development server is reachable from the network") {
 		t.Errorf("no warning:\n%s", s.stderr)
@@ -204,6 +212,7 @@ func runWsgo(t *testing.T, env []string, args ...string) (int, string) {
 }
 
 func TestServeErrors(t *testing.T) {
+	e2e(t)
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -217,7 +226,9 @@ func TestServeErrors(t *testing.T) {
 		want []string
 		env  []string
 	}{
-		{[]string{"serve", "demo"}, 1, []string{`WSGO_CONTROL_FD="-1" is not a descriptor a supervisor passes`}, []string{"WSGO_CONTROL_FD=-1"}},
+		{[]string{"serve", "demo", "--as=app"}, 1, []string{`WSGO_CONTROL_FD="-1" is not a descriptor a supervisor passes`}, []string{"WSGO_CONTROL_FD=-1"}},
+		{[]string{"serve", "demo", "--as=error-page"}, 1, []string{"--as=error-page is for the processes wsgo serve starts itself"}, nil},
+		{[]string{"serve", "demo", "--as=worker"}, 2, []string{`invalid --as "worker": want a role: "app" or "error-page"`}, nil},
 		{[]string{"serve", "demo"}, 1, []string{"LISTEN_FDS=1, but descriptor 3 is not a listening socket"}, []string{"LISTEN_FDS=1"}},
 		{[]string{"serve", "dmeo"}, 2, []string{`wsgo: unknown app "dmeo"; did you mean "demo"? The registered apps are demo`}, nil},
 		{[]string{"serve", "zzzzzzzz"}, 2, []string{`unknown app "zzzzzzzz"; the registered apps are demo`}, nil},
@@ -257,6 +268,7 @@ func TestServeErrors(t *testing.T) {
 }
 
 func TestVersion(t *testing.T) {
+	e2e(t)
 	code, out := runWsgo(t, nil, "--version")
 	if code != 0 || !strings.HasPrefix(out, "wsgo version ") {
 		t.Errorf("%d %q", code, out)
@@ -264,6 +276,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestColourOnlyOnATerminal(t *testing.T) {
+	e2e(t)
 	tests := []struct {
 		name   string
 		env    []string
@@ -318,6 +331,7 @@ func serveOnTerminal(t *testing.T, env, args []string) string {
 }
 
 func TestServeEnvironmentDefaults(t *testing.T) {
+	e2e(t)
 	// WSGO_PORT stands in for --port: 0 picks a free port, not 8000.
 	s := startServe(t, []string{"WSGO_PORT=0", "WSGO_HOST=127.0.0.1"}, "serve", "demo", "--no-reload")
 	if strings.HasSuffix(s.url, ":8000") {
@@ -333,6 +347,7 @@ func TestServeEnvironmentDefaults(t *testing.T) {
 }
 
 func TestServeMounts(t *testing.T) {
+	e2e(t)
 	s := startServe(t, nil, "serve", "demo", "--mount", "/hello=hello", "--mount", "/echo/=demo", "--port", "0", "--no-reload")
 	s.waitForOutput(t, `Serving wsgo app "hello" below /hello`)
 	for _, tt := range []struct{ path, want string }{
@@ -354,5 +369,14 @@ func TestServeMounts(t *testing.T) {
 		if resp.StatusCode != 200 || !strings.Contains(string(body), tt.want) {
 			t.Errorf("%s: %d, want %q in:\n%s", tt.path, resp.StatusCode, tt.want, body)
 		}
+	}
+}
+
+// e2e marks an end-to-end test: it runs the real binary, the go command, a
+// browser or nginx, and is skipped under -short, the loop while editing.
+func e2e(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end: skipped under -short")
 	}
 }

@@ -6,7 +6,7 @@ import (
 	"net/http"
 
 	"github.com/wsgo/wsgo/devserver"
-	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/serve"
 )
 
@@ -24,7 +24,7 @@ func (o serveOptions) instance(h http.Handler, log *devserver.Logger) *instance 
 
 // run serves on ln until ctx is done, then drains, and fails when requests
 // in flight had to be cut short.
-func (in *instance) run(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan reload.Message) error {
+func (in *instance) run(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan control.Message) error {
 	cut, err := in.serve(ctx, now, ln, msgs)
 	if err != nil {
 		return err
@@ -34,7 +34,7 @@ func (in *instance) run(ctx context.Context, now <-chan struct{}, ln net.Listene
 
 // serve is serve.Run's Serve, with the request log written out before the
 // process goes, and the stop told unless a supervisor tells it.
-func (in *instance) serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan reload.Message) ([]string, error) {
+func (in *instance) serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan control.Message) ([]string, error) {
 	defer in.log.Flush()
 	if !in.quiet {
 		in.Stopping = func() {

@@ -21,7 +21,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/mod/modfile"
 
-	"github.com/wsgo/wsgo/internal/project"
+	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -102,8 +102,8 @@ func planApp(dir, name string) (newAppData, error) {
 		return newAppData{}, err
 	}
 	if wd, err := os.Getwd(); err == nil {
-		var nr *project.NotRequiredError
-		if _, err := project.Find(wd); errors.As(err, &nr) {
+		var nr *gobuild.NotRequiredError
+		if _, err := gobuild.Find(wd); errors.As(err, &nr) {
 			return newAppData{}, usageErrorf("%v; the app would not build without it", err)
 		}
 	}
@@ -166,7 +166,7 @@ func moduleAt(dir string) (string, error) {
 	root, ok := moduleRoot(abs)
 	if !ok {
 		return "", &usageError{err: errors.New("no go.mod here or above: wsgo new writes into a Go module"),
-			hint: "Start one with: go mod init example.com/site && go get " + project.Wsgo}
+			hint: "Start one with: go mod init example.com/site && go get " + gobuild.Wsgo}
 	}
 	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
 	if err != nil {

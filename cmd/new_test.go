@@ -46,6 +46,7 @@ func requireWsgo(t *testing.T) string {
 // TestNewNeedsWsgo: in a module that does not require wsgo, the app would
 // not build, so wsgo new says what to run first.
 func TestNewNeedsWsgo(t *testing.T) {
+	e2e(t)
 	dir := newModule(t, "example.com/other", map[string]string{})
 	code, out := runIn(t, dir, wsgoBin, "new", "blog")
 	if code != exitUsage || !strings.Contains(out, "add it with: go get github.com/wsgo/wsgo") {
@@ -119,6 +120,7 @@ func runIn(t *testing.T, dir, name string, args ...string) (int, string) {
 }
 
 func TestNewRefusesInvalidNames(t *testing.T) {
+	e2e(t)
 	dir := newModule(t, "example.com/site", map[string]string{})
 	for _, name := range []string{"9lives", "func", "_", "my-app", ""} {
 		code, out := runIn(t, dir, wsgoBin, "new", name)
@@ -134,6 +136,7 @@ func TestNewRefusesInvalidNames(t *testing.T) {
 // TestNewRefusesDeclaredNames: a name whose generated code would redeclare
 // one of the package's names is refused, and nothing is written.
 func TestNewRefusesDeclaredNames(t *testing.T) {
+	e2e(t)
 	site := newModule(t, "example.com/site", map[string]string{
 		"go.mod":          requireWsgo(t),
 		"apps/site.go":    "package apps\n\nfunc Dump() {}\n\nvar (\n\tx, blogIndex = 1, 2\n)\n\ntype T struct{}\n\nfunc (T) Shop() {}\n",
@@ -178,6 +181,7 @@ func TestNewRefusesDeclaredNames(t *testing.T) {
 // type-checks them, both inside wsgo's own apps package and in a module of
 // one's own.
 func TestNewAppCompiles(t *testing.T) {
+	e2e(t)
 	repo, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)

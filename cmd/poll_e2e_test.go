@@ -11,6 +11,7 @@ import (
 // polled every second because the flag asked, and an edit to Go source is
 // seen, built and served.
 func TestServePollRebuilds(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t, "--poll")
 	s.waitForOutput(t, " * Watching by polling every 1s (--poll)")
@@ -22,6 +23,7 @@ func TestServePollRebuilds(t *testing.T) {
 // TestServePollFromTheEnvironment: WSGO_POLL sets the interval, and the
 // banner names it.
 func TestServePollFromTheEnvironment(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serveIn(t, g.dir, []string{"WSGO_POLL=250ms"})
 	s.waitForOutput(t, " * Watching by polling every 250ms (WSGO_POLL)")
@@ -30,6 +32,7 @@ func TestServePollFromTheEnvironment(t *testing.T) {
 // TestServeWatchesByEventsUnlessTold: on a local disk, with neither the
 // flag nor the variable, no polling.
 func TestServeWatchesByEventsUnlessTold(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t)
 	if strings.Contains(s.stderr.String(), "polling") {
@@ -38,6 +41,7 @@ func TestServeWatchesByEventsUnlessTold(t *testing.T) {
 }
 
 func TestServePollErrors(t *testing.T) {
+	e2e(t)
 	for _, tt := range []struct {
 		env  []string
 		args []string

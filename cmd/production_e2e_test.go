@@ -304,6 +304,7 @@ func fetchBody(client *http.Client, url string, header ...string) (int, string, 
 // program without -proxy believes none of them from a client that connects
 // to it directly.
 func TestNginxProxyTrust(t *testing.T) {
+	e2e(t)
 	v1, _ := buildWhoami(t)
 	behind := startProd(t, v1, "-proxy", "127.0.0.1")
 	port := startNginx(t, behind.port)
@@ -335,6 +336,7 @@ func TestNginxProxyTrust(t *testing.T) {
 // nor does killing one instance outright with SIGKILL. Every log line is
 // JSON, and a request's line carries the X-Request-Id it came with.
 func TestNginxTwoInstances(t *testing.T) {
+	e2e(t)
 	v1, v2 := buildWhoami(t)
 	args := []string{"-proxy", "127.0.0.1", "-log-format", "json", "-upgrade-on-hup"}
 	a := startProd(t, v1, args...)

@@ -12,13 +12,14 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 
 	"github.com/wsgo/wsgo/devserver"
-	"github.com/wsgo/wsgo/internal/project"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/gobuild"
+	"github.com/wsgo/wsgo/reload/watch"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -28,17 +29,17 @@ import (
 // ones to use: in wsgo's own module, in a module whose own main runs wsgo's
 // command line, or outside any module for a built-in app. An app that
 // cannot be found anywhere is a usage error that says how to start.
-func locate(app string) (*project.Module, error) {
+func locate(app string) (*gobuild.Module, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
-	m, err := project.Find(wd)
+	m, err := gobuild.Find(wd)
 	_, builtin := wsgi.Lookup(app)
-	var nr *project.NotRequiredError
-	outside := errors.Is(err, project.ErrNoModule) || errors.Is(err, project.ErrNoGo) || errors.As(err, &nr)
+	var nr *gobuild.NotRequiredError
+	outside := errors.Is(err, gobuild.ErrNoModule) || errors.Is(err, gobuild.ErrNoGo) || errors.As(err, &nr)
 	switch {
-	case err == nil && (m.Path == project.Wsgo || m.Path == ownModule()):
+	case err == nil && (m.Path == gobuild.Wsgo || m.Path == ownModule()):
 		return nil, nil
 	case err == nil:
 		return m, nil
@@ -46,17 +47,17 @@ func locate(app string) (*project.Module, error) {
 		return nil, nil
 	}
 	switch {
-	case errors.Is(err, project.ErrNoModule):
+	case errors.Is(err, gobuild.ErrNoModule):
 		return nil, &usageError{
 			err: fmt.Errorf("unknown app %q: there is no Go module here, and this wsgo has only its built-in apps (%s)", app, strings.Join(wsgi.Names(), ", ")),
 			hint: fmt.Sprintf("To serve apps of your own, start a module:\n"+
 				"  go mod init example.com/site && go get %s && wsgo new %s && wsgo serve %s\n"+
-				"or run wsgo in the module that has them. To try wsgo first: wsgo serve demo", project.Wsgo, app, app),
+				"or run wsgo in the module that has them. To try wsgo first: wsgo serve demo", gobuild.Wsgo, app, app),
 		}
 	case errors.As(err, &nr):
 		return nil, &usageError{err: fmt.Errorf("unknown app %q: %v", app, err),
 			hint: fmt.Sprintf("Then write an app: wsgo new %s", app)}
-	case errors.Is(err, project.ErrNoGo):
+	case errors.Is(err, gobuild.ErrNoGo):
 		return nil, &usageError{err: fmt.Errorf("unknown app %q; this wsgo has only its built-in apps (%s), and %v", app, strings.Join(wsgi.Names(), ", "), err)}
 	}
 	return nil, err
@@ -71,52 +72,16 @@ func ownModule() string {
 	return ""
 }
 
-// projectBuild builds the program that serves the module's apps: wsgo's
-// command line with the module's app packages, from the module's own copy of
-// wsgo. The builder goes on rebuilding it; Close removes it.
-func projectBuild(m *project.Module, o serveOptions) (*reload.GoBuilder, error) {
-	return newBuilder(m, project.Dev, buildFlags(o.debugInfo))
-}
-
-// newBuilder returns a builder of the module's program of kind. Before each
-// build after the first, it looks for the module's app packages again (one
-// may have been added or renamed) and writes the main package anew; the
-// go.mod copy follows the module's own.
-func newBuilder(m *project.Module, kind project.Kind, flags []string) (*reload.GoBuilder, error) {
-	if len(m.Apps) == 0 {
-		return nil, &usageError{err: fmt.Errorf("module %s has no package that imports %s yet", m.Path, project.Contract),
-			hint: "Write an app with: wsgo new NAME"}
+// projectBuilder returns the builder of the module's program of kind: wsgo's
+// command line (Dev) or its production server, with the module's app
+// packages, from the module's own copy of wsgo. Close removes what it built.
+func projectBuilder(m *gobuild.Module, kind gobuild.Kind, flags []string) (*gobuild.Builder, error) {
+	b, err := m.Builder(kind, flags)
+	var none *gobuild.NoAppsError
+	if errors.As(err, &none) {
+		return nil, &usageError{err: err, hint: "Write an app with: wsgo new NAME"}
 	}
-	b, err := reload.NewGoBuilder(reload.Source{Root: m.Dir, Module: m.Path})
-	if err != nil {
-		return nil, err
-	}
-	pkg, gen, err := m.Generate(b.Dir(), kind)
-	if err != nil {
-		b.Close()
-		return nil, err
-	}
-	b.Source.Package = pkg
-	b.Flags = append(gen, flags...)
-	b.Name = "go build of the apps of " + m.Path
-	var mu sync.Mutex // a cancelled build may still be in Before
-	first := true
-	b.Before = func() error {
-		mu.Lock()
-		defer mu.Unlock()
-		if first { // just found and written
-			first = false
-			return nil
-		}
-		// Only the app packages can have changed since the module was
-		// found (a package added while serving); the module cannot.
-		if err := m.FindApps(); err != nil {
-			return err
-		}
-		_, _, err := m.Generate(b.Dir(), kind)
-		return err
-	}
-	return b, nil
+	return b, err
 }
 
 // buildFlags link a server as go run does, unless debug information is asked
@@ -150,34 +115,31 @@ func appsOf(exe string) ([]string, error) {
 }
 
 // unknownProjectApp says which apps the module has, and where they are.
-func unknownProjectApp(m *project.Module, name string, names []string) error {
-	msg := fmt.Sprintf("unknown app %q", name)
-	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q?", s)
-	}
+func unknownProjectApp(m *gobuild.Module, name string, names []string) error {
 	where := make([]string, len(m.Apps))
 	for i, p := range m.Apps {
 		where[i] = m.Rel(p)
 	}
-	return &usageError{err: errors.New(msg),
-		hint: fmt.Sprintf("The apps of %s are %s, registered by the packages %s.", m.Path, strings.Join(names, ", "), strings.Join(where, ", "))}
+	return &usageError{err: &serve.UnknownAppError{Name: name, Known: names},
+		hint: fmt.Sprintf("The apps of %s are registered by the packages %s.", m.Path, strings.Join(where, ", "))}
 }
 
 // serveProject serves an app of the user's module: it builds the module's
 // program, checks that it has the app, and supervises it, rebuilding on
 // every save unless --no-reload.
-func serveProject(ctx context.Context, now <-chan struct{}, m *project.Module, name string, o serveOptions, log *devserver.Logger) error {
+func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, name string, o serveOptions, log *devserver.Logger) error {
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err
 	}
 	if err := o.checkReloadFlags(); err != nil {
 		return err
 	}
-	b, err := projectBuild(m, o)
+	b, err := projectBuilder(m, gobuild.Dev, buildFlags(o.debugInfo))
 	if err != nil {
 		return err
 	}
 	defer b.Close()
+	b.Args = asAppServer.argv("")[1:]
 	where := make([]string, len(m.Apps))
 	for i, p := range m.Apps {
 		where[i] = m.Rel(p)
@@ -189,19 +151,12 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *project.Module, n
 	case ctx.Err() != nil:
 		return nil // stopped while building, as asked
 	case errors.As(err, &be):
-		first = "" // the supervisor builds again, and shows the error page
+		first = nil // the supervisor builds again, and shows the error page
 	case err != nil:
 		return err
 	default:
-		names, err := appsOf(first)
-		if err != nil {
+		if err := checkProjectApps(m, first, append([]string{name}, mountedApps(o.mounts)...)); err != nil {
 			return err
-		}
-		for _, want := range append([]string{name}, mountedApps(o.mounts)...) {
-			if !slices.Contains(names, want) {
-				os.Remove(first)
-				return unknownProjectApp(m, want, names)
-			}
 		}
 	}
 	ln, err := listen(o.host, o.port)
@@ -211,29 +166,38 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *project.Module, n
 	if url := banner(log, name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
 		openBrowser(url, log)
 	}
-	sup := &reload.Supervisor{
-		Listener:     ln.(*net.TCPListener),
-		Builder:      b,
-		First:        first,
-		Args:         os.Args[1:],
-		Color:        o.colorOn(),
-		Grace:        o.grace,
-		ReadyTimeout: o.readyTimeout,
-		Log:          log,
-		Abort:        now,
-	}
+	var w *watch.Watcher
 	if o.noReload {
 		log.Notef(" * Reload is off (--no-reload)")
-		return sup.Run(ctx)
+	} else {
+		w, err = o.watcher(gobuild.Source{Root: m.Dir, Module: m.Path, Package: b.Source.Package}, log)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		b.Watcher = w
 	}
-	w, err := o.watcher(reload.Source{Root: m.Dir, Module: m.Path, Package: b.Source.Package}, log)
+	sup, err := o.supervisor(ln.(*net.TCPListener), b, first, w, log, now)
 	if err != nil {
 		return err
 	}
-	defer w.Close()
-	b.Watcher = w
-	sup.Changes, sup.Errors, sup.Keys = w.Changes, w.Errors, os.Stdin
 	return sup.Run(ctx)
+}
+
+// checkProjectApps checks that the module's program serves the apps wanted,
+// and removes it when it does not.
+func checkProjectApps(m *gobuild.Module, prog *reload.Program, want []string) error {
+	names, err := appsOf(prog.Argv[0])
+	if err != nil {
+		return err
+	}
+	for _, name := range want {
+		if !slices.Contains(names, name) {
+			os.Remove(prog.Argv[0])
+			return unknownProjectApp(m, name, names)
+		}
+	}
+	return nil
 }
 
 // mountedApps names the apps of --mount PREFIX=APP flags.
@@ -250,27 +214,23 @@ func mountedApps(mounts []string) []string {
 // buildProgram builds the module's program of kind into a temporary
 // directory, and returns it with the function that removes it. A failed
 // build is an error carrying the compiler's output.
-func buildProgram(ctx context.Context, m *project.Module, kind project.Kind, flags []string) (string, func(), error) {
-	b, err := newBuilder(m, kind, flags)
-	if err != nil {
-		return "", nil, err
+func buildProgram(ctx context.Context, m *gobuild.Module, kind gobuild.Kind, flags []string) (string, func(), error) {
+	exe, remove, err := m.Build(ctx, kind, flags)
+	var be *reload.BuildError
+	var none *gobuild.NoAppsError
+	switch {
+	case errors.As(err, &be):
+		return "", nil, fmt.Errorf("the apps of %s do not build:\n%s", m.Path, strings.TrimSpace(be.Output))
+	case errors.As(err, &none):
+		return "", nil, &usageError{err: err, hint: "Write an app with: wsgo new NAME"}
 	}
-	exe, err := b.Build(ctx)
-	if err != nil {
-		b.Close()
-		var be *reload.BuildError
-		if errors.As(err, &be) {
-			return "", nil, fmt.Errorf("the apps of %s do not build:\n%s", m.Path, strings.TrimSpace(be.Output))
-		}
-		return "", nil, err
-	}
-	return exe, func() { b.Close() }, nil
+	return exe, remove, err
 }
 
 // passThrough runs the module's program with wsgo's own arguments, as if
 // the user had run it: `wsgo routes` in a module is the module's routes.
-func passThrough(c *cobra.Command, m *project.Module) error {
-	exe, done, err := buildProgram(c.Context(), m, project.Dev, buildFlags(false))
+func passThrough(c *cobra.Command, m *gobuild.Module) error {
+	exe, done, err := buildProgram(c.Context(), m, gobuild.Dev, buildFlags(false))
 	if err != nil {
 		return err
 	}

@@ -119,6 +119,7 @@ func freePort(t *testing.T) string {
 // lists, serves (a save reloads it, with no failed request), and builds a
 // production binary that serves the same bytes; it writes nothing else.
 func TestYourOwnModule(t *testing.T) {
+	e2e(t)
 	m := newUserModule(t, "")
 	if code, out := m.run(t, "new", "hello"); code != 0 || !strings.Contains(out, "wrote hello/hello.go") {
 		t.Fatalf("wsgo new hello: exit %d\n%s", code, out)
@@ -203,6 +204,7 @@ func TestYourOwnModule(t *testing.T) {
 
 // TestYourOwnModuleMessages: each way of getting it wrong says what to do.
 func TestYourOwnModuleMessages(t *testing.T) {
+	e2e(t)
 	m := newUserModule(t, "")
 	for _, tt := range []struct {
 		name string
@@ -275,6 +277,7 @@ func TestYourOwnModuleMessages(t *testing.T) {
 // TestNewAppPackagesAreSeen: a package of apps added while wsgo serves is
 // part of the next build (here one whose init panics, which shows).
 func TestNewAppPackagesAreSeen(t *testing.T) {
+	e2e(t)
 	m := newUserModule(t, "")
 	m.run(t, "new", "hello")
 	s := startCmd(t, m.command("serve", "hello", "--port", "0"))
@@ -288,6 +291,7 @@ func TestNewAppPackagesAreSeen(t *testing.T) {
 // another reload protocol than the installed wsgo gets one sentence that
 // says which and how to fix it, instead of a server that misbehaves.
 func TestYourOwnModuleVersionMismatch(t *testing.T) {
+	e2e(t)
 	repo, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -302,7 +306,7 @@ func TestYourOwnModuleVersionMismatch(t *testing.T) {
 		if err != nil {
 			continue
 		}
-		if f == "reload/protocol.go" {
+		if f == "reload/control/protocol.go" {
 			data = []byte(strings.Replace(string(data), "const Protocol = 1", "const Protocol = 99", 1))
 		}
 		os.MkdirAll(filepath.Dir(filepath.Join(other, f)), 0o755)
@@ -322,6 +326,7 @@ func TestYourOwnModuleVersionMismatch(t *testing.T) {
 // TestYourOwnWorkspace: in a go.work workspace, an edit of another module
 // of the workspace reloads the app that uses it.
 func TestYourOwnWorkspace(t *testing.T) {
+	e2e(t)
 	m := newUserModule(t, "")
 	root := filepath.Dir(m.dir)
 	lib := filepath.Join(root, "lib")
@@ -362,6 +367,7 @@ func init() {
 // with no failed request under a steady client; a program that does not
 // start leaves the old one serving; SIGTERM drains and exits 0.
 func TestUpgradeOnHUP(t *testing.T) {
+	e2e(t)
 	m := newUserModule(t, "")
 	m.run(t, "new", "hello")
 	app := filepath.Join(t.TempDir(), "app")
@@ -453,6 +459,7 @@ func TestUpgradeOnHUP(t *testing.T) {
 // socket passed as fd 3, LISTEN_FDS=1) serves a built program and wsgo
 // serve alike.
 func TestSocketActivation(t *testing.T) {
+	e2e(t)
 	activate, err := exec.LookPath("systemd-socket-activate")
 	if err != nil {
 		if os.Getenv("WSGO_NO_SKIP") != "" {
@@ -493,6 +500,7 @@ func TestSocketActivation(t *testing.T) {
 // TestGoModEditWhileServing: a requirement added to go.mod while wsgo serves
 // is in the next build (the go.mod copy follows the module's own).
 func TestGoModEditWhileServing(t *testing.T) {
+	e2e(t)
 	m := newUserModule(t, "")
 	m.run(t, "new", "hello")
 	s := startCmd(t, m.command("serve", "hello", "--port", "0"))

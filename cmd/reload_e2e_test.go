@@ -131,6 +131,7 @@ func waitForBody(t *testing.T, url string, wantStatus int, want string) string {
 // sends requests without pause: every request must get a 200, and each
 // edit's text must appear.
 func TestReloadNeverDropsARequest(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t)
 
@@ -181,6 +182,7 @@ func TestReloadNeverDropsARequest(t *testing.T) {
 }
 
 func TestReloadShowsBuildErrorsAndCrashes(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t)
 
@@ -229,6 +231,7 @@ func TestReloadShowsBuildErrorsAndCrashes(t *testing.T) {
 // TestReloadLeavesNothingBehind stops the supervisor each way it can be
 // stopped; no server it started may outlive it, nor any temporary binary.
 func TestReloadLeavesNothingBehind(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
@@ -255,6 +258,7 @@ func TestReloadLeavesNothingBehind(t *testing.T) {
 // TestReloadRestartsAndRebuildsOnEnter: a server that dies mid-run is
 // reported and replaced, and Enter in the terminal forces a rebuild.
 func TestReloadRestartsAndRebuildsOnEnter(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	c := g.command("serve", "greet", "--port", "0")
 	keys, err := c.StdinPipe()
@@ -285,6 +289,7 @@ func TestReloadRestartsAndRebuildsOnEnter(t *testing.T) {
 }
 
 func TestReloadOffWhenTheSourceIsElsewhere(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
 	c.Dir = t.TempDir() // not inside the greeter's module
@@ -301,6 +306,7 @@ func TestReloadOffWhenTheSourceIsElsewhere(t *testing.T) {
 
 // TestNewWritesAnAppThatBuildsAndPasses runs wsgo new in a user's module.
 func TestNewWritesAnAppThatBuildsAndPasses(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	for _, name := range []string{"widgets", "shop"} {
 		c := exec.Command(wsgoBin, "new", name)
@@ -330,6 +336,7 @@ func TestNewWritesAnAppThatBuildsAndPasses(t *testing.T) {
 // TestServeValidatesByDefault: serve checks apps against the contract
 // unless told not to.
 func TestServeValidatesByDefault(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	for _, tt := range []struct {
 		args   []string
@@ -348,6 +355,7 @@ func TestServeValidatesByDefault(t *testing.T) {
 // TestReloadCancelsAnOutdatedBuild: a change during a build cancels it; only
 // the newest source is built and served.
 func TestReloadCancelsAnOutdatedBuild(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t)
 	g.write(t, "message.go", messageGo("first"))
@@ -362,6 +370,7 @@ func TestReloadCancelsAnOutdatedBuild(t *testing.T) {
 
 // TestSecondInterruptStopsAtOnce: Ctrl-C drains, a second Ctrl-C does not wait.
 func TestSecondInterruptStopsAtOnce(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	c := g.command("serve", "greet", "--port", "0", "--grace", "5m")
 	s := startCmd(t, c)
@@ -383,6 +392,7 @@ func TestSecondInterruptStopsAtOnce(t *testing.T) {
 // TestSecondInterruptWithNothingInFlight: two quick Ctrl-Cs with no request
 // in flight cut nothing off, and wsgo says so and exits 0.
 func TestSecondInterruptWithNothingInFlight(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	c := g.command("serve", "greet", "--port", "0")
 	s := startCmd(t, c)
@@ -397,6 +407,7 @@ func TestSecondInterruptWithNothingInFlight(t *testing.T) {
 }
 
 func TestReloadOffWithoutTheGoCommand(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	c := exec.Command(g.bin, "serve", "greet", "--port", "0")
 	c.Dir = g.dir
@@ -409,6 +420,7 @@ func TestReloadOffWithoutTheGoCommand(t *testing.T) {
 // TestRebuiltServersSkipDebugInfo: a rebuilt server is linked without
 // DWARF, as go run links, unless --debug-info asks for it.
 func TestRebuiltServersSkipDebugInfo(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	for i, flags := range [][]string{nil, {"--debug-info"}} {
 		c := g.command(append([]string{"serve", "greet", "--port", "0"}, flags...)...)
@@ -436,6 +448,7 @@ func TestRebuiltServersSkipDebugInfo(t *testing.T) {
 // outside package main: the go command stamps main's own action id into
 // the binary, so any edit there relinks.)
 func TestSaveWithoutChangeKeepsTheServer(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t)
 	os.Mkdir(filepath.Join(g.dir, "lib"), 0o755)
@@ -457,6 +470,7 @@ func TestSaveWithoutChangeKeepsTheServer(t *testing.T) {
 // TestReloadWatchesReplacedModules: a module replaced by a directory on
 // disk is watched too, and an edit there reloads.
 func TestReloadWatchesReplacedModules(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	lib := filepath.Join(t.TempDir(), "lib")
 	os.MkdirAll(lib, 0o755)
@@ -481,6 +495,7 @@ func TestReloadWatchesReplacedModules(t *testing.T) {
 // TestOpenOnce: --open opens the browser once, at start, and never on a
 // rebuild (a fake browser on $BROWSER counts the calls).
 func TestOpenOnce(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	calls := filepath.Join(t.TempDir(), "calls")
 	browser := filepath.Join(t.TempDir(), "browser")
@@ -510,6 +525,7 @@ func TestOpenOnce(t *testing.T) {
 // is an asset: its edit reloads the pages (the live-reload stream announces
 // a new id) and builds nothing.
 func TestTemplateEditReloadsPagesWithoutABuild(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	os.MkdirAll(filepath.Join(g.dir, "templates"), 0o755)
 	g.write(t, "templates/page.html", "<p>first</p>")

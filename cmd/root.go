@@ -17,13 +17,14 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"github.com/wsgo/wsgo/serve"
 )
 
-// Exit codes, by convention.
+// Exit codes: the production program's (0 ok, 1 failure, 2 usage).
 const (
-	exitOK      = 0
-	exitFailure = 1 // something went wrong at run time
-	exitUsage   = 2 // the command line was wrong
+	exitOK      = serve.ExitOK
+	exitFailure = serve.ExitFailure
+	exitUsage   = serve.ExitUsage
 )
 
 // Execute runs wsgo with the process's arguments and exits with its status.
@@ -94,6 +95,15 @@ func (e *valueError) Error() string {
 	return fmt.Sprintf("invalid %s%s: %s", cmp.Or(e.source, "--"+e.flag+" "), e.value, e.why)
 }
 
+// flagWhy is a flag value's own reason for refusing a value, shown as
+// shown, which a flag's Set returns to be quoted as it is.
+type flagWhy struct {
+	shown string
+	err   error
+}
+
+func (w *flagWhy) Error() string { return w.err.Error() }
+
 // invalidValue is a usage error for flag's value, shown as value.
 func invalidValue(flag, value, why string) *usageError {
 	return &usageError{err: &valueError{flag: flag, value: value, why: why}}
@@ -145,7 +155,12 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 	root.PersistentFlags().Bool("no-color", false, "never colour the output (NO_COLOR in the environment does the same)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		var bad *pflag.InvalidValueError
-		if errors.As(err, &bad) {
+		var why *flagWhy
+		switch {
+		case !errors.As(err, &bad):
+		case errors.As(err, &why):
+			err = invalidValue(bad.GetFlag().Name, why.shown, why.err.Error()).err
+		default:
 			f := bad.GetFlag()
 			err = fmt.Errorf("invalid --%s %q: want a %s", f.Name, bad.GetValue(), typeWord(f.Value.Type()))
 		}

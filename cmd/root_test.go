@@ -57,6 +57,7 @@ func TestUnknownAppMessage(t *testing.T) {
 // TestUnknownAppInSource: an app the module's source registers, yet this
 // binary lacks, gets advice to rebuild.
 func TestUnknownAppInSource(t *testing.T) {
+	e2e(t)
 	// A checkout of wsgo where an app was added after this binary was built.
 	dir := newModule(t, "github.com/wsgo/wsgo", map[string]string{
 		"apps/blog.go":           "package apps\n\nfunc init() {\n\twsgo.Register(\"blog\", Blog())\n}\n",

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path"
@@ -21,8 +20,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsgo/wsgo/devserver"
-	"github.com/wsgo/wsgo/internal/project"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
+	"github.com/wsgo/wsgo/reload/gobuild"
+	"github.com/wsgo/wsgo/reload/watch"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
 )
@@ -47,6 +49,7 @@ type serveOptions struct {
 	pollBy       string        // what asked for polling: --poll or WSGO_POLL
 	editor       string
 	pages        devserver.Pages // the error pages, their links opening editor
+	role         role            // which part this process plays; see roles.go
 }
 
 // logBatch is how long request log lines may wait to be written together:
@@ -111,7 +114,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.Var((*portValue)(&o.port), "port", "port to listen on, 0 for any free one (or WSGO_PORT)")
 	f.DurationVar(&o.grace, "grace", 5*time.Second, "how long in-flight requests may take to finish when stopping or swapping")
 	f.DurationVar(&o.readyTimeout, "ready-timeout", time.Minute, "how long a rebuilt server may take to start before it is stopped and its output shown")
-	f.StringSliceVar(&o.assets, "assets", nil, "patterns of files the program reads at run time, whose change reloads the pages without a build (default "+strings.Join(reload.DefaultAssets, ",")+"; an embedded file still builds)")
+	f.StringSliceVar(&o.assets, "assets", nil, "patterns of files the program reads at run time, whose change reloads the pages without a build (default "+strings.Join(gobuild.Rules.Assets, ",")+"; an embedded file still builds)")
 	f.StringVar(&o.editor, "editor", devserver.DefaultEditor, "editor the error pages' file:line links open: "+strings.Join(devserver.EditorNames(), ", ")+", none, or a URL template such as 'zed://file{file}:{line}' (or WSGO_EDITOR)")
 	f.BoolVar(&o.open, "open", false, "open the app in the browser once it is served ($BROWSER, else xdg-open or open); never again on a rebuild")
 	f.BoolVar(&o.debugInfo, "debug-info", false, "build rebuilt servers with debug information and version-control stamps, as go build does (slower builds)")
@@ -120,8 +123,10 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.StringArrayVar(&o.watch, "watch", nil, "also rebuild when files at or below this path change (repeatable)")
 	f.BoolVar(&o.noCheck, "no-validate", false, "do not check apps against the contract (wsgiref.validate's rules)")
 	f.StringArrayVar(&o.mounts, "mount", nil, "also serve app APP below PREFIX, as PREFIX=APP (repeatable)")
-	f.Var((*pollValue)(&o.poll), "poll", "watch by looking at the files every interval, as --poll=500ms (--poll alone: "+reload.DefaultPoll.String()+"), where the file system reports no changes; on by itself on network, FUSE and 9p mounts (or WSGO_POLL)")
-	f.Lookup("poll").NoOptDefVal = reload.DefaultPoll.String()
+	f.Var((*pollValue)(&o.poll), "poll", "watch by looking at the files every interval, as --poll=500ms (--poll alone: "+watch.DefaultPoll.String()+"), where the file system reports no changes; on by itself on network, FUSE and 9p mounts (or WSGO_POLL)")
+	f.Lookup("poll").NoOptDefVal = watch.DefaultPoll.String()
+	f.Var(&o.role, roleFlag, "the part this process plays under wsgo serve's supervisor")
+	f.MarkHidden(roleFlag)
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
 	return c
 }
@@ -163,30 +168,23 @@ func usageWithApps(c *cobra.Command) string {
 // lookupApp finds a registered app, or says what the user may have meant,
 // and why a name the source registers may be missing from this binary.
 func lookupApp(name string) (wsgi.Entry, error) {
-	if e, ok := wsgi.Lookup(name); ok {
+	e, err := serve.Lookup(name)
+	if err == nil {
 		return e, nil
 	}
-	names := wsgi.Names()
-	msg := fmt.Sprintf("unknown app %q", name)
-	if s := suggest(name, names); s != "" {
-		msg += fmt.Sprintf("; did you mean %q? The registered apps are %s", s, strings.Join(names, ", "))
-	} else if len(names) > 0 {
-		msg += "; the registered apps are " + strings.Join(names, ", ")
-	}
-	err := &usageError{err: errors.New(msg)}
+	ue := &usageError{err: err}
 	if file := sourceRegistering(name); file != "" {
-		err.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
+		ue.hint = fmt.Sprintf("%s registers %q, but this wsgo binary was built without it: rebuild it (go install or go build where its main package is), or run the source with go run . in place of wsgo.", file, name)
 	}
-	return wsgi.Entry{}, err
+	return wsgi.Entry{}, ue
 }
 
 func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOptions) error {
-	child, err := reload.Attach()
-	if err != nil {
-		return err
-	}
-	if child != nil {
-		return serveChild(ctx, child, name, o)
+	switch o.role {
+	case asAppServer:
+		return serveAppServer(ctx, name, o)
+	case asErrorPage:
+		return serveErrorPage(ctx, o)
 	}
 	log := devserver.NewLogger(os.Stderr, o.colorOn())
 	log.Batch(logBatch)
@@ -212,7 +210,7 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	gw := devserver.NewGateway(app, entry.Name, log)
 	gw.ErrorPage = o.pages.ErrorPage
 	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
-		ln, err := reload.Listener()
+		ln, err := control.Listener()
 		if err != nil {
 			return err
 		}
@@ -231,10 +229,9 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 		openBrowser(url, log)
 	}
 	if !o.noReload {
-		sup, closeSup, err := o.supervisor(ln.(*net.TCPListener), log)
+		sup, closeSup, err := o.selfSupervisor(ln.(*net.TCPListener), log, now)
 		if err == nil {
 			defer closeSup()
-			sup.Abort = now
 			return sup.Run(ctx)
 		}
 		log.Notef(" * Reload is off: %v", err)
@@ -263,43 +260,6 @@ func (o serveOptions) app(name string) (wsgi.Entry, wsgi.App, error) {
 	return entry, app, nil
 }
 
-// serveChild is a server process under a supervisor: the app, or the error
-// page when the supervisor has a failure to show.
-func serveChild(ctx context.Context, child *reload.Child, name string, o serveOptions) error {
-	defer child.Close()
-	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
-	log.Batch(logBatch)
-	defer log.Flush()
-	var h http.Handler
-	if child.Failure != "" {
-		h = o.pages.Failure(child.Failure)
-	} else {
-		entry, app, err := o.app(name)
-		if err != nil {
-			child.Refuse(err.Error() + "; a rebuild does not change that: restart wsgo serve with the command fixed")
-			return err
-		}
-		gw := devserver.NewGateway(app, entry.Name, log)
-		gw.ErrorPage = o.pages.ErrorPage
-		h = gw
-	}
-	in := o.instance(devserver.LogRequests(h, log), log)
-	if !o.noReload || child.Failure != "" {
-		// The reserved live-reload paths are answered before the request
-		// log, so that a page's event stream does not log a line at every
-		// reload. Without reload, pages are served as they are.
-		lr := devserver.NewLiveReload(in.Handler, child.BuildID)
-		in.Handler, in.OnDrain, in.Reload, in.Restyle = lr, lr.Close, lr.Reload, lr.ReloadStyles
-	}
-	in.Ready = child.Ready
-	in.quiet = true // the supervisor tells the story of a stop
-	cut, err := in.serve(ctx, nil, child.Listener, child.Messages)
-	if err != nil {
-		return err
-	}
-	return child.Stopped(cut)
-}
-
 // checkReloadFlags rejects durations and paths that cannot be meant.
 func (o serveOptions) checkReloadFlags() error {
 	if o.grace <= 0 {
@@ -319,9 +279,11 @@ func (o serveOptions) checkReloadFlags() error {
 	return nil
 }
 
-// supervisor prepares reload for this program, or says why it cannot. The
-// returned func stops the watcher and removes the build directory.
-func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*reload.Supervisor, func(), error) {
+// selfSupervisor prepares reload for this very program, rebuilt from its
+// own module (wsgo's, or a module whose main runs wsgo's command line), or
+// says why it cannot. The returned func stops the watcher and removes the
+// build directory.
+func (o serveOptions) selfSupervisor(ln *net.TCPListener, log *devserver.Logger, now <-chan struct{}) (*reload.Supervisor, func(), error) {
 	if !reload.Supported {
 		return nil, nil, fmt.Errorf("not supported on %s (Linux and macOS have it)", runtime.GOOS)
 	}
@@ -329,11 +291,11 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 	if err != nil {
 		return nil, nil, err
 	}
-	src, err := reload.FindSource(wd)
-	if err != nil && ownModule() == project.Wsgo {
+	src, err := gobuild.FindSource(wd)
+	if err != nil && ownModule() == gobuild.Wsgo {
 		// The installed wsgo, outside a module of the user's: nothing of
 		// the user's to rebuild, and wsgo's own source is not theirs.
-		return nil, nil, fmt.Errorf("these are wsgo's built-in apps; in a module of your own (go mod init, then go get %s), wsgo serve rebuilds your apps on every save", project.Wsgo)
+		return nil, nil, fmt.Errorf("these are wsgo's built-in apps; in a module of your own (go mod init, then go get %s), wsgo serve rebuilds your apps on every save", gobuild.Wsgo)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (--no-reload silences this)", err)
@@ -346,41 +308,36 @@ func (o serveOptions) supervisor(ln *net.TCPListener, log *devserver.Logger) (*r
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := reload.NewGoBuilder(src)
+	b, err := gobuild.NewBuilder(src)
 	if err != nil {
 		w.Close()
 		return nil, nil, err
 	}
 	b.Watcher = w
 	b.Flags = buildFlags(o.debugInfo)
-	sup := &reload.Supervisor{
-		Listener:     ln,
-		Builder:      b,
-		Changes:      w.Changes,
-		Errors:       w.Errors,
-		First:        self,
-		Args:         os.Args[1:],
-		Color:        o.colorOn(),
-		Grace:        o.grace,
-		ReadyTimeout: o.readyTimeout,
-		Log:          log,
-		Keys:         os.Stdin,
+	first := &reload.Program{Argv: asAppServer.argv(self), ID: gobuild.ProgramID(self)}
+	b.Args = first.Argv[1:]
+	sup, err := o.supervisor(ln, b, first, w, log, now)
+	if err != nil {
+		w.Close()
+		b.Close()
+		return nil, nil, err
 	}
 	return sup, func() { w.Close(); b.Close() }, nil
 }
 
 // watcher watches src's module and the other modules its build reads from
 // disk, and says so.
-func (o serveOptions) watcher(src reload.Source, log *devserver.Logger) (*reload.Watcher, error) {
+func (o serveOptions) watcher(src gobuild.Source, log *devserver.Logger) (*watch.Watcher, error) {
 	mods, err := src.LocalModules()
 	if err != nil {
 		log.Notef(" * %v; only the module itself is watched", err)
 	}
-	w, err := reload.Watch(src.Root, reload.WatchOptions{Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods, Poll: o.poll})
+	w, err := watch.New(src.Root, watch.Options{Rules: gobuild.Rules, Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods, Poll: o.poll})
 	if err != nil {
 		return nil, err
 	}
-	go func() { w.SetEmbeds(src.Embeds()) }() // go list: not before the first server
+	go func() { w.SetBuildFiles(src.Embeds()) }() // go list: not before the first server
 	describeWatch(log, src, w)
 	if every, why := w.Polling(); every > 0 {
 		log.Printf(" * Watching by polling every %v (%s)", every, cmp.Or(why, o.pollBy))
@@ -388,7 +345,7 @@ func (o serveOptions) watcher(src reload.Source, log *devserver.Logger) (*reload
 	return w, nil
 }
 
-func describeWatch(log *devserver.Logger, src reload.Source, w *reload.Watcher) {
+func describeWatch(log *devserver.Logger, src gobuild.Source, w *watch.Watcher) {
 	dirs, files := w.Stats()
 	how := ".gitignore applied through git"
 	if !w.GitIgnore() {
@@ -511,6 +468,10 @@ func flagsFromEnv(c *cobra.Command, vars map[string]string) error {
 			continue
 		}
 		if err := c.Flags().Set(flag, v); err != nil {
+			var why *flagWhy
+			if errors.As(err, &why) {
+				return usageErrorf("invalid %s=%s: %v", env, why.shown, why.err)
+			}
 			return usageErrorf("invalid %s=%q: want a %s", env, v, typeWord(c.Flags().Lookup(flag).Value.Type()))
 		}
 		c.Flags().SetAnnotation(flag, envAnnotation, []string{env})

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/devserver"
-	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/serve"
 )
 
@@ -92,15 +92,6 @@ func TestCutOffRequestsAreNamed(t *testing.T) {
 	}
 }
 
-func TestSuggest(t *testing.T) {
-	names := []string{"demo", "hello", "admin"}
-	for in, want := range map[string]string{"dmeo": "demo", "deom": "demo", "helo": "hello", "hello!": "hello", "xyzzy": "", "adnim": "admin"} {
-		if got := suggest(in, names); got != want {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
 // TestMessagesFromTheSupervisor: reload-pages reaches the browsers' hook
 // and the server goes on; stop then ends it cleanly.
 func TestMessagesFromTheSupervisor(t *testing.T) {
@@ -111,12 +102,12 @@ func TestMessagesFromTheSupervisor(t *testing.T) {
 	reloaded := make(chan struct{})
 	in := &instance{Run: serve.Run{Handler: http.NotFoundHandler(), Grace: time.Second, ErrorLog: io.Discard,
 		Reload: func() { close(reloaded) }}, log: devserver.NewLogger(io.Discard, false)}
-	msgs := make(chan reload.Message)
+	msgs := make(chan control.Message)
 	served := make(chan error, 1)
 	go func() { served <- in.run(context.Background(), nil, ln, msgs) }()
-	msgs <- reload.ReloadPages
+	msgs <- control.ReloadPages
 	<-reloaded
-	msgs <- reload.Stop
+	msgs <- control.Stop
 	if err := <-served; err != nil {
 		t.Errorf("run: %v", err)
 	}

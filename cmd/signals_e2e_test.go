@@ -112,6 +112,7 @@ func signalOnLine(t *testing.T, c *exec.Cmd, trigger string, sig syscall.Signal,
 // TestInterruptAtAnyMoment sends Ctrl-C at once after each step of
 // start-up, many times: wsgo exits 0 every time and leaves nothing running.
 func TestInterruptAtAnyMoment(t *testing.T) {
+	e2e(t)
 	for _, tc := range []struct {
 		name, trigger string
 		args          []string
@@ -138,6 +139,7 @@ func TestInterruptAtAnyMoment(t *testing.T) {
 // TestInterruptDuringBuildAndSwap: Ctrl-C while a rebuild runs, and just as
 // its server is swapped in.
 func TestInterruptDuringBuildAndSwap(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	for _, trigger := range []string{"changed: building", "Built in"} {
 		t.Run(trigger, func(t *testing.T) {
@@ -169,6 +171,7 @@ func TestInterruptDuringBuildAndSwap(t *testing.T) {
 // Three rounds, since a server whose accept blocked in the kernel loses
 // only the one connection it takes while it closes.
 func TestSlowStartSwapDropsNothing(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	s := g.serve(t)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
@@ -271,6 +274,7 @@ func waitGone(t *testing.T, pids []int) {
 // (Ctrl-Z), its server goes on answering, although every request writes a
 // log line that the supervisor is not there to read.
 func TestStoppedSupervisorDoesNotStallServers(t *testing.T) {
+	e2e(t)
 	s := startServe(t, nil, "serve", "demo", "--port", "0")
 	s.waitForOutput(t, "Ready in")
 	s.cmd.Process.Signal(syscall.SIGSTOP)
@@ -293,6 +297,7 @@ func TestStoppedSupervisorDoesNotStallServers(t *testing.T) {
 // TestKilledDuringBuildLeavesNothing: SIGKILL of wsgo while it builds takes
 // the build with it, and the next wsgo removes the build directory.
 func TestKilledDuringBuildLeavesNothing(t *testing.T) {
+	e2e(t)
 	g := newGreeter(t)
 	c := g.command("serve", "greet", "--port", "0")
 	marker := marked(t, c)

@@ -16,12 +16,14 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgo/wsgo/reload/control"
 )
 
 // proc is one server process: a built app, or the error-page server.
 type proc struct {
 	cmd    *exec.Cmd
-	line   *line
+	line   *control.Conn
 	conn   net.Conn
 	ready  chan struct{} // closed when the server says it serves
 	once   sync.Once
@@ -37,18 +39,19 @@ type proc struct {
 
 // procSpec is what every server process of a supervisor shares.
 type procSpec struct {
-	args   []string
-	env    []string
 	socket *os.File  // the listening socket, non-blocking, never blocking
 	output *os.File  // where a ready server writes: the supervisor's stderr
 	stderr io.Writer // where output goes before ready
 	color  bool
 }
 
-// startProc starts exe, handing it the listening socket as fd 3 and its
+// startProc starts prog, handing it the listening socket as fd 3 and its
 // line to the supervisor as fd 4. It runs in its own process group, so that
 // signals reach what it starts too, and dies with the supervisor.
-func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error) {
+func startProc(prog *Program, spec procSpec, buildID, failure string) (*proc, error) {
+	if len(prog.Argv) == 0 {
+		return nil, errors.New("reload: start: a program with no command")
+	}
 	parent, child, err := socketPair()
 	if err != nil {
 		return nil, fmt.Errorf("reload: start: %w", err)
@@ -59,15 +62,15 @@ func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error
 	if err != nil {
 		return nil, fmt.Errorf("reload: start: %w", err)
 	}
-	p := &proc{conn: conn, line: newLine(conn), ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
-	cmd := exec.Command(exe, spec.args...)
-	cmd.Env = append(cleanEnv(), spec.env...)
+	p := &proc{conn: conn, line: control.NewConn(conn), ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
+	cmd := exec.Command(prog.Argv[0], prog.Argv[1:]...)
+	cmd.Env = append(cleanEnv(), prog.Env...)
 	cmd.Env = append(cmd.Env, "LISTEN_FDS=1", "LISTEN_FDNAMES=http",
-		EnvControlFD+"=4", EnvProtocol+"="+strconv.Itoa(Protocol))
-	cmd.ExtraFiles = []*os.File{spec.socket, child}
+		control.EnvControlFD+"="+strconv.Itoa(control.ControlFD), control.EnvProtocol+"="+strconv.Itoa(control.Protocol))
+	cmd.ExtraFiles = []*os.File{spec.socket, child} // ListenFD, ControlFD
 	if spec.output != nil {
 		cmd.ExtraFiles = append(cmd.ExtraFiles, spec.output)
-		cmd.Env = append(cmd.Env, EnvOutputFD+"=5")
+		cmd.Env = append(cmd.Env, control.EnvOutputFD+"="+strconv.Itoa(control.OutputFD))
 	}
 	w := io.MultiWriter(spec.stderr, p.output)
 	cmd.Stdout, cmd.Stderr = w, w
@@ -75,7 +78,7 @@ func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error
 	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		conn.Close()
-		return nil, fmt.Errorf("reload: start %s: %w", exe, err)
+		return nil, fmt.Errorf("reload: start %s: %w", prog.Argv[0], err)
 	}
 	p.cmd = cmd
 	read := make(chan struct{})
@@ -93,7 +96,7 @@ func startProc(exe string, spec procSpec, buildID, failure string) (*proc, error
 		conn.Close()
 		close(p.exited)
 	}()
-	p.line.send(wire{Type: typeHello, Protocol: Protocol, BuildID: buildID, Color: spec.color, Failure: failure})
+	p.line.Hello(control.Hello{BuildID: buildID, Color: spec.color, Failure: failure})
 	return p, nil
 }
 
@@ -119,7 +122,7 @@ func cleanEnv() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		switch k, _, _ := strings.Cut(kv, "="); k {
-		case EnvControlFD, EnvProtocol, EnvOutputFD, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES":
+		case control.EnvControlFD, control.EnvProtocol, control.EnvOutputFD, "LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES":
 			continue
 		}
 		env = append(env, kv)
@@ -130,29 +133,20 @@ func cleanEnv() []string {
 // read follows what the server says.
 func (p *proc) read() {
 	for {
-		m, err := p.line.receive()
+		ev, err := p.line.Next()
 		if err != nil {
 			return
 		}
-		switch m.Type {
-		case typeHello:
-			if m.Error != "" || m.Protocol != Protocol {
-				p.mu.Lock()
-				p.refused = m.Error
-				if p.refused == "" {
-					p.refused = mismatch(Protocol, m.Protocol)
-				}
-				p.mu.Unlock()
-			}
-		case typeReady:
+		switch ev.Kind {
+		case control.Ready:
 			p.once.Do(func() { close(p.ready) })
-		case typeRefused:
+		case control.Refused:
 			p.mu.Lock()
-			p.refused = m.Error
+			p.refused = ev.Refusal
 			p.mu.Unlock()
-		case typeStopped:
+		case control.Stopped:
 			p.mu.Lock()
-			p.cutOff = m.CutOff
+			p.cutOff = ev.CutOff
 			p.mu.Unlock()
 		}
 	}
@@ -175,11 +169,11 @@ func (p *proc) isDraining() bool {
 // SIGTERM if it cannot be told), and kills its process group if it has not
 // exited by the time the server's own grace should have run out. It returns
 // once the server has exited, and whether it had to be killed.
-func (p *proc) drain(msg Message, grace time.Duration) (killed bool) {
+func (p *proc) drain(msg control.Message, grace time.Duration) (killed bool) {
 	p.mu.Lock()
 	p.draining = true
 	p.mu.Unlock()
-	if p.line.send(wire{Type: msg.String()}) != nil {
+	if p.line.Send(msg) != nil {
 		syscall.Kill(p.pid(), syscall.SIGTERM)
 	}
 	select {

@@ -5,7 +5,6 @@ package reload
 import (
 	"context"
 	"errors"
-	"os/exec"
 )
 
 // Supported reports whether this system can run a Supervisor.
@@ -16,7 +15,3 @@ const Supported = false
 func (s *Supervisor) Run(ctx context.Context) error {
 	return errors.New("reload: this system is not supported (Linux and macOS are); use --no-reload")
 }
-
-func interruptible(cmd *exec.Cmd) {}
-func killGroup(pid int)           {}
-func processGone(pid int) bool    { return false }

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgo/wsgo/reload/control"
 )
 
 // Supported reports whether this system can run a Supervisor.
@@ -79,8 +81,8 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		buildCtx, cancelBuild = context.WithCancel(ctx)
 		c.spawn(func() result { return c.build(buildCtx, force) })
 	}
-	if s.First != "" {
-		c.spawn(func() result { return c.start(buildCtx, s.First, 0, false) })
+	if s.First != nil {
+		c.spawn(func() result { return c.start(buildCtx, s.First, 0) })
 	} else {
 		c.spawn(func() result { return c.build(buildCtx, true) })
 	}
@@ -140,20 +142,13 @@ func (s *Supervisor) newCycle() (*cycle, error) {
 	if s.ReadyTimeout <= 0 {
 		s.ReadyTimeout = time.Minute
 	}
-	if s.ErrorPage == "" {
-		exe, err := os.Executable()
-		if err != nil {
-			return nil, fmt.Errorf("reload: %w", err)
-		}
-		s.ErrorPage = exe
-	}
 	socket, err := dupSocket(s.Listener)
 	if err != nil {
 		return nil, err
 	}
 	c := &cycle{
 		s:        s,
-		spec:     procSpec{args: s.Args, env: s.Env, socket: socket, output: s.Stderr, stderr: s.Stderr, color: s.Color},
+		spec:     procSpec{socket: socket, output: s.Stderr, stderr: s.Stderr, color: s.Color},
 		results:  make(chan result),
 		exits:    make(chan *proc, 4),
 		stopping: make(chan struct{}),
@@ -241,7 +236,7 @@ func (c *cycle) swap(next *proc, program string) {
 	c.drains.Add(1)
 	go func() {
 		defer c.drains.Done()
-		killed := old.drain(Handover, c.s.Grace)
+		killed := old.drain(control.Handover, c.s.Grace)
 		if cut := old.cutShort(); len(cut) > 0 || killed {
 			c.s.Log.Errorf(" * The previous server (pid %d) still had requests in flight after --grace %s; cut off: %s",
 				old.pid(), c.s.Grace, describeCut(cut, killed))
@@ -250,12 +245,12 @@ func (c *cycle) swap(next *proc, program string) {
 }
 
 // launch starts a server process and tracks it until it exits.
-func (c *cycle) launch(exe, failure string) (*proc, error) {
+func (c *cycle) launch(prog *Program, failure string) (*proc, error) {
 	c.mu.Lock()
 	c.n++
 	id := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(c.n)
 	c.mu.Unlock()
-	p, err := startProc(exe, c.spec, id, failure)
+	p, err := startProc(prog, c.spec, id, failure)
 	if err != nil {
 		return nil, err
 	}
@@ -279,11 +274,11 @@ func (c *cycle) launch(exe, failure string) (*proc, error) {
 // runs already and the build was not forced.
 func (c *cycle) build(ctx context.Context, force bool) result {
 	began := time.Now()
-	exe, err := c.s.Builder.Build(ctx)
+	prog, err := c.s.Builder.Build(ctx)
 	built := time.Since(began)
 	if ctx.Err() != nil {
 		if err == nil {
-			os.Remove(exe)
+			prog.discard()
 		}
 		return result{}
 	}
@@ -294,30 +289,35 @@ func (c *cycle) build(ctx context.Context, force bool) result {
 	case err != nil:
 		return result{title: "Build failed", failure: err.Error(), built: built}
 	}
-	if id := programID(exe); !force && id != "" && id == c.runningProgram() {
-		os.Remove(exe)
+	if !force && prog.ID != "" && prog.ID == c.runningProgram() {
+		prog.discard()
 		return result{unchanged: true, built: built}
 	}
-	return c.start(ctx, exe, built, true)
+	return c.start(ctx, prog, built)
 }
 
-// runningProgram is the build id of what the current server runs: the Run
-// loop writes it, builds read it.
+// discard removes what a build made for the supervisor alone.
+func (p *Program) discard() {
+	if p.Temporary && len(p.Argv) > 0 {
+		os.Remove(p.Argv[0])
+	}
+}
+
+// runningProgram is the ID of what the current server runs: the Run loop
+// writes it, builds read it.
 func (c *cycle) runningProgram() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.program
 }
 
-// start runs exe and waits until it is ready, exits, takes too long, or ctx
-// is cancelled. A fresh exe is removed then: the process holds it.
-func (c *cycle) start(ctx context.Context, exe string, built time.Duration, fresh bool) result {
+// start runs prog and waits until it is ready, exits, takes too long, or
+// ctx is cancelled. A temporary program is removed once it runs (a script
+// may be read after exec) or has failed to.
+func (c *cycle) start(ctx context.Context, prog *Program, built time.Duration) result {
 	began := time.Now()
-	program := programID(exe)
-	p, err := c.launch(exe, "")
-	if fresh { // once it runs (a script may be read after exec) or failed
-		defer os.Remove(exe)
-	}
+	p, err := c.launch(prog, "")
+	defer prog.discard()
 	if err != nil {
 		return result{title: "Server could not start", failure: err.Error(), built: built}
 	}
@@ -326,7 +326,7 @@ func (c *cycle) start(ctx context.Context, exe string, built time.Duration, fres
 		r.built = built
 		return r
 	}
-	return result{proc: p, program: program, built: built, ready: time.Since(began)}
+	return result{proc: p, program: prog.ID, built: built, ready: time.Since(began)}
 }
 
 // awaitReady waits for p to say it is ready. It says so in the terminal if
@@ -372,10 +372,10 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 // they show changed on disk, not in the program. Stylesheets alone are
 // swapped in place, so that a page keeps its scroll position and input.
 func (c *cycle) reloadPages(assets []string) {
-	msg, what := ReloadStyles, "the stylesheets"
+	msg, what := control.ReloadStyles, "the stylesheets"
 	for _, a := range assets {
 		if !strings.HasSuffix(a, ".css") {
-			msg, what = ReloadPages, "the pages"
+			msg, what = control.ReloadPages, "the pages"
 		}
 	}
 	c.s.Log.Printf(" * %s changed: reloading %s, no build", summarize(assets), what)
@@ -383,7 +383,7 @@ func (c *cycle) reloadPages(assets []string) {
 	p := c.current
 	c.mu.Unlock()
 	if p != nil {
-		p.line.send(wire{Type: msg.String()})
+		p.line.Send(msg)
 	}
 }
 
@@ -397,8 +397,11 @@ func (c *cycle) meanwhile() string {
 	return "the running one goes on serving"
 }
 
-// errorPage starts the error-page server showing failure.
+// errorPage starts the error-page server showing failure, if there is one.
 func (c *cycle) errorPage(ctx context.Context, failure string) *proc {
+	if c.s.ErrorPage == nil {
+		return nil
+	}
 	p, err := c.launch(c.s.ErrorPage, failure)
 	if err != nil {
 		c.s.Log.Errorf(" * The error page could not start either: %v", err)
@@ -445,7 +448,7 @@ func (c *cycle) stopNow() (cut []string, killed bool) {
 	}
 	c.mu.Unlock()
 	for _, p := range procs {
-		if p.line.send(wire{Type: StopNow.String()}) != nil {
+		if p.line.Send(control.StopNow) != nil {
 			p.kill()
 		}
 	}
@@ -469,7 +472,7 @@ func (c *cycle) drainAll() error {
 		return nil
 	}
 	c.s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
-	killed := c.current.drain(Stop, c.s.Grace)
+	killed := c.current.drain(control.Stop, c.s.Grace)
 	if cut := c.current.cutShort(); len(cut) > 0 || killed {
 		return fmt.Errorf("stopped after --grace %s with requests still in flight; cut off: %s", c.s.Grace, describeCut(cut, killed))
 	}

@@ -1,15 +1,16 @@
-// Package reload rebuilds a Go program when its source changes and swaps the
-// running server process for the new one without closing the listening
-// socket, so that no client sees a refused or dropped connection.
+// Package reload swaps a running server process for a new one without
+// closing the listening socket, so that no client sees a refused or
+// dropped connection: the Supervisor owns the socket, runs each server it
+// is given on it, and drains the old one once the new one is ready.
 //
-// It holds both halves of the protocol between a Supervisor and its servers.
-// The Supervisor owns the socket; each server process inherits it (fd 3,
-// under the LISTEN_FDS convention), calls Attach to get it with its line to
-// the supervisor, says when it is Ready, and from then on receives Messages:
-// hand over to the next server, stop, reload the pages. A failed build or a
-// crash is shown by an error-page server on the same socket until the next
-// good build. Package reload knows nothing of HTTP: what a server process
-// serves is its own business.
+// It knows no language. A [Builder] says what to run (a fresh Go build, a
+// Python app's workers, the program on disk); a channel of [Change] says
+// when to ask again (a watcher, SIGHUP, a key press). Beside it, each with
+// one audience: package control, the line to each server, which
+// production programs link alone; package watch, which turns saves into
+// Changes by a builder's rules; package gobuild, everything that knows the
+// go command. A failed build or a crash is shown by an error-page server on
+// the same socket until the next good build.
 package reload
 
 import (
@@ -22,18 +23,36 @@ import (
 
 // Logger is what a Supervisor tells the user.
 type Logger interface {
-	Printf(format string, args ...any)   // the story of a cycle
+	Printf(format string, args ...any)   // the story of a run
 	Successf(format string, args ...any) // a server is ready
 	Errorf(format string, args ...any)   // a build failed or a server crashed
 }
 
 // A Builder makes the program a Supervisor runs.
 type Builder interface {
-	// Build builds the program and returns the path of an executable that
-	// the caller runs and then removes. It fails with a *BuildError when
-	// the source does not build, and with ErrUnchanged when the program is
-	// the same as the one last built.
-	Build(ctx context.Context) (exe string, err error)
+	// Build returns the program to run now. It fails with a *BuildError
+	// when the source does not build or does not pass a check, and with
+	// ctx's error when ctx is cancelled.
+	Build(ctx context.Context) (*Program, error)
+}
+
+// BuilderFunc adapts a function to the [Builder] interface.
+type BuilderFunc func(ctx context.Context) (*Program, error)
+
+// Build calls f(ctx).
+func (f BuilderFunc) Build(ctx context.Context) (*Program, error) { return f(ctx) }
+
+// A Program is a server process to run: what a [Builder] makes.
+type Program struct {
+	Argv []string // the command and its arguments; Argv[0] is a path
+	Env  []string // added to the environment the supervisor passes on
+	// ID names the program, so that a build that makes the program already
+	// running (a comment edited) starts nothing: "No change". An empty ID
+	// never equals another.
+	ID string
+	// Temporary says that Argv[0] is the supervisor's to remove once the
+	// process has started from it: a fresh build of its own.
+	Temporary bool
 }
 
 // BuildError is a build that failed: what ran, and what it said.
@@ -44,6 +63,20 @@ type BuildError struct {
 
 func (e *BuildError) Error() string { return e.Command + " failed:\n" + e.Output }
 
+// A Change is one batch of edits, or another reason to build again.
+type Change struct {
+	Paths  []string // files that changed, relative to the root (../lib/x.go in another module), sorted
+	Rescan bool     // events were lost; anything may have changed
+	// Why, when set, is the change told in words, for a change that is no
+	// file's: "SIGHUP: upgrading to the program on disk". It always starts
+	// a new server, even of the same program.
+	Why string
+	// Assets are files that changed which the program reads at run time
+	// (templates, stylesheets, scripts, images), relative to the root: no
+	// build needed, only the pages to reload.
+	Assets []string
+}
+
 // Supervisor runs a server process and replaces it on every change.
 type Supervisor struct {
 	Listener *net.TCPListener // bound once; never accepted on here
@@ -52,11 +85,9 @@ type Supervisor struct {
 	Errors   <-chan error  // problems the watcher reports; may be nil
 
 	// First is a program to start at once without building: the running
-	// binary, when it is the one the source builds. Empty: build first.
-	First string
-	Args  []string // arguments for each server process
-	Env   []string // extra environment for each server process
-	Color bool     // whether servers colour their output
+	// binary, when it is the one the source builds. Nil: build first.
+	First *Program
+	Color bool // whether servers colour their output
 
 	Grace time.Duration // how long a drained server may take to finish
 	// ReadyTimeout is how long a new server may take to say it is ready
@@ -66,9 +97,9 @@ type Supervisor struct {
 	Stderr       *os.File  // where servers write; os.Stderr if nil
 	Keys         io.Reader // Enter or "r" on a line forces a rebuild; nil for none
 
-	// ErrorPage starts the error-page server: wsgo's own binary, which
-	// finds the failure in its Child. Defaults to os.Executable().
-	ErrorPage string
+	// ErrorPage is the error-page server, which the supervisor tells the
+	// failure to show when it starts it. Nil: failures are only logged.
+	ErrorPage *Program
 	// KeepOnFailure leaves the running server serving when a build fails or
 	// a new server does not start, instead of showing the failure on the
 	// error page: a failed upgrade in production is logged and harmless.

@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +16,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/wsgo/wsgo/reload/control"
 )
 
 // The swap logic, tested with the test binary itself as the server: a fake
@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 // exits before it is ready, "never" is never ready, "errorpage" answers the
 // failure its supervisor gave it.
 func fakeServer(mode string) int {
-	child, err := Attach()
+	child, err := control.Attach()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fake server:", err)
 		return 3
@@ -56,7 +56,7 @@ func fakeServer(mode string) int {
 	case "errorpage":
 		text = child.Failure
 	}
-	var reloads atomic.Int64 // ReloadPages messages received
+	var reloads atomic.Int64 // control.ReloadPages messages received
 	var mu sync.Mutex
 	fresh := map[net.Conn]bool{} // accepted, no request begun
 	srv := &http.Server{ConnState: func(c net.Conn, st http.ConnState) {
@@ -85,10 +85,10 @@ func fakeServer(mode string) int {
 	}()
 	child.Ready()
 	for m := range child.Messages {
-		if m == Stop || m == Handover {
+		if m == control.Stop || m == control.Handover {
 			break
 		}
-		if m == ReloadPages {
+		if m == control.ReloadPages {
 			reloads.Add(1)
 		}
 	}
@@ -133,25 +133,30 @@ type fakeBuilder struct {
 	cancelled chan struct{} // closed when it was cancelled
 }
 
-func (b *fakeBuilder) Build(ctx context.Context) (string, error) {
+func (b *fakeBuilder) Build(ctx context.Context) (*Program, error) {
 	b.mu.Lock()
 	if len(b.modes) == 0 {
 		b.mu.Unlock()
-		return "", fmt.Errorf("fake builder: no build left")
+		return nil, fmt.Errorf("fake builder: no build left")
 	}
 	mode := b.modes[0]
 	b.modes = b.modes[1:]
 	b.mu.Unlock()
 	switch kind, text, _ := strings.Cut(mode, ":"); kind {
 	case "fail":
-		return "", &BuildError{Command: "go build .", Output: text}
+		return nil, &BuildError{Command: "go build .", Output: text}
 	case "block":
 		close(b.blocked)
 		<-ctx.Done()
 		close(b.cancelled)
-		return "", ctx.Err()
+		return nil, ctx.Err()
 	}
-	return fakeScript(b.t, mode, ""), nil
+	return fakeProgram(b.t, mode, ""), nil
+}
+
+// fakeProgram is a program that runs the test binary as a fake server.
+func fakeProgram(t *testing.T, mode, env string) *Program {
+	return &Program{Argv: []string{fakeScript(t, mode, env)}}
 }
 
 // fakeScript writes a script that runs the test binary as a fake server.
@@ -229,7 +234,7 @@ type harness struct {
 	done    chan error
 }
 
-func supervise(t *testing.T, first string, b Builder, tune func(*Supervisor)) *harness {
+func supervise(t *testing.T, first *Program, b Builder, tune func(*Supervisor)) *harness {
 	t.Helper()
 	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
 	if err != nil {
@@ -237,7 +242,7 @@ func supervise(t *testing.T, first string, b Builder, tune func(*Supervisor)) *h
 	}
 	h := &harness{log: newLines(), url: "http://" + ln.Addr().String(), changes: make(chan Change), done: make(chan error, 1)}
 	h.sup = &Supervisor{Listener: ln, Builder: b, Changes: h.changes, First: first, Log: h.log,
-		Grace: 5 * time.Second, ErrorPage: fakeScript(t, "errorpage", "")}
+		Grace: 5 * time.Second, ErrorPage: fakeProgram(t, "errorpage", "")}
 	if tune != nil {
 		tune(h.sup)
 	}
@@ -282,7 +287,7 @@ func get(t *testing.T, url string) (int, string) {
 }
 
 func TestSwapOnChange(t *testing.T) {
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, nil)
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, nil)
 	h.log.wait(t, "Ready in", 1)
 	if _, body := get(t, h.url); body != "one" {
 		t.Fatalf("first server answered %q", body)
@@ -301,7 +306,7 @@ func TestSwapOnChange(t *testing.T) {
 }
 
 func TestBuildFailureShowsTheErrorPage(t *testing.T) {
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"fail:main.go:3:1: syntax error", "serve:fixed"}}, nil)
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"fail:main.go:3:1: syntax error", "serve:fixed"}}, nil)
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Paths: []string{"main.go"}}
 	h.log.wait(t, "Build failed", 1)
@@ -321,7 +326,7 @@ func TestBuildFailureShowsTheErrorPage(t *testing.T) {
 func TestCrashBeforeReadyShowsItsOutput(t *testing.T) {
 	var out strings.Builder
 	var mu sync.Mutex
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"crash:panic: boom\x00 in init\n"}}, func(s *Supervisor) {
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"crash:panic: boom\x00 in init\n"}}, func(s *Supervisor) {
 		r, w, _ := os.Pipe()
 		s.Stderr = w
 		go func() {
@@ -354,7 +359,7 @@ func TestCrashBeforeReadyShowsItsOutput(t *testing.T) {
 
 func TestNewerChangeCancelsTheBuild(t *testing.T) {
 	b := &fakeBuilder{t: t, modes: []string{"block", "serve:newest"}, blocked: make(chan struct{}), cancelled: make(chan struct{})}
-	h := supervise(t, fakeScript(t, "serve:one", ""), b, nil)
+	h := supervise(t, fakeProgram(t, "serve:one", ""), b, nil)
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Paths: []string{"a.go"}}
 	<-b.blocked
@@ -372,7 +377,7 @@ func TestNewerChangeCancelsTheBuild(t *testing.T) {
 // reported, the old one serves meanwhile, and at --ready-timeout the error
 // page takes over.
 func TestSlowServerIsToldThenStopped(t *testing.T) {
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"never"}}, func(s *Supervisor) {
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"never"}}, func(s *Supervisor) {
 		s.ReadyTimeout = 2 * time.Second
 	})
 	h.log.wait(t, "Ready in", 1)
@@ -386,30 +391,26 @@ func TestSlowServerIsToldThenStopped(t *testing.T) {
 }
 
 func TestProtocolMismatchIsOneSentence(t *testing.T) {
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, func(s *Supervisor) {
-		s.Builder = builderFunc(func(context.Context) (string, error) {
-			return fakeScript(t, "serve:two", EnvProtocol+"=99"), nil
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, func(s *Supervisor) {
+		s.Builder = BuilderFunc(func(context.Context) (*Program, error) {
+			return fakeProgram(t, "serve:two", control.EnvProtocol+"=99"), nil
 		})
 	})
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Paths: []string{"go.mod"}}
 	h.log.wait(t, "Server refused to start", 1)
 	body := waitBody(t, h.url, "reload protocol")
-	want := fmt.Sprintf("the server speaks reload protocol %d and this wsgo speaks 99", Protocol)
+	want := fmt.Sprintf("the server speaks reload protocol %d and this wsgo speaks 99", control.Protocol)
 	if !strings.Contains(body, want) || !strings.Contains(body, "go get github.com/wsgo/wsgo@") {
 		t.Errorf("error page %q; want %q and the fix", body, want)
 	}
 }
 
-type builderFunc func(context.Context) (string, error)
-
-func (f builderFunc) Build(ctx context.Context) (string, error) { return f(ctx) }
-
 // TestSocketStaysNonBlocking: starting a server must not switch the shared
 // socket to blocking mode, or the old server's accept can block in the
 // kernel and swallow a connection while it closes.
 func TestSocketStaysNonBlocking(t *testing.T) {
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"never"}}, nil)
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"never"}}, nil)
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Paths: []string{"a.go"}}
 	h.log.wait(t, "changed: building", 1)
@@ -429,7 +430,7 @@ func TestSocketStaysNonBlocking(t *testing.T) {
 }
 
 func TestStopNamesCutOffRequests(t *testing.T) {
-	h := supervise(t, fakeScript(t, "hang:one", ""), &fakeBuilder{t: t}, nil)
+	h := supervise(t, fakeProgram(t, "hang:one", ""), &fakeBuilder{t: t}, nil)
 	h.log.wait(t, "Ready in", 1)
 	resp, err := http.Get(h.url + "/hang") // returns once the headers are flushed
 	if err != nil {
@@ -444,7 +445,7 @@ func TestStopNamesCutOffRequests(t *testing.T) {
 
 func TestAbortKillsAtOnce(t *testing.T) {
 	abort := make(chan struct{})
-	h := supervise(t, fakeScript(t, "hang:one", ""), &fakeBuilder{t: t}, func(s *Supervisor) {
+	h := supervise(t, fakeProgram(t, "hang:one", ""), &fakeBuilder{t: t}, func(s *Supervisor) {
 		s.Abort = abort
 		s.Grace = time.Hour
 	})
@@ -483,48 +484,11 @@ func waitBody(t *testing.T, url, want string) string {
 	return ""
 }
 
-func TestStaleBuildDirectoriesAreSwept(t *testing.T) {
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	// A pid that cannot be running: the kernel's maximum is below it.
-	stale := filepath.Join(tmp, "wsgo-99999999-123")
-	os.MkdirAll(filepath.Join(stale, "work"), 0o755)
-	os.WriteFile(filepath.Join(stale, marker), nil, 0o600)
-	// Look-alikes of a gone process that wsgo did not make stay.
-	notes := filepath.Join(tmp, "wsgo-99999999-notes")
-	os.MkdirAll(notes, 0o755)
-	os.WriteFile(filepath.Join(notes, marker), nil, 0o600)
-	unmarked := filepath.Join(tmp, "wsgo-99999999-456")
-	os.MkdirAll(unmarked, 0o755)
-	mine := filepath.Join(tmp, fmt.Sprintf("wsgo-%d-456", os.Getppid()))
-	os.MkdirAll(mine, 0o755)
-	b, err := NewGoBuilder(Source{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	if _, err := os.Stat(stale); !os.IsNotExist(err) {
-		t.Errorf("the directory of a gone wsgo was left: %v", err)
-	}
-	if _, err := os.Stat(mine); err != nil {
-		t.Errorf("the directory of a running wsgo was removed: %v", err)
-	}
-	for _, d := range []string{notes, unmarked} {
-		if _, err := os.Stat(d); err != nil {
-			t.Errorf("%s, not made by wsgo, was removed: %v", d, err)
-		}
-	}
-	b.Close()
-	if _, err := os.Stat(b.dir); !os.IsNotExist(err) {
-		t.Errorf("Close left %s", b.dir)
-	}
-}
-
 // TestSwapNamesCutOffRequests: a request the old server is still serving
 // when its grace runs out during a swap is cut off, and the terminal says
 // which.
 func TestSwapNamesCutOffRequests(t *testing.T) {
-	h := supervise(t, fakeScript(t, "hang:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, func(s *Supervisor) {
+	h := supervise(t, fakeProgram(t, "hang:one", ""), &fakeBuilder{t: t, modes: []string{"serve:two"}}, func(s *Supervisor) {
 		s.Grace = 200 * time.Millisecond
 	})
 	h.log.wait(t, "Ready in", 1)
@@ -537,30 +501,10 @@ func TestSwapNamesCutOffRequests(t *testing.T) {
 	h.log.wait(t, "cut off: GET /hang", 1)
 }
 
-// TestProgramID reads the build id the go command stamped into this very
-// test binary, as `go tool buildid` prints it.
-func TestProgramID(t *testing.T) {
-	self, _ := os.Executable()
-	id := programID(self)
-	if strings.Count(id, "/") < 1 {
-		t.Fatalf("programID(test binary) = %q, want a go build id", id)
-	}
-	out, err := exec.Command("go", "tool", "buildid", self).Output()
-	if err != nil {
-		t.Skipf("go tool buildid: %v", err)
-	}
-	if want := strings.TrimSpace(string(out)); id != want {
-		t.Errorf("programID = %q, go tool buildid says %q", id, want)
-	}
-	if programID(fakeScript(t, "serve:x", "")) != "" {
-		t.Error("a shell script has a build id")
-	}
-}
-
 // TestRefusalIsShown: a server that refuses to serve, for a reason it
 // gives, is shown as refusing, not as a crash.
 func TestRefusalIsShown(t *testing.T) {
-	h := supervise(t, fakeScript(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"refuse:unknown app \"helo\""}}, nil)
+	h := supervise(t, fakeProgram(t, "serve:one", ""), &fakeBuilder{t: t, modes: []string{"refuse:unknown app \"helo\""}}, nil)
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Paths: []string{"a.go"}}
 	h.log.wait(t, "Server refused to start", 1)
@@ -570,7 +514,7 @@ func TestRefusalIsShown(t *testing.T) {
 // TestAssetsReloadPagesWithoutABuild: a change of files the program reads at
 // run time asks the running server to reload its pages, and builds nothing.
 func TestAssetsReloadPagesWithoutABuild(t *testing.T) {
-	h := supervise(t, fakeScript(t, "count:one", ""), &fakeBuilder{t: t}, nil)
+	h := supervise(t, fakeProgram(t, "count:one", ""), &fakeBuilder{t: t}, nil)
 	h.log.wait(t, "Ready in", 1)
 	h.changes <- Change{Assets: []string{"templates/page.html"}}
 	h.log.wait(t, "templates/page.html changed: reloading the pages, no build", 1)
@@ -583,46 +527,6 @@ func TestAssetsReloadPagesWithoutABuild(t *testing.T) {
 	}
 	if strings.Contains(h.log.String(), "Built in") {
 		t.Errorf("an asset change built:\n%s", h.log)
-	}
-}
-
-// TestBuildDoesNotWaitForEmbeds: the go list that finds //go:embed files
-// after a build runs beside the new server's start, not before it. A fake
-// go command's list waits until the test releases it, which the test does
-// only once Build has returned.
-func TestBuildDoesNotWaitForEmbeds(t *testing.T) {
-	bin, dir := t.TempDir(), t.TempDir()
-	listed, release := filepath.Join(dir, "listed"), filepath.Join(dir, "release")
-	script := `#!/bin/sh
-case "$1" in
-list)
-	i=0
-	while [ ! -e "` + release + `" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
-	: > "` + listed + `" ;;
-build) : > "$3" ;;
-esac
-`
-	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
-	defer os.WriteFile(release, nil, 0o644)
-	w, err := Watch(dir, WatchOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	b, err := NewGoBuilder(Source{Root: dir, Package: "."})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	b.Watcher = w
-	if _, err := b.Build(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := os.Stat(listed); err == nil {
-		t.Error("Build returned only after go list had finished")
 	}
 }
 

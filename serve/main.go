@@ -17,15 +17,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/proxy"
 )
 
-// Exit codes, by convention.
+// Exit codes, by convention, of the production program and of wsgo's
+// command line alike.
 const (
-	exitFailure = 1 // something went wrong at run time
-	exitUsage   = 2 // the command line was wrong
+	ExitOK      = 0
+	ExitFailure = 1 // something went wrong at run time
+	ExitUsage   = 2 // the command line was wrong
 )
 
 // Main is the main function of a program built by wsgo build: it serves the
@@ -66,9 +68,8 @@ type options struct {
 
 func run(prog string, args []string, stdout, stderr io.Writer) int {
 	// Before anything else, so that a signal is never lost.
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	ctx, now, release := Interrupts(context.Background())
+	defer release()
 
 	o, err := parse(prog, args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -76,7 +77,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-		return exitUsage
+		return ExitUsage
 	}
 	if o.list {
 		fmt.Fprintln(stdout, strings.Join(wsgi.Names(), "\n"))
@@ -85,15 +86,14 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	app, err := o.handler()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-		return exitUsage
+		return ExitUsage
 	}
 	logs := newLogs(o.logFormat, stderr)
 	logger := logs.std
-	ctx, now := stopOn(sigs)
-	child, err := reload.Attach()
+	child, err := control.Attach()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-		return exitFailure
+		return ExitFailure
 	}
 	r := &Run{
 		Handler:  o.gateway(app, logs),
@@ -106,7 +106,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	ln, err := o.listener()
 	if err != nil {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-		return exitFailure
+		return ExitFailure
 	}
 	if o.upgradeOnHUP {
 		return supervise(ctx, now, prog, args, ln, o, logger)
@@ -116,18 +116,18 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	cut, err := r.Serve(ctx, now, ln, nil)
 	if err != nil {
 		logger.Print(err)
-		return exitFailure
+		return ExitFailure
 	}
 	if err := Error(cut, o.grace, now); err != nil {
 		logger.Print(err)
-		return exitFailure
+		return ExitFailure
 	}
 	logger.Printf("stopped")
 	return 0
 }
 
 // asChild serves under the -upgrade-on-hup supervisor that started it.
-func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *reload.Child, logger *log.Logger) int {
+func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *control.Child, logger *log.Logger) int {
 	defer child.Close()
 	signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
 	if child.Failure != "" {
@@ -141,24 +141,10 @@ func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *reload.Ch
 	cut, err := r.Serve(ctx, now, child.Listener, child.Messages)
 	if err != nil {
 		logger.Print(err)
-		return exitFailure
+		return ExitFailure
 	}
 	child.Stopped(cut)
 	return 0
-}
-
-// stopOn turns the first signal into a done context (drain) and the second
-// into a closed channel (stop now).
-func stopOn(sigs <-chan os.Signal) (context.Context, <-chan struct{}) {
-	ctx, cancel := context.WithCancel(context.Background())
-	now := make(chan struct{})
-	go func() {
-		<-sigs
-		cancel()
-		<-sigs
-		close(now)
-	}()
-	return ctx, now
 }
 
 func parse(prog string, args []string, stderr io.Writer) (options, error) {
@@ -173,16 +159,19 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		o.host = v
 	}
 	if v := os.Getenv("WSGO_PORT"); v != "" {
-		p, err := strconv.Atoi(v)
-		if err != nil || p < 0 || p > 65535 {
-			return o, fmt.Errorf("invalid WSGO_PORT=%q: want a port from 0 to 65535", v)
+		p, err := ParsePort(v)
+		if err != nil {
+			return o, fmt.Errorf("invalid WSGO_PORT=%q: %v", v, err)
 		}
 		o.port = p
 	}
 	fs.BoolVar(&o.list, "list", false, "print the names of the apps this program serves, one a line, and exit")
 	fs.BoolVar(&o.upgradeOnHUP, "upgrade-on-hup", false, "on SIGHUP, start the program now on disk on the same socket and drain this one once it is ready")
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
-	fs.IntVar(&o.port, "port", o.port, "port to listen on (or WSGO_PORT)")
+	fs.Func("port", "port to listen on, 0 for any free one (or WSGO_PORT; default 8000)", func(v string) (err error) {
+		o.port, err = ParsePort(v)
+		return err
+	})
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
 	fs.Func("proxy", "trust the X-Forwarded-* headers of requests from these proxies, as ADDR or CIDR[,…] (such as 127.0.0.1 or 10.0.0.0/8); off by default", func(v string) error {
 		p, err := proxy.ParsePrefixes(v)
@@ -199,6 +188,9 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	})
 	fs.StringVar(&o.logFormat, "log-format", "text", "the log's format: text, for a person, or json, one object a line")
 	fs.Func("mount", "also serve app APP below PREFIX, as PREFIX=APP (repeatable)", func(v string) error {
+		if _, _, err := ParseMount(v); err != nil {
+			return err
+		}
 		o.mounts = append(o.mounts, v)
 		return nil
 	})
@@ -224,8 +216,8 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	default:
 		return o, fmt.Errorf("which app? name one of: %s", strings.Join(names, ", "))
 	}
-	if o.port < 0 || o.port > 65535 {
-		return o, fmt.Errorf("invalid -port %d: a port is a number from 1 to 65535 (0 picks a free one)", o.port)
+	if err := CheckHost(o.host); err != nil {
+		return o, fmt.Errorf("invalid -host %q: %v", o.host, err)
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
 		return o, fmt.Errorf("invalid -log-format %q: want text or json", o.logFormat)
@@ -248,10 +240,7 @@ func (o options) handler() (wsgi.App, error) {
 	}
 	d := wsgi.NewDispatcher(root)
 	for _, m := range o.mounts {
-		prefix, name, ok := strings.Cut(m, "=")
-		if !ok {
-			return nil, fmt.Errorf("invalid -mount %q: want PREFIX=APP, such as /blog=blog", m)
-		}
+		prefix, name, _ := ParseMount(m) // checked by parse
 		app, err := lookup(name)
 		if err != nil {
 			return nil, err
@@ -264,10 +253,8 @@ func (o options) handler() (wsgi.App, error) {
 }
 
 func lookup(name string) (wsgi.App, error) {
-	if e, ok := wsgi.Lookup(name); ok {
-		return e.App, nil
-	}
-	return nil, fmt.Errorf("unknown app %q; this program serves %s", name, strings.Join(wsgi.Names(), ", "))
+	e, err := Lookup(name)
+	return e.App, err
 }
 
 // gateway serves app with a request id and a line in the access log for
@@ -282,16 +269,11 @@ func (o options) gateway(app wsgi.App, l logs) http.Handler {
 
 // listener is the socket passed in (LISTEN_FDS), or a new one.
 func (o options) listener() (net.Listener, error) {
-	ln, err := reload.Listener()
+	ln, err := control.Listener()
 	if ln != nil || err != nil {
 		return ln, err
 	}
-	addr := net.JoinHostPort(o.host, strconv.Itoa(o.port))
-	ln, err = net.Listen("tcp", addr)
-	if errors.Is(err, syscall.EADDRINUSE) {
-		return nil, fmt.Errorf("port %d is in use: stop what holds it, or pick another with -port", o.port)
-	}
-	return ln, err
+	return Listen(o.host, o.port, "-port", "-host")
 }
 
 func describe(o options) string {

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/control"
 )
 
 // A Run is one server on a listening socket, from start to drain: what the
@@ -30,7 +30,7 @@ type Run struct {
 // (or is closed: the supervisor went away), then drains: requests in flight
 // get Grace to finish, or less if now is closed or msgs says StopNow. It
 // returns the requests it had to cut short, as "GET /path (running 5.1s)".
-func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan reload.Message) ([]string, error) {
+func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, msgs <-chan control.Message) ([]string, error) {
 	tracked := TrackInFlight(r.Handler)
 	srv := NewServer(tracked, r.ErrorLog)
 	if r.OnDrain != nil {
@@ -81,7 +81,7 @@ func Error(cut []string, grace time.Duration, now <-chan struct{}) error {
 
 // wait waits for the signal to stop, and reports whether it asks for a
 // hand-over to a next server.
-func (r *Run) wait(ctx context.Context, served <-chan error, msgs <-chan reload.Message) (handover bool, err error) {
+func (r *Run) wait(ctx context.Context, served <-chan error, msgs <-chan control.Message) (handover bool, err error) {
 	for {
 		select {
 		case err := <-served:
@@ -90,13 +90,13 @@ func (r *Run) wait(ctx context.Context, served <-chan error, msgs <-chan reload.
 			return false, nil
 		case m, ok := <-msgs:
 			switch {
-			case !ok, m == reload.Stop: // no supervisor any more, or it asks
+			case !ok, m == control.Stop: // no supervisor any more, or it asks
 				return false, nil
-			case m == reload.Handover:
+			case m == control.Handover:
 				return true, nil
-			case m == reload.ReloadPages && r.Reload != nil:
+			case m == control.ReloadPages && r.Reload != nil:
 				r.Reload()
-			case m == reload.ReloadStyles && r.Restyle != nil:
+			case m == control.ReloadStyles && r.Restyle != nil:
 				r.Restyle()
 			}
 		}
@@ -105,7 +105,7 @@ func (r *Run) wait(ctx context.Context, served <-chan error, msgs <-chan reload.
 
 // cutShortOn cancels a drain when now closes or the supervisor says
 // StopNow, until the drain ends.
-func cutShortOn(drain context.Context, cancel func(), now <-chan struct{}, msgs <-chan reload.Message) {
+func cutShortOn(drain context.Context, cancel func(), now <-chan struct{}, msgs <-chan control.Message) {
 	for {
 		select {
 		case <-now:
@@ -116,7 +116,7 @@ func cutShortOn(drain context.Context, cancel func(), now <-chan struct{}, msgs 
 				msgs = nil // the supervisor is gone: the grace still applies
 				continue
 			}
-			if m == reload.StopNow {
+			if m == control.StopNow {
 				cancel()
 				return
 			}

@@ -23,7 +23,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	tcp, ok := ln.(*net.TCPListener)
 	if !ok || !reload.Supported {
 		logger.Printf("-upgrade-on-hup needs a TCP socket on Linux or macOS")
-		return exitUsage
+		return ExitUsage
 	}
 	path, err := exec.LookPath(prog)
 	if err == nil {
@@ -31,7 +31,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	}
 	if err != nil {
 		logger.Printf("-upgrade-on-hup: where is this program on disk? %v", err)
-		return exitFailure
+		return ExitFailure
 	}
 	hups := make(chan os.Signal, 1)
 	signal.Notify(hups, syscall.SIGHUP)
@@ -46,21 +46,21 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	// Every server runs from a copy, the first too: the program on disk may
 	// be replaced or removed, and `kill -HUP $(pidof NAME)` must reach this
 	// supervisor alone.
-	disk := &onDisk{path: path}
+	args = slices.DeleteFunc(slices.Clone(args), isUpgradeFlag)
+	disk := &onDisk{path: path, args: args}
 	sup := &reload.Supervisor{
 		Listener:      tcp,
 		Builder:       disk,
 		Changes:       changes,
-		Args:          slices.DeleteFunc(slices.Clone(args), isUpgradeFlag),
 		Grace:         o.grace,
 		Log:           supervisorLog{logger},
 		KeepOnFailure: true,
-		ErrorPage:     path,
+		ErrorPage:     &reload.Program{Argv: append([]string{path}, args...)},
 		Abort:         now,
 	}
 	if err := sup.Run(ctx); err != nil {
 		logger.Print(err)
-		return exitFailure
+		return ExitFailure
 	}
 	logger.Printf("stopped")
 	return 0
@@ -76,31 +76,32 @@ func isUpgradeFlag(a string) bool {
 // still be restarted.
 type onDisk struct {
 	path string
+	args []string // each server's arguments
 	last []byte
 }
 
-func (d *onDisk) Build(ctx context.Context) (string, error) {
+func (d *onDisk) Build(ctx context.Context) (*reload.Program, error) {
 	data, err := os.ReadFile(d.path)
 	if err != nil && d.last == nil {
-		return "", &reload.BuildError{Command: "reading " + d.path, Output: err.Error()}
+		return nil, &reload.BuildError{Command: "reading " + d.path, Output: err.Error()}
 	}
 	if err == nil {
 		d.last = data
 	}
 	f, err := os.CreateTemp("", "wsgo-upgrade-*")
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer f.Close()
 	if _, err := f.Write(d.last); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return nil, err
 	}
 	if err := f.Chmod(0o755); err != nil {
 		os.Remove(f.Name())
-		return "", err
+		return nil, err
 	}
-	return f.Name(), nil
+	return &reload.Program{Argv: append([]string{f.Name()}, d.args...), Temporary: true}, nil
 }
 
 // supervisorLog writes what the supervisor tells through the program's log.

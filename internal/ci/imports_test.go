@@ -9,23 +9,29 @@ import (
 
 const module = "github.com/wsgo/wsgo"
 
-// allowedImports is the direction of imports among wsgo's packages, as
-// DESIGN.md draws it: each package may import the listed packages of the
-// module and no other. The contract (wsgi) and the supervisor (reload)
-// import nothing of ours; cmd does not import the built-in apps, so that a
-// user's own main can run it with only the user's apps registered.
+// allowedImports is the direction of imports among wsgo's packages, as the
+// README's package table draws it: each package may import the listed
+// packages of the module and no other. The contract (wsgi) and the
+// protocol's leaf (reload/control) import nothing of ours; the supervisor
+// (reload) only the leaf; the production server (serve) neither the
+// watcher nor the go command's package; cmd does not import the built-in
+// apps, so that a user's own main can run it with only the user's apps
+// registered.
 var allowedImports = map[string][]string{
 	"":                  {"apps", "cmd"},
-	"cmd":               {"devserver", "internal/project", "reload", "serve", "wsgi", "wsgi/validate"},
-	"internal/project":  nil,
+	"cmd":               {"devserver", "internal/suggest", "reload", "reload/control", "reload/gobuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
+	"internal/suggest":  nil,
 	"internal/syncbuf":  nil,
 	"internal/termsafe": nil,
 	"internal/testkit":  {"internal/syncbuf"},
 	"devserver":         {"internal/termsafe", "wsgi"},
 	"apps":              {"wsgi"},
 	"python":            {"wsgi"},
-	"reload":            nil,
-	"serve":             {"internal/termsafe", "reload", "wsgi", "wsgi/proxy"},
+	"reload":            {"reload/control"},
+	"reload/control":    nil,
+	"reload/watch":      {"reload"},
+	"reload/gobuild":    {"reload", "reload/watch"},
+	"serve":             {"internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
 	"wsgi":              nil,
 	"wsgi/proxy":        {"wsgi"},
 	"wsgi/validate":     {"wsgi"},
@@ -88,4 +94,29 @@ func moduleImports(t *testing.T, goos string) map[string][]string {
 // inModule is path relative to the module: "" for the module's root.
 func inModule(path string) string {
 	return strings.TrimPrefix(strings.TrimPrefix(path, module), "/")
+}
+
+// TestProductionLinksNoDevTools: the program wsgo build writes runs
+// serve.Main, which must not link the watcher's file-system events or the
+// go command's module code: a production binary carries what it uses.
+func TestProductionLinksNoDevTools(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("the go command is not installed")
+	}
+	for _, goos := range []string{"linux", "darwin", "windows"} {
+		c := exec.Command("go", "list", "-deps", module+"/serve")
+		c.Env = append(c.Environ(), "GOOS="+goos, "CGO_ENABLED=0")
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("go list -deps: %v", err)
+		}
+		for dep := range strings.Lines(string(out)) {
+			dep = strings.TrimSpace(dep)
+			for _, banned := range []string{"github.com/fsnotify/", "golang.org/x/mod/", module + "/reload/watch", module + "/reload/gobuild"} {
+				if strings.HasPrefix(dep, banned) || dep+"/" == banned {
+					t.Errorf("GOOS=%s: the production server links %s", goos, dep)
+				}
+			}
+		}
+	}
 }

@@ -1,5 +1,6 @@
 // Package testkit holds what the tests of wsgo's servers share: requests
-// to a test server, and waiting, a bounded time, for its log to say a thing.
+// to a test server, waiting a bounded time for its log to say a thing, and
+// files written below a temporary directory.
 package testkit
 
 import (
@@ -7,6 +8,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -68,4 +71,26 @@ func WaitForLog(t testing.TB, log *syncbuf.Buffer, want string) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	t.Errorf("log does not say %q:\n%s", want, log)
+}
+
+// Tree writes files (path → content) below a new temporary directory, and
+// returns it.
+func Tree(t testing.TB, files map[string]string) string {
+	t.Helper()
+	root := t.TempDir()
+	for p, content := range files {
+		WriteFile(t, filepath.Join(root, p), content)
+	}
+	return root
+}
+
+// WriteFile writes content to the file at p, making its directories.
+func WriteFile(t testing.TB, p, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

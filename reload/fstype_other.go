@@ -1,9 +1,0 @@
-//go:build !linux
-
-package reload
-
-// untrusted trusts the kernel's events everywhere but on Linux, where the
-// file system's type tells; elsewhere WatchOptions.Poll asks for polling.
-func untrusted(paths []string, fsType func(string) (int64, error)) string {
-	return ""
-}

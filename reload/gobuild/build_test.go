@@ -1,0 +1,114 @@
+//go:build unix
+
+package gobuild
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/wsgo/wsgo/reload/watch"
+)
+
+// TestProgramID reads the build id the go command stamped into this very
+// test binary, as `go tool buildid` prints it.
+func TestProgramID(t *testing.T) {
+	self, _ := os.Executable()
+	id := ProgramID(self)
+	if strings.Count(id, "/") < 1 {
+		t.Fatalf("ProgramID(test binary) = %q, want a go build id", id)
+	}
+	out, err := exec.Command("go", "tool", "buildid", self).Output()
+	if err != nil {
+		t.Skipf("go tool buildid: %v", err)
+	}
+	if want := strings.TrimSpace(string(out)); id != want {
+		t.Errorf("programID = %q, go tool buildid says %q", id, want)
+	}
+	script := filepath.Join(t.TempDir(), "server")
+	os.WriteFile(script, []byte("#!/bin/sh\nexec true\n"), 0o755)
+	if ProgramID(script) != "" {
+		t.Error("a shell script has a build id")
+	}
+}
+
+// TestBuildDoesNotWaitForEmbeds: the go list that finds //go:embed files
+// after a build runs beside the new server's start, not before it. A fake
+// go command's list waits until the test releases it, which the test does
+// only once Build has returned.
+func TestBuildDoesNotWaitForEmbeds(t *testing.T) {
+	bin, dir := t.TempDir(), t.TempDir()
+	listed, release := filepath.Join(dir, "listed"), filepath.Join(dir, "release")
+	script := `#!/bin/sh
+case "$1" in
+list)
+	i=0
+	while [ ! -e "` + release + `" ] && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+	: > "` + listed + `" ;;
+build) : > "$3" ;;
+esac
+`
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	defer os.WriteFile(release, nil, 0o644)
+	w, err := watch.New(dir, watch.Options{Rules: Rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b, err := NewBuilder(Source{Root: dir, Package: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	b.Watcher = w
+	if _, err := b.build(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(listed); err == nil {
+		t.Error("Build returned only after go list had finished")
+	}
+}
+
+func TestStaleBuildDirectoriesAreSwept(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	// A pid that cannot be running: the kernel's maximum is below it.
+	stale := filepath.Join(tmp, "wsgo-99999999-123")
+	os.MkdirAll(filepath.Join(stale, "work"), 0o755)
+	os.WriteFile(filepath.Join(stale, marker), nil, 0o600)
+	// Look-alikes of a gone process that wsgo did not make stay.
+	notes := filepath.Join(tmp, "wsgo-99999999-notes")
+	os.MkdirAll(notes, 0o755)
+	os.WriteFile(filepath.Join(notes, marker), nil, 0o600)
+	unmarked := filepath.Join(tmp, "wsgo-99999999-456")
+	os.MkdirAll(unmarked, 0o755)
+	mine := filepath.Join(tmp, fmt.Sprintf("wsgo-%d-456", os.Getppid()))
+	os.MkdirAll(mine, 0o755)
+	b, err := NewBuilder(Source{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("the directory of a gone wsgo was left: %v", err)
+	}
+	if _, err := os.Stat(mine); err != nil {
+		t.Errorf("the directory of a running wsgo was removed: %v", err)
+	}
+	for _, d := range []string{notes, unmarked} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s, not made by wsgo, was removed: %v", d, err)
+		}
+	}
+	b.Close()
+	if _, err := os.Stat(b.dir); !os.IsNotExist(err) {
+		t.Errorf("Close left %s", b.dir)
+	}
+}

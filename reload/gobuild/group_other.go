@@ -1,0 +1,9 @@
+//go:build !unix
+
+package gobuild
+
+import "os/exec"
+
+func interruptible(cmd *exec.Cmd) {}
+func killGroup(pid int)           {}
+func processGone(pid int) bool    { return false }

@@ -1,6 +1,0 @@
-//go:build !unix
-
-package reload
-
-// redirectOutput does nothing where reload does not run.
-func redirectOutput(fd int) {}

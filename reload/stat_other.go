@@ -1,9 +1,0 @@
-//go:build !unix
-
-package reload
-
-import "io/fs"
-
-func stateOf(fi fs.FileInfo) fileState {
-	return fileState{mtime: fi.ModTime().UnixNano(), size: fi.Size(), dir: fi.IsDir()}
-}

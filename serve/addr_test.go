@@ -1,0 +1,78 @@
+package serve
+
+import (
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestParsePortDecimalOnly: a port is written in decimal, in both the dev
+// CLI and the production program; Go's other number forms are refused.
+func TestParsePortDecimalOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"8000": "", "0": "", "65535": "",
+		"0x1F40": "want a whole number", "8_0_8_0": "want a whole number", "-1": "want a whole number",
+		"": "want a whole number", "+80": "want a whole number", " 80": "want a whole number",
+		"65536": "from 1 to 65535", "99999999999999999999": "from 1 to 65535",
+	} {
+		_, err := ParsePort(in)
+		if (err == nil) != (want == "") || err != nil && !strings.Contains(err.Error(), want) {
+			t.Errorf("ParsePort(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+// TestProductionPortFlag: the built program reads -port and WSGO_PORT as
+// the dev CLI does.
+func TestProductionPortFlag(t *testing.T) {
+	for _, args := range [][]string{{"-port", "0x1F40", "a"}, {"-port", "8_0_8_0", "a"}, {"-port", "70000", "a"}} {
+		if _, err := parse("site", args, io.Discard); err == nil {
+			t.Errorf("parse(%q) took the port", args)
+		}
+	}
+	t.Setenv("WSGO_PORT", "0x50")
+	if _, err := parse("site", []string{"a"}, io.Discard); err == nil || !strings.Contains(err.Error(), `invalid WSGO_PORT="0x50": want a whole number`) {
+		t.Errorf("WSGO_PORT=0x50: %v", err)
+	}
+}
+
+func TestCheckHost(t *testing.T) {
+	for _, ok := range []string{"127.0.0.1", "::1", "0.0.0.0", "localhost", "my-host.example"} {
+		if err := CheckHost(ok); err != nil {
+			t.Errorf("CheckHost(%q): %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "bad host", "300.1.1.1", "-x", "a..b"} {
+		if CheckHost(bad) == nil {
+			t.Errorf("CheckHost(%q) took it", bad)
+		}
+	}
+}
+
+func TestParseMount(t *testing.T) {
+	if p, a, err := ParseMount("/blog=blog"); err != nil || p != "/blog" || a != "blog" {
+		t.Errorf("ParseMount(/blog=blog) = %q %q %v", p, a, err)
+	}
+	for _, bad := range []string{"/blog", "=blog", "/blog=", ""} {
+		if _, _, err := ParseMount(bad); err == nil {
+			t.Errorf("ParseMount(%q) took it", bad)
+		}
+	}
+}
+
+// TestListenInUseAdvice: a port in use gets the next free one to try,
+// named with the program's own flag.
+func TestListenInUseAdvice(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	_, err = Listen("127.0.0.1", port, "-port", "-host")
+	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" is in use; try -port ") {
+		t.Errorf("Listen on a busy port: %v", err)
+	}
+}
