@@ -2,7 +2,6 @@ package python
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,7 +10,6 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -153,7 +151,9 @@ func TestWorkerKilledMidRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	syscall.Kill(pid, syscall.SIGKILL)
+	if err := kill9(pid); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case resp := <-done:
 		if resp == nil || resp.StatusCode != 500 {
@@ -186,8 +186,8 @@ func TestCloseStopsEverything(t *testing.T) {
 	}
 	a.Close()
 	for _, pid := range pids {
-		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
-			t.Errorf("worker %d is still there after Close: %v", pid, err)
+		if exists(pid) {
+			t.Errorf("worker %d is still there after Close", pid)
 		}
 	}
 	if r := wsgitest.Get(a, "/"); r.Code != 500 || !strings.Contains(r.Log, ErrClosed.Error()) {

@@ -1,7 +1,0 @@
-//go:build !unix
-
-package python
-
-import "errors"
-
-func mkfifo(path string) error { return errors.New("not on this system") }
