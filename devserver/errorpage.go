@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"cmp"
 	"fmt"
 	"html/template"
 	"io"
@@ -69,6 +70,7 @@ type failurePage struct {
 	Frames  []pageFrame // the user's frames, with their source
 	Stack   []pageFrame // every frame, folded away on the page
 	Folded  int         // how many of Stack are not the user's
+	Others  string      // whose the folded frames are, as "wsgo's, Go's or dependencies'"
 	Cut     string      // says the stack was cut, if it was
 	Sources []pageSource
 	Headers []keyValue
@@ -98,7 +100,7 @@ type pageSource struct {
 
 type keyValue struct{ Key, Value string }
 
-var kindNames = map[frameKind]string{userFrame: "yours", wsgoFrame: "wsgo", stdFrame: "Go", depFrame: "dependency"}
+var kindNames = map[frameKind]string{userFrame: "yours", wsgoFrame: "wsgo", stdFrame: "Go", depFrame: "dependency", libFrame: "library"}
 
 var failureTemplate = template.Must(template.New("500").Parse(`<!doctype html>
 <html lang="en">
@@ -143,7 +145,7 @@ footer { color: #666; font-size: .85em; margin-top: 2em; }
 {{if .Source}}<pre class="src">{{range .Source}}<span{{if .Hit}} class="hit"{{end}}><i>{{.N}}</i>{{.Text}}</span>{{end}}</pre>{{end}}</div>{{end}}
 </div>
 {{end}}{{with .Cut}}<p class="cut">({{.}})</p>
-{{end}}{{if .Stack}}<details id="stack"><summary>The whole stack: {{len .Stack}} frames, {{.Folded}} of them wsgo's, Go's or dependencies'</summary>
+{{end}}{{if .Stack}}<details id="stack"><summary>The whole stack: {{len .Stack}} frames, {{.Folded}} of them {{.Others}}</summary>
 <ol class="stack">{{range .Stack}}<li class="{{.Kind}}">{{.Function}} <span class="kind">({{.Kind}})</span><br>{{template "loc" .}}</li>
 {{end}}</ol></details>
 {{end}}{{with .DetailHTML}}<pre>{{.}}</pre>
@@ -266,7 +268,11 @@ func (p Pages) appFailure(r *http.Request, f *wsgi.Failure, c classifier) failur
 		Headers: headerList(r.Header),
 		Environ: environList(f.Environ),
 	}
-	frames := c.classify(f.Frames)
+	frames, others := c.failureFrames(f)
+	page.Others = others.page
+	if tb := tracebackOf(f.Err); tb != nil {
+		page.Cut = ""
+	}
 	for _, fr := range frames {
 		pf := p.pageFrame(fr)
 		page.Stack = append(page.Stack, pf)
@@ -276,7 +282,10 @@ func (p Pages) appFailure(r *http.Request, f *wsgi.Failure, c classifier) failur
 		}
 		if len(page.Frames) < maxFrameSources {
 			pf.Source = excerpt(fr.File, fr.Line, sourceAround)
-			if changedSinceStart(fr.File) {
+			if pf.Source == nil && fr.Source != "" {
+				pf.Source = []srcLine{{N: fr.Line, Text: fr.Source, Hit: true}}
+			}
+			if fr.stale() {
 				pf.Stale = staleNote
 			}
 		}
@@ -317,10 +326,10 @@ func (page failurePage) report(frames []frame) string {
 		if i >= maxFrameSources {
 			continue
 		}
-		if line := sourceLine(f.File, f.Line); line != "" {
+		if line := cmp.Or(sourceLine(f.File, f.Line), f.Source); line != "" {
 			fmt.Fprintf(&b, "\t%5d | %s\n", f.Line, line)
 		}
-		if changedSinceStart(f.File) {
+		if f.stale() {
 			b.WriteString("\t(" + staleNote + ")\n")
 		}
 	}
@@ -437,8 +446,9 @@ func isLoopback(remoteAddr string) bool {
 }
 
 // fileLine finds compiler positions such as "apps/demo.go:12:5:" or a
-// stack's "/src/apps/demo.go:12", with the file and the line as groups.
-var fileLine = regexp.MustCompile(`([\p{L}\p{N}_./\\@+~-]+\.go):(\d+)(?::\d+)?`)
+// stack's "/src/apps/demo.go:12", with the file and the line as groups;
+// a Python app's load error names its .py files the same way.
+var fileLine = regexp.MustCompile(`([\p{L}\p{N}_./\\@+~-]+\.(?:go|py)):(\d+)(?::\d+)?`)
 
 // linkFileLines escapes text for HTML and wraps each file:line in <mark>,
 // and in a link to the editor where the file is found from dir (see

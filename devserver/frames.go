@@ -2,6 +2,7 @@ package devserver
 
 import (
 	"bufio"
+	"errors"
 	"os"
 	"path"
 	"path/filepath"
@@ -28,12 +29,24 @@ const (
 	wsgoFrame                  // wsgo's own
 	stdFrame                   // the runtime's and the standard library's
 	depFrame                   // a dependency's, from the module cache
+	libFrame                   // a traceback's frame that is not the user's: its language's library or a package
 )
 
 // A frame is one frame of a panic's stack, with whose code it is.
 type frame struct {
 	runtime.Frame
 	Kind frameKind
+	// Source is the line as the failing program read it, for a frame of
+	// a traceback that tells it: the file may not be readable here.
+	Source string
+	// Foreign is true for a traceback's frame: its program started apart
+	// from this one, which cannot tell whether it ran an older file.
+	Foreign bool
+}
+
+// stale reports whether f's file changed since its program started.
+func (f frame) stale() bool {
+	return !f.Foreign && changedSinceStart(f.File)
 }
 
 // A classifier tells whose code a frame runs from its function's package.
@@ -115,6 +128,49 @@ func funcPackage(name string) string {
 		name = name[:slash+dot]
 	}
 	return strings.ReplaceAll(name, "%2e", ".")
+}
+
+// tracebackOf returns err's own stack if it carries one (a Python
+// exception does), or nil.
+func tracebackOf(err error) wsgi.Traceback {
+	var tb wsgi.Traceback
+	if errors.As(err, &tb) {
+		return tb
+	}
+	return nil
+}
+
+// tracebackFrames returns a traceback's frames, the user's as the
+// traceback tells them.
+func tracebackFrames(tb wsgi.Traceback) []frame {
+	var out []frame
+	for _, f := range tb.TracebackFrames() {
+		kind := libFrame
+		if f.User {
+			kind = userFrame
+		}
+		out = append(out, frame{Frame: runtime.Frame{Function: f.Function, File: f.File, Line: f.Line}, Kind: kind, Source: f.Source, Foreign: true})
+	}
+	return out
+}
+
+// others says whose the frames that are not the user's are, on the page
+// ("N of them …") and in the terminal ("N frames of …").
+type others struct{ page, terminal string }
+
+var (
+	goOthers        = others{"wsgo's, Go's or dependencies'", "wsgo, Go and dependencies"}
+	tracebackOthers = others{"its language's library's or packages'", "the language's library and packages"}
+)
+
+// failureFrames returns the frames of an app's failure: its error's own
+// traceback if it has one, else the Go stack it panicked on; and whose the
+// frames that are not the user's are.
+func (c classifier) failureFrames(f *wsgi.Failure) ([]frame, others) {
+	if tb := tracebackOf(f.Err); tb != nil {
+		return tracebackFrames(tb), tracebackOthers
+	}
+	return c.classify(f.Frames), goOthers
 }
 
 // userFrames returns the user's frames among frames.

@@ -1,6 +1,7 @@
 package devserver
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"net"
@@ -186,7 +187,7 @@ func (l *Logger) Failed(r *http.Request, f *wsgi.Failure) {
 func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	// A panic's message often holds the client's text: escaped too.
 	head := fmt.Sprintf("app %q failed on %s %s: %s", f.App, r.Method, termsafe.Escape(r.RequestURI), termsafe.Escape(clip(f.Err.Error(), maxMessage)))
-	frames := c.classify(f.Frames)
+	frames, others := c.failureFrames(f)
 	user := userFrames(frames)
 	why := whyNotLocal(r)
 	if len(user) == 0 {
@@ -201,10 +202,10 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	b.WriteString(l.red.Sprint(head) + "\n")
 	for _, fr := range user[:min(len(user), maxFrameSources)] {
 		fmt.Fprintf(&b, "    %s\n        %s\n", l.bold.Sprint(fr.Function), l.cyan.Sprintf("%s:%d", shortPath(fr.File), fr.Line))
-		if line := sourceLine(fr.File, fr.Line); line != "" {
+		if line := cmp.Or(sourceLine(fr.File, fr.Line), fr.Source); line != "" {
 			fmt.Fprintf(&b, "        %s %s\n", l.faint.Sprintf("%d |", fr.Line), line)
 		}
-		if changedSinceStart(fr.File) {
+		if fr.stale() {
 			b.WriteString(l.yellow.Sprintf("        (%s)", staleNote) + "\n")
 		}
 	}
@@ -215,7 +216,7 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 		b.WriteString(l.faint.Sprintf("    (%s)", cut) + "\n")
 	}
 	if n := len(frames) - len(user); n > 0 {
-		b.WriteString(l.faint.Sprintf("    (%d frames of wsgo, Go and dependencies: on the error page)", n) + "\n")
+		b.WriteString(l.faint.Sprintf("    (%d frames of %s: on the error page)", n, others.terminal) + "\n")
 	}
 	if why != "" {
 		b.WriteString("    " + l.yellow.Sprint(hidden(why)) + "\n")

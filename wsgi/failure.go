@@ -12,18 +12,45 @@ import (
 // A Failure is an app's failure on one request, as a [Gateway] reports it to
 // its Logger and its ErrorPage.
 type Failure struct {
-	App   string // the name of the app that failed
-	Err   error  // what went wrong: a panic's value, or a broken rule (a [*ResponseError])
-	Stack []byte // the app's frames where it panicked, in a panic's format; nil if it did not panic
+	App string // the name of the app that failed
+	Err error  // what went wrong: a panic's value, or a broken rule (a [*ResponseError])
+	// Stack is the app's frames where it panicked, in a panic's format, or
+	// the text of an error's own [Traceback]; nil if it did not panic.
+	Stack []byte
 
 	// Frames is the whole stack of the goroutine that panicked, innermost
 	// first, from the frame that panicked to the goroutine's first, the
 	// runtime's, the gateway's and net/http's included: what a development
 	// server needs to tell the app's frames from the rest. Nil if the app
-	// did not panic.
+	// did not panic, or failed with a [Traceback] of its own.
 	Frames []runtime.Frame
 	// Environ is the request's environ as the app got it.
 	Environ Environ
+}
+
+// A Traceback is an error that carries the stack where it was raised, when
+// that is not the Go stack it surfaced on: an exception raised by an app
+// running in another language, such as a Python app in a worker process. A
+// [Gateway] reports such an error with its own stack: [Failure.Stack] is the
+// traceback's text, and a development server shows its frames.
+type Traceback interface {
+	error
+	// TracebackFrames returns the frames, innermost first, as
+	// [Failure.Frames] holds a panic's.
+	TracebackFrames() []Frame
+	// TracebackText returns the traceback as the app's language prints it.
+	TracebackText() string
+}
+
+// A Frame is one frame of a [Traceback].
+type Frame struct {
+	Function string // the function's name, as its language writes it
+	File     string // the source file's absolute path, or a name such as "<string>"
+	Line     int    // the line in File, from 1; 0 if unknown
+	Source   string // the line's text as the program read it, trimmed; "" if unknown
+	// User is true for the app's own code: a file of the project, not its
+	// language's library or an installed package.
+	User bool
 }
 
 // PlainErrorPage answers 500 Internal Server Error and says nothing more: it

@@ -108,6 +108,11 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if errors.As(err, &ae) {
 		f.Stack, f.Frames = ae.stack, ae.frames
 	}
+	var tb Traceback
+	if errors.As(err, &tb) {
+		// The Go stack it surfaced on is the gateway's and the adapter's.
+		f.Stack, f.Frames = []byte(tb.TracebackText()), nil
+	}
 	log.Failed(r, f)
 	if rs.sent && rs.declared >= 0 && rs.written == rs.declared {
 		return // the client has the whole response the app declared: let it be

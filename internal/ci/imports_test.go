@@ -27,6 +27,7 @@ var allowedImports = map[string][]string{
 	"devserver":         {"internal/recorder", "internal/termsafe", "wsgi"},
 	"internal/recorder": nil,
 	"apps":              {"wsgi"},
+	"python":            {"wsgi"},
 	"reload":            {"reload/control"},
 	"reload/control":    nil,
 	"reload/watch":      {"reload"},

@@ -1,0 +1,241 @@
+package python
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"net"
+
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// A channel is Go's end of one worker thread's socket pair. One request at a
+// time uses it, from its request frame to its done or exception frame.
+type channel struct {
+	w    *worker
+	conn net.Conn
+	r    *bufio.Reader
+	out  []byte // the request frame being encoded, reused
+}
+
+// maxKeptBuffer is the largest encoding buffer a channel keeps between
+// requests.
+const maxKeptBuffer = 64 << 10
+
+// send writes one frame, in one write.
+func (c *channel) send(kind byte, payload []byte) error {
+	if len(payload) > 4<<10 {
+		head := appendHeader(nil, kind, len(payload))
+		bufs := net.Buffers{head, payload}
+		_, err := bufs.WriteTo(c.conn)
+		return err
+	}
+	c.out = append(appendHeader(c.out[:0], kind, len(payload)), payload...)
+	_, err := c.conn.Write(c.out)
+	return err
+}
+
+// sendRequest writes the request frame of env.
+func (c *channel) sendRequest(env wsgi.Environ) error {
+	b := appendEnviron(appendHeader(c.out[:0], frameRequest, 0), env)
+	n := len(b) - headerSize
+	if n > maxFrame {
+		return fmt.Errorf("the request's environ is %d bytes, more than the %d a frame holds", n, maxFrame)
+	}
+	appendHeader(b[:0], frameRequest, n)
+	_, err := c.conn.Write(b)
+	if cap(b) <= maxKeptBuffer {
+		c.out = b[:0]
+	} else {
+		c.out = nil
+	}
+	return err
+}
+
+// ServeWSGI serves one request: it sends the environ's strings to a free
+// worker thread, reads the request body for it as the app asks
+// (wsgi.input), and yields the body as the app produces it. An exception
+// in the app makes it panic with an [*Exception], as a failing Go app
+// panics; so does a worker that dies meanwhile, with an error that says so.
+// When the gateway stops the body early (the client went away), the worker
+// is told to stop iterating and to call the body's close().
+func (a *App) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+	return func(yield func([]byte) bool) {
+		c, err := a.acquire(env.Context())
+		if err != nil {
+			panic(err)
+		}
+		x := exchange{app: a, c: c, env: env, start: start}
+		x.run(yield)
+	}
+}
+
+// An exchange is one request on a channel.
+type exchange struct {
+	app   *App
+	c     *channel
+	env   wsgi.Environ
+	start wsgi.StartResponse
+	write func([]byte) error
+	in    []byte // the request body's block being sent
+}
+
+// The end of an exchange, as far as the channel is concerned.
+type ending int
+
+const (
+	endStopped ending = iota // the body was stopped early: the worker must be told
+	endClean                 // the worker sent done or an exception: the channel is free
+	endBroken                // the channel failed: it cannot be used again
+)
+
+func (x *exchange) run(yield func([]byte) bool) {
+	end := endStopped
+	defer func() {
+		switch end {
+		case endClean:
+			x.app.release(x.c)
+		case endBroken:
+			x.app.discard(x.c)
+		default:
+			go x.stop()
+		}
+	}()
+	if err := x.c.sendRequest(x.env); err != nil {
+		end = endBroken
+		panic(x.failure(err))
+	}
+	for {
+		kind, p, err := readFrame(x.c.r)
+		if err != nil {
+			end = endBroken
+			panic(x.failure(err))
+		}
+		switch kind {
+		case frameChunk:
+			if !yield(p) {
+				return
+			}
+		case frameStart:
+			call, err := decodeStart(p)
+			if err != nil {
+				end = endBroken
+				panic(x.failure(err))
+			}
+			if call.exc != nil {
+				x.write = x.start(call.status, call.headers, call.exc)
+			} else {
+				x.write = x.start(call.status, call.headers)
+			}
+		case frameWrite:
+			if x.write == nil {
+				end = endBroken
+				panic(x.failure(protocolErrorf("a write frame came before a start frame")))
+			}
+			if x.write(p) != nil {
+				return // the gateway knows why, and reports it
+			}
+		case frameRead:
+			if err := x.answerRead(p); err != nil {
+				end = endBroken
+				panic(x.failure(err))
+			}
+		case frameErrors:
+			x.env.Errors().Write(p)
+		case frameDone:
+			end = endClean
+			return
+		case frameException:
+			exc, err := decodeException(p)
+			if err != nil {
+				end = endBroken
+				panic(x.failure(err))
+			}
+			end = endClean
+			panic(exc)
+		default:
+			end = endBroken
+			panic(x.failure(protocolErrorf("frame %q arrived during a response", kind)))
+		}
+	}
+}
+
+// answerRead reads what the app asked of the request body, and sends it:
+// as an input frame, or as the last one at the body's end, or the error.
+// The buffer lasts the request: a large body goes through it block by block.
+func (x *exchange) answerRead(p []byte) error {
+	n, err := decodeRead(p)
+	if err != nil {
+		return err
+	}
+	if cap(x.in) < headerSize+n {
+		x.in = make([]byte, headerSize+max(n, 16<<10))
+	}
+	buf := x.in[:headerSize+n]
+	got, err := io.ReadFull(x.env.Input(), buf[headerSize:])
+	kind := frameInput
+	switch {
+	case err == io.EOF || err == io.ErrUnexpectedEOF:
+		kind = frameInputEnd
+	case err != nil:
+		return x.c.send(frameInputError, []byte("reading the request body failed: "+err.Error()))
+	}
+	appendHeader(buf[:0], kind, got)
+	_, err = x.c.conn.Write(buf[:headerSize+got])
+	return err
+}
+
+// stop tells the worker to stop a response whose client is gone, and waits,
+// off the request's goroutine, for the worker to have closed the body; then
+// the channel is free again. What the worker sends meanwhile is dropped,
+// but for wsgi.errors and an exception, which go to wsgi.errors.
+func (x *exchange) stop() {
+	c := x.c
+	if err := c.send(frameStop, nil); err != nil {
+		x.app.discard(c)
+		return
+	}
+	for {
+		kind, p, err := readFrame(c.r)
+		if err != nil {
+			x.app.discard(c)
+			return
+		}
+		switch kind {
+		case frameRead:
+			if err := c.send(frameInputEnd, nil); err != nil {
+				x.app.discard(c)
+				return
+			}
+		case frameErrors:
+			x.env.Errors().Write(p)
+		case frameException:
+			if exc, err := decodeException(p); err == nil {
+				fmt.Fprintf(x.env.Errors(), "python: the app raised after its client went away:\n%s", exc.TracebackText())
+			}
+			x.app.release(c)
+			return
+		case frameDone:
+			x.app.release(c)
+			return
+		}
+	}
+}
+
+// failure explains a broken channel to the gateway, which logs it: the
+// worker died (how, when known), the app is stopping, or the protocol broke.
+func (x *exchange) failure(err error) error {
+	w := x.c.w
+	if errors.Is(err, errProtocol) {
+		return err
+	}
+	if x.app.isClosing() {
+		return fmt.Errorf("python: the app was stopped while it served this request (%v)", err)
+	}
+	if w.waitExit(killGrace) {
+		return fmt.Errorf("python: the worker (pid %d) %s while it served this request; another is starting", w.pid, w.exitDescription())
+	}
+	return fmt.Errorf("python: the channel to the worker (pid %d) failed: %v", w.pid, err)
+}
