@@ -92,7 +92,7 @@ func serveErrorPage(ctx context.Context, o serveOptions) error {
 		// The build ran at the module's root: its output's paths are from there.
 		o.pages.Dir, _ = gobuild.ModuleRoot(wd)
 	}
-	h := o.pages.Failure(child.Failure)
+	h := o.pages.Problem(child.Problem)
 	return serveUnder(ctx, child, o.instance(devserver.LogRequests(h, log), log), true)
 }
 
@@ -133,7 +133,7 @@ func (o serveOptions) supervisor(ln *net.TCPListener, b reload.Builder, first *r
 		Listener:     ln,
 		Builder:      b,
 		First:        first,
-		ErrorPage:    &reload.Program{Argv: asErrorPage.argv(self)},
+		Fallback:     &reload.Program{Argv: asErrorPage.argv(self)},
 		Color:        o.colorOn(),
 		Grace:        o.grace,
 		ReadyTimeout: o.readyTimeout,

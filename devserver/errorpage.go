@@ -227,7 +227,7 @@ func writeFailure(w http.ResponseWriter, r *http.Request, p failurePage) {
 }
 
 // Pages are the development server's error pages, for an app's failure
-// ([Pages.ErrorPage]) and for a failed build or a crash ([Pages.Failure]).
+// ([Pages.ErrorPage]) and for a failed build or a crash ([Pages.Problem]).
 type Pages struct {
 	// Editor makes the links that open a file:line in the user's editor.
 	Editor Editor

@@ -86,7 +86,7 @@ func TestErrorPages(t *testing.T) {
 	appFailure := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ErrorPage(w, r, &wsgi.Failure{App: "demo", Err: errors.New("secret <detail>"), Stack: []byte("main.boom\n\t/src/main.go:12\n")})
 	})
-	buildFailure := Failure("Build failed\n\nsecret <detail>\n./main.go:12:5: undefined: x\n")
+	buildFailure := Problem("Build failed\n\nsecret <detail>\n./main.go:12:5: undefined: x\n")
 	tests := []struct {
 		name, remote, accept string
 		want, wantNot        []string
@@ -163,7 +163,7 @@ func TestDetailsOnlyUnderLoopbackNames(t *testing.T) {
 			t.Errorf("Host %q: details shown %v, want %v:\n%s", host, got, shown, w.Body.String())
 		}
 		w = httptest.NewRecorder()
-		Failure("Build failed\nthe secret").ServeHTTP(w, r)
+		Problem("Build failed\nthe secret").ServeHTTP(w, r)
 		if got := strings.Contains(w.Body.String(), "the secret"); got != shown {
 			t.Errorf("Host %q: build failure shown %v, want %v", host, got, shown)
 		}

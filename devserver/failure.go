@@ -11,17 +11,17 @@ import (
 	"time"
 )
 
-// Failure returns a handler that answers every request with 500 and the
-// failure: a build's compiler output or a server's crash, its first line the
-// title. Clients on this machine see it, browsers as an HTML page with each
+// Problem returns a handler that answers every request with 500 and the
+// report of why no app can serve: a build's compiler output, a server's
+// crash, a Python app's import error; its first line the title. Clients on this machine see it, browsers as an HTML page with each
 // file:line marked and linked to [DefaultEditor], and the source around it;
 // anyone else sees only the status, as with an app's failure.
-func Failure(failure string) http.Handler { return Pages{}.Failure(failure) }
+func Problem(report string) http.Handler { return Pages{}.Problem(report) }
 
-// Failure is the package's [Failure], its links opening p.Editor and its
+// Problem is the package's [Problem], its links opening p.Editor and its
 // relative paths read from p.Dir.
-func (p Pages) Failure(failure string) http.Handler {
-	title, detail, _ := strings.Cut(clip(failure, maxOutput), "\n")
+func (p Pages) Problem(report string) http.Handler {
+	title, detail, _ := strings.Cut(clip(report, maxOutput), "\n")
 	title = clip(title, maxMessage)
 	detail = strings.TrimLeft(detail, "\n")
 	dir := p.Dir

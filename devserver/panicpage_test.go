@@ -352,7 +352,7 @@ func TestFailurePageSources(t *testing.T) {
 		r.RemoteAddr = "127.0.0.1:5000"
 		r.Header.Set("Accept", "text/html")
 		w := httptest.NewRecorder()
-		p.Failure(output).ServeHTTP(w, r)
+		p.Problem(output).ServeHTTP(w, r)
 		doc := w.Body.String()
 		link := `href="subl://open?url=file://` + filepath.Join(root, "sub", "x.go") + `&amp;line=4"`
 		for _, want := range []string{
@@ -416,7 +416,7 @@ func TestFailureTextSources(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	Pages{Dir: root}.Failure("Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n").ServeHTTP(w, localRequest(""))
+	Pages{Dir: root}.Problem("Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n").ServeHTTP(w, localRequest(""))
 	want := "Build failed in 1s (go build .)\n\n# example.com/m\nx.go:4:9: undefined: x\n\n" +
 		"x.go:4:9\n      1 | package m\n      2 | \n      3 | func F() int {\n>     4 | \treturn x\n      5 | }\n"
 	if got := w.Body.String(); got != want {
@@ -450,7 +450,7 @@ func TestHugeBuildOutputIsCut(t *testing.T) {
 	output := "Build failed in 1s (go build .)\n\n" + strings.Repeat("nothing to see here\n", 1<<17)
 	for _, accept := range []string{"", "text/html"} {
 		w := httptest.NewRecorder()
-		Pages{Dir: t.TempDir()}.Failure(output).ServeHTTP(w, localRequest(accept))
+		Pages{Dir: t.TempDir()}.Problem(output).ServeHTTP(w, localRequest(accept))
 		if got := w.Body.String(); len(got) > maxOutput+8<<10 || !strings.Contains(got, " more bytes)") {
 			t.Errorf("Accept %q: %d bytes, ending %q", accept, len(got), got[max(0, len(got)-300):])
 		}

@@ -120,7 +120,7 @@ func TestFailurePageLinksPython(t *testing.T) {
 	r.Host, r.RemoteAddr = "localhost:8000", "127.0.0.1:5000"
 	r.Header.Set("Accept", "text/html")
 	rec := httptest.NewRecorder()
-	Pages{Dir: dir}.Failure("cannot load the Python app app.py: SyntaxError: invalid syntax\napp.py:2:7: invalid syntax").ServeHTTP(rec, r)
+	Pages{Dir: dir}.Problem("cannot load the Python app app.py: SyntaxError: invalid syntax\napp.py:2:7: invalid syntax").ServeHTTP(rec, r)
 	body := rec.Body.String()
 	if !strings.Contains(body, "vscode://file"+filepath.Join(dir, "app.py")+":2") || !strings.Contains(body, `<span class="hit"><i>2</i>def f(:</span>`) {
 		t.Errorf("the page does not link and show app.py:2:\n%s", body)

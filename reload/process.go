@@ -23,7 +23,7 @@ import (
 // proc is one server process: a built app, or the error-page server.
 type proc struct {
 	cmd    *exec.Cmd
-	line   *control.Conn
+	ctl    *control.Conn
 	conn   net.Conn
 	ready  chan struct{} // closed when the server says it serves
 	once   sync.Once
@@ -48,7 +48,7 @@ type procSpec struct {
 // startProc starts prog, handing it the listening socket as fd 3 and its
 // line to the supervisor as fd 4. It runs in its own process group, so that
 // signals reach what it starts too, and dies with the supervisor.
-func startProc(prog *Program, spec procSpec, buildID, failure string) (*proc, error) {
+func startProc(prog *Program, spec procSpec, buildID, problem string) (*proc, error) {
 	if len(prog.Argv) == 0 {
 		return nil, errors.New("reload: start: a program with no command")
 	}
@@ -62,7 +62,7 @@ func startProc(prog *Program, spec procSpec, buildID, failure string) (*proc, er
 	if err != nil {
 		return nil, fmt.Errorf("reload: start: %w", err)
 	}
-	p := &proc{conn: conn, line: control.NewConn(conn), ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
+	p := &proc{conn: conn, ctl: control.NewConn(conn), ready: make(chan struct{}), exited: make(chan struct{}), output: newTail(64 << 10)}
 	cmd := exec.Command(prog.Argv[0], prog.Argv[1:]...)
 	cmd.Env = append(cleanEnv(), prog.Env...)
 	cmd.Env = append(cmd.Env, "LISTEN_FDS=1", "LISTEN_FDNAMES=http",
@@ -96,7 +96,7 @@ func startProc(prog *Program, spec procSpec, buildID, failure string) (*proc, er
 		conn.Close()
 		close(p.exited)
 	}()
-	p.line.Hello(control.Hello{BuildID: buildID, Color: spec.color, Failure: failure})
+	p.ctl.Hello(control.Hello{BuildID: buildID, Color: spec.color, Problem: problem})
 	return p, nil
 }
 
@@ -133,7 +133,7 @@ func cleanEnv() []string {
 // read follows what the server says.
 func (p *proc) read() {
 	for {
-		ev, err := p.line.Next()
+		ev, err := p.ctl.Next()
 		if err != nil {
 			return
 		}
@@ -173,7 +173,7 @@ func (p *proc) drain(msg control.Message, grace time.Duration) (killed bool) {
 	p.mu.Lock()
 	p.draining = true
 	p.mu.Unlock()
-	if p.line.Send(msg) != nil {
+	if p.ctl.Send(msg) != nil {
 		syscall.Kill(p.pid(), syscall.SIGTERM)
 	}
 	select {

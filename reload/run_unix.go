@@ -32,14 +32,14 @@ type result struct {
 	program   string        // the build id of the program it runs
 	unchanged bool          // the build made the program that already runs
 	title     string        // one line: "Build failed in 1.2s", "Server exited before it was ready"
-	failure   string        // compiler output or crash, for the error page
-	shown     bool          // failure was already in the terminal, as the server wrote it
+	problem   string        // compiler output or crash, for the error page
+	shown     bool          // problem was already in the terminal, as the server wrote it
 	built     time.Duration // time in the build
 	ready     time.Duration // time from start to ready
 }
 
-// cycle is the state of one Run.
-type cycle struct {
+// supervision is the state of one Run.
+type supervision struct {
 	s       *Supervisor
 	spec    procSpec
 	current *proc
@@ -129,7 +129,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 }
 
-func (s *Supervisor) newCycle() (*cycle, error) {
+func (s *Supervisor) newCycle() (*supervision, error) {
 	if s.Log == nil || s.Builder == nil || s.Listener == nil {
 		return nil, errors.New("reload: a Supervisor needs a Listener, a Builder and a Log")
 	}
@@ -146,7 +146,7 @@ func (s *Supervisor) newCycle() (*cycle, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &cycle{
+	c := &supervision{
 		s:        s,
 		spec:     procSpec{socket: socket, output: s.Stderr, stderr: s.Stderr, color: s.Color},
 		results:  make(chan result),
@@ -183,7 +183,7 @@ func dupSocket(ln *net.TCPListener) (*os.File, error) {
 
 // spawn runs f in the background and delivers its result, or, once Run is
 // stopping, stops the server it started so that none is left behind.
-func (c *cycle) spawn(f func() result) {
+func (c *supervision) spawn(f func() result) {
 	c.builds.Add(1)
 	go func() {
 		defer c.builds.Done()
@@ -199,8 +199,8 @@ func (c *cycle) spawn(f func() result) {
 }
 
 // settle acts on a build's result: swap in its server, keep the running one,
-// or show the failure.
-func (c *cycle) settle(ctx context.Context, r result) {
+// or show the problem.
+func (c *supervision) settle(ctx context.Context, r result) {
 	log := c.s.Log
 	switch {
 	case r.proc != nil:
@@ -211,21 +211,21 @@ func (c *cycle) settle(ctx context.Context, r result) {
 	case r.title == "":
 		// cancelled by a newer change
 	case c.s.KeepOnFailure && c.current != nil:
-		log.Errorf(" * %s; the running server goes on:\n%s", r.title, indent(r.failure))
+		log.Errorf(" * %s; the running server goes on:\n%s", r.title, indent(r.problem))
 	default:
-		if r.shown || r.failure == "" {
+		if r.shown || r.problem == "" {
 			log.Errorf(" * %s; the error page is served until the next good build", r.title)
 		} else {
-			log.Errorf(" * %s; the error page is served until the next good build:\n%s", r.title, indent(r.failure))
+			log.Errorf(" * %s; the error page is served until the next good build:\n%s", r.title, indent(r.problem))
 		}
-		if p := c.errorPage(ctx, r.title+"\n\n"+r.failure); p != nil {
+		if p := c.errorPage(ctx, r.title+"\n\n"+r.problem); p != nil {
 			c.swap(p, "")
 		}
 	}
 }
 
 // swap makes next the current server and drains the one it replaces.
-func (c *cycle) swap(next *proc, program string) {
+func (c *supervision) swap(next *proc, program string) {
 	old := c.current
 	c.mu.Lock()
 	c.current, c.program = next, program
@@ -245,12 +245,12 @@ func (c *cycle) swap(next *proc, program string) {
 }
 
 // launch starts a server process and tracks it until it exits.
-func (c *cycle) launch(prog *Program, failure string) (*proc, error) {
+func (c *supervision) launch(prog *Program, problem string) (*proc, error) {
 	c.mu.Lock()
 	c.n++
 	id := strconv.FormatInt(time.Now().UnixNano(), 36) + "-" + strconv.Itoa(c.n)
 	c.mu.Unlock()
-	p, err := startProc(prog, c.spec, id, failure)
+	p, err := startProc(prog, c.spec, id, problem)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +272,7 @@ func (c *cycle) launch(prog *Program, failure string) (*proc, error) {
 
 // build builds the program and starts it, unless it is the program that
 // runs already and the build was not forced.
-func (c *cycle) build(ctx context.Context, force bool) result {
+func (c *supervision) build(ctx context.Context, force bool) result {
 	began := time.Now()
 	prog, err := c.s.Builder.Build(ctx)
 	built := time.Since(began)
@@ -285,9 +285,9 @@ func (c *cycle) build(ctx context.Context, force bool) result {
 	var be *BuildError
 	switch {
 	case errors.As(err, &be):
-		return result{title: fmt.Sprintf("Build failed in %s (%s)", round(built), be.Command), failure: strings.TrimSpace(be.Output), built: built}
+		return result{title: fmt.Sprintf("Build failed in %s (%s)", round(built), be.Command), problem: strings.TrimSpace(be.Output), built: built}
 	case err != nil:
-		return result{title: "Build failed", failure: err.Error(), built: built}
+		return result{title: "Build failed", problem: err.Error(), built: built}
 	}
 	if !force && prog.ID != "" && prog.ID == c.runningProgram() {
 		prog.discard()
@@ -305,7 +305,7 @@ func (p *Program) discard() {
 
 // runningProgram is the ID of what the current server runs: the Run loop
 // writes it, builds read it.
-func (c *cycle) runningProgram() string {
+func (c *supervision) runningProgram() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.program
@@ -314,12 +314,12 @@ func (c *cycle) runningProgram() string {
 // start runs prog and waits until it is ready, exits, takes too long, or
 // ctx is cancelled. A temporary program is removed once it runs (a script
 // may be read after exec) or has failed to.
-func (c *cycle) start(ctx context.Context, prog *Program, built time.Duration) result {
+func (c *supervision) start(ctx context.Context, prog *Program, built time.Duration) result {
 	began := time.Now()
 	p, err := c.launch(prog, "")
 	defer prog.discard()
 	if err != nil {
-		return result{title: "Server could not start", failure: err.Error(), built: built}
+		return result{title: "Server could not start", problem: err.Error(), built: built}
 	}
 	ok, r := c.awaitReady(ctx, p, true)
 	if !ok {
@@ -331,7 +331,7 @@ func (c *cycle) start(ctx context.Context, prog *Program, built time.Duration) r
 
 // awaitReady waits for p to say it is ready. It says so in the terminal if
 // that takes long, and gives up after ReadyTimeout.
-func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, result) {
+func (c *supervision) awaitReady(ctx context.Context, p *proc, notice bool) (bool, result) {
 	timeout := c.s.ReadyTimeout
 	if !notice {
 		// The error page is wsgo's own, which --ready-timeout is not about.
@@ -348,10 +348,10 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 			return true, result{}
 		case <-p.exited:
 			if why := p.refusal(); why != "" {
-				return false, result{title: "Server refused to start", failure: why}
+				return false, result{title: "Server refused to start", problem: why}
 			}
 			return false, result{title: fmt.Sprintf("Server exited before it was ready (%s)", p.exitReason()),
-				failure: strings.TrimSpace(p.output.String()), shown: true}
+				problem: strings.TrimSpace(p.output.String()), shown: true}
 		case <-slow.C:
 			if notice {
 				c.s.Log.Printf(" * The new server (pid %d) has not said it is ready after %s; %s (--ready-timeout %s)",
@@ -360,7 +360,7 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 		case <-deadline.C:
 			p.kill()
 			return false, result{title: fmt.Sprintf("Server was not ready after --ready-timeout %s, and was stopped", timeout),
-				failure: strings.TrimSpace(p.output.String()), shown: true}
+				problem: strings.TrimSpace(p.output.String()), shown: true}
 		case <-ctx.Done():
 			p.kill()
 			return false, result{}
@@ -371,7 +371,7 @@ func (c *cycle) awaitReady(ctx context.Context, p *proc, notice bool) (bool, res
 // reloadPages asks the current server to reload the pages it served: what
 // they show changed on disk, not in the program. Stylesheets alone are
 // swapped in place, so that a page keeps its scroll position and input.
-func (c *cycle) reloadPages(assets []string) {
+func (c *supervision) reloadPages(assets []string) {
 	msg, what := control.ReloadStyles, "the stylesheets"
 	for _, a := range assets {
 		if !strings.HasSuffix(a, ".css") {
@@ -383,12 +383,12 @@ func (c *cycle) reloadPages(assets []string) {
 	p := c.current
 	c.mu.Unlock()
 	if p != nil {
-		p.line.Send(msg)
+		p.ctl.Send(msg)
 	}
 }
 
 // meanwhile says what serves while a new server starts.
-func (c *cycle) meanwhile() string {
+func (c *supervision) meanwhile() string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.current == nil {
@@ -397,12 +397,12 @@ func (c *cycle) meanwhile() string {
 	return "the running one goes on serving"
 }
 
-// errorPage starts the error-page server showing failure, if there is one.
-func (c *cycle) errorPage(ctx context.Context, failure string) *proc {
-	if c.s.ErrorPage == nil {
+// errorPage starts the error-page server showing problem, if there is one.
+func (c *supervision) errorPage(ctx context.Context, problem string) *proc {
+	if c.s.Fallback == nil {
 		return nil
 	}
-	p, err := c.launch(c.s.ErrorPage, failure)
+	p, err := c.launch(c.s.Fallback, problem)
 	if err != nil {
 		c.s.Log.Errorf(" * The error page could not start either: %v", err)
 		return nil
@@ -420,7 +420,7 @@ func (c *cycle) errorPage(ctx context.Context, failure string) *proc {
 
 // stop ends Run: no build goes on, the current server drains, and so do
 // those still draining from a swap. Abort stops them all at once instead.
-func (c *cycle) stop() error {
+func (c *supervision) stop() error {
 	close(c.stopping)
 	finished := make(chan error, 1)
 	go func() { finished <- c.drainAll() }()
@@ -440,7 +440,7 @@ func (c *cycle) stop() error {
 
 // stopNow tells every server to cut its requests short and exit, kills
 // those that have not within a moment, and returns what they cut off.
-func (c *cycle) stopNow() (cut []string, killed bool) {
+func (c *supervision) stopNow() (cut []string, killed bool) {
 	c.mu.Lock()
 	procs := make([]*proc, 0, len(c.live))
 	for p := range c.live {
@@ -448,7 +448,7 @@ func (c *cycle) stopNow() (cut []string, killed bool) {
 	}
 	c.mu.Unlock()
 	for _, p := range procs {
-		if p.line.Send(control.StopNow) != nil {
+		if p.ctl.Send(control.StopNow) != nil {
 			p.kill()
 		}
 	}
@@ -465,7 +465,7 @@ func (c *cycle) stopNow() (cut []string, killed bool) {
 	return cut, killed
 }
 
-func (c *cycle) drainAll() error {
+func (c *supervision) drainAll() error {
 	c.builds.Wait()
 	defer c.drains.Wait()
 	if c.current == nil {

@@ -97,9 +97,9 @@ type Supervisor struct {
 	Stderr       *os.File  // where servers write; os.Stderr if nil
 	Keys         io.Reader // Enter or "r" on a line forces a rebuild; nil for none
 
-	// ErrorPage is the error-page server, which the supervisor tells the
+	// Fallback is the error-page server, which the supervisor tells the
 	// failure to show when it starts it. Nil: failures are only logged.
-	ErrorPage *Program
+	Fallback *Program
 	// KeepOnFailure leaves the running server serving when a build fails or
 	// a new server does not start, instead of showing the failure on the
 	// error page: a failed upgrade in production is logged and harmless.

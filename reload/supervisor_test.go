@@ -54,7 +54,7 @@ func fakeServer(mode string) int {
 		child.Refuse(text)
 		return 2
 	case "errorpage":
-		text = child.Failure
+		text = child.Problem
 	}
 	var reloads atomic.Int64 // control.ReloadPages messages received
 	var mu sync.Mutex
@@ -242,7 +242,7 @@ func supervise(t *testing.T, first *Program, b Builder, tune func(*Supervisor)) 
 	}
 	h := &harness{log: newLines(), url: "http://" + ln.Addr().String(), changes: make(chan Change), done: make(chan error, 1)}
 	h.sup = &Supervisor{Listener: ln, Builder: b, Changes: h.changes, First: first, Log: h.log,
-		Grace: 5 * time.Second, ErrorPage: fakeProgram(t, "errorpage", "")}
+		Grace: 5 * time.Second, Fallback: fakeProgram(t, "errorpage", "")}
 	if tune != nil {
 		tune(h.sup)
 	}

@@ -134,9 +134,9 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *control.Child, logger *log.Logger) int {
 	defer child.Close()
 	signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
-	if child.Failure != "" {
+	if child.Problem != "" {
 		// The first program did not start: say so, and nothing more.
-		logger.Printf("no server could start:\n%s", child.Failure)
+		logger.Printf("no server could start:\n%s", child.Problem)
 		r.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
 		})

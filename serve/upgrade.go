@@ -55,7 +55,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 		Grace:         o.grace,
 		Log:           supervisorLog{logger},
 		KeepOnFailure: true,
-		ErrorPage:     &reload.Program{Argv: append([]string{path}, args...)},
+		Fallback:      &reload.Program{Argv: append([]string{path}, args...)},
 		Abort:         now,
 	}
 	if err := sup.Run(ctx); err != nil {

@@ -49,14 +49,14 @@ type Child struct {
 	Listener net.Listener
 	BuildID  string // unique to this start, so that pages can tell servers apart
 	Color    bool   // whether the supervisor colours its output
-	// Failure is set in an error-page server: the build error or crash
+	// Problem is set in an error-page server: the build error or crash
 	// to show on every request.
-	Failure string
+	Problem string
 	// Messages delivers what the supervisor asks. It is closed when the
 	// supervisor goes away; the server should then stop.
 	Messages <-chan Message
 
-	line   *line
+	line   *jsonLines
 	conn   net.Conn
 	output int // EnvOutputFD, or -1
 }
@@ -87,7 +87,7 @@ func Attach() (*Child, error) {
 	if err != nil {
 		return nil, fmt.Errorf("control: control socket: %w", err)
 	}
-	c := &Child{conn: conn, line: newLine(conn), output: output}
+	c := &Child{conn: conn, line: newJSONLines(conn), output: output}
 	hello := wire{Type: typeHello, Protocol: Protocol}
 	if theirs != Protocol {
 		hello.Error = Mismatch(theirs, Protocol)
@@ -127,7 +127,7 @@ func (c *Child) greet() error {
 	if m.Type != typeHello {
 		return fmt.Errorf("control: the supervisor said %q before hello", m.Type)
 	}
-	c.BuildID, c.Color, c.Failure = m.BuildID, m.Color, m.Failure
+	c.BuildID, c.Color, c.Problem = m.BuildID, m.Color, m.Failure
 	return nil
 }
 

@@ -9,7 +9,7 @@ import (
 type Hello struct {
 	BuildID string // unique to this start, so that pages can tell servers apart
 	Color   bool   // whether the supervisor colours its output
-	Failure string // for an error-page server: what to show on every request
+	Problem string // for an error-page server: what to show on every request
 }
 
 // An Event is what a server told its supervisor.
@@ -32,14 +32,14 @@ const (
 )
 
 // Conn is a supervisor's end of the line to one server.
-type Conn struct{ l *line }
+type Conn struct{ l *jsonLines }
 
 // NewConn returns the supervisor's end of a line on rw.
-func NewConn(rw io.ReadWriter) *Conn { return &Conn{l: newLine(rw)} }
+func NewConn(rw io.ReadWriter) *Conn { return &Conn{l: newJSONLines(rw)} }
 
 // Hello greets the server; it is the first thing a supervisor says.
 func (c *Conn) Hello(h Hello) error {
-	return c.l.send(wire{Type: typeHello, Protocol: Protocol, BuildID: h.BuildID, Color: h.Color, Failure: h.Failure})
+	return c.l.send(wire{Type: typeHello, Protocol: Protocol, BuildID: h.BuildID, Color: h.Color, Failure: h.Problem})
 }
 
 // Send asks m of the server.

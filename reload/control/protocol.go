@@ -95,19 +95,19 @@ const (
 	typeRefused = "refused" // server → supervisor: it will not serve, and why
 )
 
-// line reads and writes the protocol on one connection. Writes are
-// serialized; reads belong to one goroutine.
-type line struct {
+// jsonLines reads and writes the protocol on one connection, one JSON
+// object a line. Writes are serialized; reads belong to one goroutine.
+type jsonLines struct {
 	mu  sync.Mutex
 	r   *bufio.Reader
 	enc *json.Encoder
 }
 
-func newLine(rw io.ReadWriter) *line {
-	return &line{r: bufio.NewReaderSize(rw, 64<<10), enc: json.NewEncoder(rw)}
+func newJSONLines(rw io.ReadWriter) *jsonLines {
+	return &jsonLines{r: bufio.NewReaderSize(rw, 64<<10), enc: json.NewEncoder(rw)}
 }
 
-func (l *line) send(m wire) error {
+func (l *jsonLines) send(m wire) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.enc.Encode(m) // one line: Encode ends with "\n"
@@ -115,7 +115,7 @@ func (l *line) send(m wire) error {
 
 // receive reads the next message; unknown fields and types are the
 // caller's to ignore, so that a newer peer can add to the protocol.
-func (l *line) receive() (wire, error) {
+func (l *jsonLines) receive() (wire, error) {
 	var m wire
 	b, err := l.r.ReadBytes('\n')
 	if err != nil {
