@@ -1,8 +1,10 @@
 package cmd
 
 import (
-	"strings"
+	"context"
 
+	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -12,15 +14,19 @@ type mountSpec struct {
 	entry  wsgi.Entry
 }
 
-// parseMounts reads --mount values; every mistake is a usage error.
-func parseMounts(values []string) ([]mountSpec, error) {
+// parseMounts reads --mount values, and starts the Python apps among them;
+// every mistake in a value is a usage error.
+func (o serveOptions) parseMounts(ctx context.Context, s *served, log *devserver.Logger) ([]mountSpec, error) {
 	var specs []mountSpec
-	for _, v := range values {
-		prefix, name, ok := strings.Cut(v, "=")
-		if !ok || prefix == "" || name == "" {
-			return nil, usageErrorf("invalid --mount %q: want PREFIX=APP, as in --mount /hello=hello", v)
+	for _, v := range o.mounts {
+		prefix, name, err := serve.ParseMount(v)
+		if err != nil {
+			return nil, usageErrorf("invalid --mount %q: %v", v, err)
 		}
-		e, err := lookupApp(name)
+		e, err := o.resolve(ctx, name, s, log)
+		if pythonLoadFailed(err) {
+			return nil, err
+		}
 		if err != nil {
 			return nil, usageErrorf("invalid --mount %q: %v", v, err)
 		}

@@ -69,12 +69,17 @@ func serveAppServer(ctx context.Context, name string, o serveOptions) error {
 	defer child.Close()
 	log := o.childLog(child)
 	defer log.Flush()
-	entry, app, err := o.app(name)
+	s, err := o.app(ctx, name, log)
+	if pythonLoadFailed(err) {
+		child.Refuse(err.Error()) // a save may fix it; the supervisor tells it
+		return &exitError{code: exitFailure}
+	}
 	if err != nil {
 		child.Refuse(err.Error() + "; a rebuild does not change that: restart wsgo serve with the command fixed")
 		return err
 	}
-	gw := devserver.NewGateway(app, entry.Name, log)
+	defer s.close()
+	gw := devserver.NewGateway(s.app, s.name, log)
 	gw.ErrorPage = o.pages.ErrorPage
 	return serveUnder(ctx, child, o.instance(devserver.LogRequests(gw, log), log), !o.noReload)
 }

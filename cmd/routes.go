@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -19,6 +21,7 @@ type routesOptions struct {
 	allMethods bool
 	json       bool
 	mounts     []string
+	python     string
 }
 
 func newRoutes() *cobra.Command {
@@ -37,10 +40,13 @@ answer them at, with the first APP at the root.`,
   wsgo routes --json`,
 		ValidArgsFunction: completeApps,
 		RunE: func(c *cobra.Command, args []string) error {
-			if m, err := locate(""); m != nil && err == nil {
+			if m, err := locate(""); m != nil && err == nil && !slices.ContainsFunc(append(args, o.mounts...), isPythonTarget) {
 				return passThrough(c, m) // the module's apps, not this binary's
 			}
-			rows, err := routeRows(args, o)
+			log := devserver.NewLogger(c.ErrOrStderr(), false)
+			s := &served{}
+			defer s.close()
+			rows, err := routeRows(c.Context(), args, o, s, log)
 			if err != nil {
 				return err
 			}
@@ -57,6 +63,7 @@ answer them at, with the first APP at the root.`,
 	f.BoolVar(&o.allMethods, "all-methods", false, "show HEAD, which GET routes also answer")
 	f.BoolVar(&o.json, "json", false, "print JSON, for scripts")
 	f.StringArrayVar(&o.mounts, "mount", nil, "show APP mounted below PREFIX, as PREFIX=APP (repeatable), as serve does")
+	f.StringVar(&o.python, "python", "", "for a Python target: the interpreter (or WSGO_PYTHON)")
 	c.RegisterFlagCompletionFunc("sort", cobra.FixedCompletions([]string{"app", "rule", "methods", "match"}, cobra.ShellCompDirectiveNoFileComp))
 	return c
 }
@@ -71,11 +78,14 @@ type routeRow struct {
 	about    string // the app's description
 }
 
-func routeRows(names []string, o routesOptions) ([]routeRow, error) {
+// routeRows lists the routes of the apps named (all registered, if none),
+// starting the Python apps among them; s stops them.
+func routeRows(ctx context.Context, names []string, o routesOptions, s *served, log *devserver.Logger) ([]routeRow, error) {
 	if !slices.Contains([]string{"app", "rule", "methods", "match"}, o.sort) {
 		return nil, usageErrorf("invalid --sort %q: want app, rule, methods or match", o.sort)
 	}
-	specs, err := parseMounts(o.mounts)
+	so := serveOptions{mounts: o.mounts, python: o.python}
+	specs, err := so.parseMounts(ctx, s, log)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +97,7 @@ func routeRows(names []string, o routesOptions) ([]routeRow, error) {
 	}
 	var listed []mountSpec
 	for _, n := range names {
-		e, err := lookupApp(n)
+		e, err := so.resolve(ctx, n, s, log)
 		if err != nil {
 			return nil, err
 		}

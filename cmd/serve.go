@@ -20,6 +20,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/python"
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/reload/gobuild"
@@ -48,6 +49,9 @@ type serveOptions struct {
 	poll         time.Duration // 0: events, unless they cannot be trusted
 	pollBy       string        // what asked for polling: --poll or WSGO_POLL
 	editor       string
+	python       string          // the Python interpreter, for a Python target
+	workers      int             // Python worker processes
+	threads      int             // threads a Python worker serves requests on
 	pages        devserver.Pages // the error pages, their links opening editor
 	role         role            // which part this process plays; see roles.go
 }
@@ -125,6 +129,9 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.StringArrayVar(&o.mounts, "mount", nil, "also serve app APP below PREFIX, as PREFIX=APP (repeatable)")
 	f.Var((*pollValue)(&o.poll), "poll", "watch by looking at the files every interval, as --poll=500ms (--poll alone: "+watch.DefaultPoll.String()+"), where the file system reports no changes; on by itself on network, FUSE and 9p mounts (or WSGO_POLL)")
 	f.Lookup("poll").NoOptDefVal = watch.DefaultPoll.String()
+	f.StringVar(&o.python, "python", "", "for a Python target: the interpreter, a path or a command (or WSGO_PYTHON; else the active virtual environment's, .venv/bin/python, or python3)")
+	f.IntVar(&o.workers, "workers", 1, "for a Python target: worker processes (each imports the app; in-memory state is not shared between them)")
+	f.IntVar(&o.threads, "threads", python.DefaultThreads, "for a Python target: requests each worker serves at once, a thread each")
 	f.Var(&o.role, roleFlag, "the part this process plays under wsgo serve's supervisor")
 	f.MarkHidden(roleFlag)
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")
@@ -191,15 +198,17 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	defer log.Flush()
 	// Under socket activation this binary's own apps are served: systemd
 	// started it to serve, not to build a module's apps.
+	if isPythonTarget(name) {
+		return servePython(ctx, now, name, o, log)
+	}
+	if _, builtin := wsgi.Lookup(name); !builtin && pythonModuleNamed(name) {
+		return usageErrorf("%s is a Python module: name its WSGI callable after a colon, as wsgo serve %s:application (or :app)", name, name)
+	}
 	if m, err := locate(name); os.Getenv("LISTEN_FDS") == "" && (m != nil || err != nil) {
 		if err != nil {
 			return err
 		}
 		return serveProject(ctx, now, m, name, o, log)
-	}
-	entry, app, err := o.app(name)
-	if err != nil {
-		return err
 	}
 	if err := checkAddr(o.host, o.port); err != nil {
 		return err
@@ -207,7 +216,12 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if err := o.checkReloadFlags(); err != nil {
 		return err
 	}
-	gw := devserver.NewGateway(app, entry.Name, log)
+	s, err := o.app(ctx, name, log)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	gw := devserver.NewGateway(s.app, s.name, log)
 	gw.ErrorPage = o.pages.ErrorPage
 	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
 		ln, err := control.Listener()
@@ -215,7 +229,7 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 			return err
 		}
 		if ln != nil {
-			log.Printf(" * Serving wsgo app %q on the socket passed in (LISTEN_FDS), at http://%s", entry.Name, ln.Addr())
+			log.Printf(" * Serving wsgo app %q on the socket passed in (LISTEN_FDS), at http://%s", s.name, ln.Addr())
 			log.Notef(" * Reload is off: the socket belongs to whoever started wsgo (systemd)")
 			return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
 		}
@@ -225,7 +239,7 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if err != nil {
 		return err
 	}
-	if url := banner(log, entry.Name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
+	if url := banner(log, s.name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
 		openBrowser(url, log)
 	}
 	if !o.noReload {
@@ -239,25 +253,28 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
 }
 
-// app looks up the app to serve and what is mounted beside it, and wraps
-// them in the validator unless told not to.
-func (o serveOptions) app(name string) (wsgi.Entry, wsgi.App, error) {
-	entry, err := lookupApp(name)
+// app looks up the app to serve and what is mounted beside it (starting
+// the workers of those in Python), and wraps them in the validator unless
+// told not to. Close the result when done.
+func (o serveOptions) app(ctx context.Context, name string, log *devserver.Logger) (served, error) {
+	var s served
+	entry, err := o.resolve(ctx, name, &s, log)
 	if err != nil {
-		return entry, nil, err
+		return s, err
 	}
-	specs, err := parseMounts(o.mounts)
-	if err != nil {
-		return entry, nil, err
+	s.name = entry.Name
+	specs, err := o.parseMounts(ctx, &s, log)
+	if err == nil {
+		s.app, err = mountApps(entry, specs)
 	}
-	app, err := mountApps(entry, specs)
 	if err != nil {
-		return entry, nil, err
+		s.close()
+		return s, err
 	}
 	if !o.noCheck {
-		app = validate.Wrap(entry.Name, app)
+		s.app = validate.Wrap(entry.Name, s.app)
 	}
-	return entry, app, nil
+	return s, nil
 }
 
 // checkReloadFlags rejects durations and paths that cannot be meant.
@@ -393,10 +410,10 @@ func (o serveOptions) colorOn() bool {
 // banner says what is served where; mounts are --mount's PREFIX=APP. It
 // returns the URL to open.
 func banner(log *devserver.Logger, name string, mounts []string, addr *net.TCPAddr) string {
-	log.Printf(" * Serving wsgo app %q", name)
+	log.Printf(" * Serving %s %q", appKind(name), name)
 	for _, m := range mounts {
 		prefix, app, _ := strings.Cut(m, "=")
-		log.Printf(" * Serving wsgo app %q below %s", app, prefix)
+		log.Printf(" * Serving %s %q below %s", appKind(app), app, prefix)
 	}
 	if !addr.IP.IsLoopback() {
 		log.Errorf(" * WARNING: this development server is reachable from the network at %s.\n   Do not use it in production; --host 127.0.0.1 keeps it on this machine.", addr)

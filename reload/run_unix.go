@@ -103,7 +103,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 				c.reloadPages(ch.Assets)
 				continue
 			}
-			s.Log.Printf(" * %s changed: building", summarize(paths))
+			s.Log.Printf(" * %s changed: %s", summarize(paths), s.Words.Change)
 			rebuild(false)
 		case <-keys:
 			s.Log.Printf(" * Rebuilding and restarting, as asked")
@@ -136,6 +136,7 @@ func (s *Supervisor) newCycle() (*supervision, error) {
 	if s.Stderr == nil {
 		s.Stderr = os.Stderr
 	}
+	s.Words = s.Words.orGo()
 	if s.Grace <= 0 {
 		s.Grace = 5 * time.Second
 	}
@@ -214,9 +215,9 @@ func (c *supervision) settle(ctx context.Context, r result) {
 		log.Errorf(" * %s; the running server goes on:\n%s", r.title, indent(r.problem))
 	default:
 		if r.shown || r.problem == "" {
-			log.Errorf(" * %s; the error page is served until the next good build", r.title)
+			log.Errorf(" * %s; the error page is served until %s", r.title, c.s.Words.Next)
 		} else {
-			log.Errorf(" * %s; the error page is served until the next good build:\n%s", r.title, indent(r.problem))
+			log.Errorf(" * %s; the error page is served until %s:\n%s", r.title, c.s.Words.Next, indent(r.problem))
 		}
 		if p := c.errorPage(ctx, r.title+"\n\n"+r.problem); p != nil {
 			c.swap(p, "")
@@ -293,6 +294,9 @@ func (c *supervision) build(ctx context.Context, force bool) result {
 		prog.discard()
 		return result{unchanged: true, built: built}
 	}
+	if !prog.Temporary {
+		built = 0 // nothing was built: the program reads its source as it starts
+	}
 	return c.start(ctx, prog, built)
 }
 
@@ -348,7 +352,7 @@ func (c *supervision) awaitReady(ctx context.Context, p *proc, notice bool) (boo
 			return true, result{}
 		case <-p.exited:
 			if why := p.refusal(); why != "" {
-				return false, result{title: "Server refused to start", problem: why}
+				return false, result{title: c.s.Words.Refused, problem: why}
 			}
 			return false, result{title: fmt.Sprintf("Server exited before it was ready (%s)", p.exitReason()),
 				problem: strings.TrimSpace(p.output.String()), shown: true}

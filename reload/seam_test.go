@@ -57,12 +57,12 @@ func TestScriptLanguageBuilder(t *testing.T) {
 	}
 	save("serve:one")
 	h := supervise(t, nil, &scriptBuilder{interpreter: self, source: source}, nil)
-	h.log.wait(t, "ready in", 1)
+	h.log.wait(t, "Ready in", 1)
 	waitBody(t, h.url, "one")
 
 	save("serve:two")
 	h.changes <- Change{Paths: []string{"app.fake"}}
-	h.log.wait(t, "ready in", 2)
+	h.log.wait(t, "Ready in", 2)
 	waitBody(t, h.url, "two")
 
 	save("sreve:three")
@@ -72,7 +72,7 @@ func TestScriptLanguageBuilder(t *testing.T) {
 
 	save("serve:three")
 	h.changes <- Change{Paths: []string{"app.fake"}}
-	h.log.wait(t, "ready in", 3)
+	h.log.wait(t, "Ready in", 3)
 	waitBody(t, h.url, "three")
 
 	h.changes <- Change{Paths: []string{"app.fake"}} // saved again, unchanged

@@ -14,6 +14,7 @@
 package reload
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"net"
@@ -107,4 +108,23 @@ type Supervisor struct {
 
 	// Abort, when closed, stops Run at once: servers are killed, not drained.
 	Abort <-chan struct{}
+
+	// Words name what the Builder does, in the supervisor's messages;
+	// Go's (building, the next good build) where empty.
+	Words Words
+}
+
+// Words are how a Supervisor tells what its Builder does, in its language.
+type Words struct {
+	Change  string // what a change starts: "building"
+	Next    string // what ends a failure: "the next good build"
+	Refused string // the title of a server that would not serve: "Server refused to start"
+}
+
+func (w Words) orGo() Words {
+	return Words{
+		Change:  cmp.Or(w.Change, "building"),
+		Next:    cmp.Or(w.Next, "the next good build"),
+		Refused: cmp.Or(w.Refused, "Server refused to start"),
+	}
 }

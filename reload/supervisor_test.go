@@ -151,7 +151,9 @@ func (b *fakeBuilder) Build(ctx context.Context) (*Program, error) {
 		close(b.cancelled)
 		return nil, ctx.Err()
 	}
-	return fakeProgram(b.t, mode, ""), nil
+	p := fakeProgram(b.t, mode, "")
+	p.Temporary = true // a script of its own each build, as a go build's binary
+	return p, nil
 }
 
 // fakeProgram is a program that runs the test binary as a fake server.

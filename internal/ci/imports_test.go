@@ -19,7 +19,7 @@ const module = "github.com/wsgo/wsgo"
 // registered.
 var allowedImports = map[string][]string{
 	"":                  {"apps", "cmd"},
-	"cmd":               {"devserver", "internal/suggest", "reload", "reload/control", "reload/gobuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
+	"cmd":               {"devserver", "internal/suggest", "python", "reload", "reload/control", "reload/gobuild", "reload/pybuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
 	"internal/suggest":  nil,
 	"internal/syncbuf":  nil,
 	"internal/termsafe": nil,
@@ -32,6 +32,7 @@ var allowedImports = map[string][]string{
 	"reload/control":    nil,
 	"reload/watch":      {"reload"},
 	"reload/gobuild":    {"reload", "reload/watch"},
+	"reload/pybuild":    {"reload", "reload/watch"},
 	"serve":             {"internal/recorder", "internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
 	"wsgi":              nil,
 	"wsgi/proxy":        {"wsgi"},

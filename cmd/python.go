@@ -1,0 +1,236 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/internal/suggest"
+	"github.com/wsgo/wsgo/python"
+	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/pybuild"
+	"github.com/wsgo/wsgo/reload/watch"
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// A Python target names a Python WSGI app (app.py, mysite.wsgi:application,
+// shop:create_app()); a Go app's name never holds ".py" or ":".
+
+// parsePythonTarget reads target, and checks at once that a file target's
+// file is there: a mistyped name is a usage error, not a page to fix.
+func parsePythonTarget(target string) (python.Target, error) {
+	t, err := python.ParseTarget(target)
+	if err != nil {
+		return t, &usageError{err: err}
+	}
+	if t.File == "" {
+		return t, nil
+	}
+	if _, err := os.Stat(t.File); err != nil {
+		msg := fmt.Sprintf("%s: no such file", t.File)
+		near, _ := filepath.Glob(filepath.Join(filepath.Dir(t.File), "*.py"))
+		if s := suggest.Closest(t.File, near); s != "" {
+			msg += fmt.Sprintf("; did you mean %s?", s)
+		}
+		return t, &usageError{err: errors.New(msg), hint: "Name a Python file and its WSGI callable, as wsgo serve app.py:app, or a module, as wsgo serve mysite.wsgi"}
+	}
+	return t, nil
+}
+
+// startPython starts the workers of a Python app, in development mode
+// unless told otherwise, and waits until they have imported it.
+func (o serveOptions) startPython(ctx context.Context, t python.Target, log *devserver.Logger) (*python.App, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, err
+	}
+	return python.Start(ctx, t, python.Options{
+		Python: o.python, Dir: wd, Workers: o.workers, Threads: o.threads, Dev: true,
+		Stdout: os.Stderr, // the terminal's log; routes --json owns standard output
+		Logf: func(format string, args ...any) { log.Errorf(" * "+format, args...) },
+	})
+}
+
+// servePython is wsgo serve TARGET, the supervisor: it serves a Python
+// app and restarts its workers on every save of a .py file, beside the old
+// ones, unless --no-reload.
+func servePython(ctx context.Context, now <-chan struct{}, target string, o serveOptions, log *devserver.Logger) error {
+	if _, err := parsePythonTarget(target); err != nil {
+		return err
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	interp, err := python.FindInterpreter(ctx, o.python, wd)
+	if err != nil {
+		return err
+	}
+	if err := checkAddr(o.host, o.port); err != nil {
+		return err
+	}
+	if err := o.checkReloadFlags(); err != nil {
+		return err
+	}
+	if o.noReload || !reload.Supported {
+		return o.servePythonHere(ctx, now, target, log)
+	}
+	ln, err := listen(o.host, o.port)
+	if err != nil {
+		return err
+	}
+	if url := banner(log, target, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
+		openBrowser(url, log)
+	}
+	log.Printf(" * Python %s (%s, found by %s)", interp.Version, interp.Path, interp.Source)
+	w, err := watch.New(wd, watch.Options{Rules: pybuild.Rules, Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Poll: o.poll})
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	o.describePythonWatch(log, wd, w)
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	b := &pybuild.Builder{Root: wd, Argv: asAppServer.argv(self)}
+	sup, err := o.supervisor(ln.(*net.TCPListener), b, nil, w, log, now)
+	if err != nil {
+		return err
+	}
+	sup.Words = reload.Words{Change: "starting new workers", Next: "a save fixes it", Refused: "The app could not be loaded"}
+	return sup.Run(ctx)
+}
+
+// servePythonHere serves the app from this process, with no supervisor:
+// --no-reload.
+func (o serveOptions) servePythonHere(ctx context.Context, now <-chan struct{}, target string, log *devserver.Logger) error {
+	ln, err := listen(o.host, o.port)
+	if err != nil {
+		return err
+	}
+	s, err := o.app(ctx, target, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.close()
+	if url := banner(log, target, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
+		openBrowser(url, log)
+	}
+	log.Notef(" * Reload is off (--no-reload)")
+	gw := devserver.NewGateway(s.app, s.name, log)
+	gw.ErrorPage = o.pages.ErrorPage
+	return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
+}
+
+func (o serveOptions) describePythonWatch(log *devserver.Logger, root string, w *watch.Watcher) {
+	dirs, files := w.Stats()
+	log.Printf(" * Watching %s: %s, %s the app reads", root, plural(dirs, "directory", "directories"), plural(files, "file", "files"))
+	if every, why := w.Polling(); every > 0 {
+		log.Printf(" * Watching by polling every %v (%s)", every, why)
+	}
+	log.Printf(" * Reload is on: a save of a .py file starts new workers beside the old; press Enter to restart now")
+}
+
+// served is what a server process serves: the app at the root with the
+// apps mounted beside it, and what stops the Python workers among them.
+type served struct {
+	name  string
+	app   wsgi.App
+	stops []func(context.Context) error
+}
+
+// close stops the Python workers, letting what they serve finish first.
+func (s served) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, stop := range s.stops {
+		stop(ctx)
+	}
+}
+
+// resolve finds an app by name: a Go app registered in this program, or a
+// Python target, whose workers it starts.
+func (o serveOptions) resolve(ctx context.Context, name string, s *served, log *devserver.Logger) (wsgi.Entry, error) {
+	if !python.IsTarget(name) {
+		return lookupApp(name)
+	}
+	t, err := parsePythonTarget(name)
+	if err != nil {
+		return wsgi.Entry{}, err
+	}
+	app, err := o.startPython(ctx, t, log)
+	if err != nil {
+		return wsgi.Entry{}, err
+	}
+	s.stops = append(s.stops, app.Shutdown)
+	about := "Python WSGI app"
+	if fw := app.Routes().Framework; fw != "wsgi" {
+		about = "Python " + fw + " app"
+	}
+	return wsgi.Entry{Name: name, App: pythonApp{app}, Description: about}, nil
+}
+
+// pythonApp is a Python app as a Go one lists its routes: a Flask app's
+// URL rules, one route a method, as flask routes shows them (without HEAD
+// and OPTIONS, which every rule answers).
+type pythonApp struct{ *python.App }
+
+func (p pythonApp) Routes() []wsgi.Route {
+	rules := p.App.Routes().Rules
+	if len(rules) == 0 {
+		return []wsgi.Route{{Path: "/{path...}", Endpoint: p.Target().String()}}
+	}
+	var routes []wsgi.Route
+	for _, r := range rules {
+		for _, m := range r.Methods {
+			if m != "HEAD" && m != "OPTIONS" {
+				routes = append(routes, wsgi.Route{Method: m, Path: r.Rule, Endpoint: r.Endpoint})
+			}
+		}
+	}
+	return routes
+}
+
+// pythonLoadFailed tells whether err is a Python app that would not load,
+// which a save can fix, unlike a name on the command line.
+func pythonLoadFailed(err error) bool {
+	var le *python.LoadError
+	return errors.As(err, &le)
+}
+
+// isPythonTarget reports whether the app to serve is a Python target.
+func isPythonTarget(name string) bool {
+	return python.IsTarget(name) && !strings.HasPrefix(name, "-")
+}
+
+// appKind says what kind of app name names, for the banner.
+func appKind(name string) string {
+	if isPythonTarget(name) {
+		return "Python app"
+	}
+	return "wsgo app"
+}
+
+// pythonModuleNamed tells whether name, not a Python target, is a Python
+// module in the working directory (site.wsgi for site/wsgi.py), which the
+// user most likely meant to serve: a target names its callable.
+func pythonModuleNamed(name string) bool {
+	if name == "" || strings.ContainsAny(name, "/:") {
+		return false
+	}
+	path := strings.ReplaceAll(name, ".", string(filepath.Separator))
+	for _, f := range []string{path + ".py", filepath.Join(path, "__init__.py")} {
+		if _, err := os.Stat(f); err == nil {
+			return true
+		}
+	}
+	return false
+}
