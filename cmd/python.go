@@ -53,7 +53,7 @@ func (o serveOptions) startPython(ctx context.Context, t python.Target, log *dev
 	return python.Start(ctx, t, python.Options{
 		Python: o.python, Dir: wd, Workers: o.workers, Threads: o.threads, Dev: true,
 		Stdout: os.Stderr, // the terminal's log; routes --json owns standard output
-		Logf: func(format string, args ...any) { log.Errorf(" * "+format, args...) },
+		Logf:   func(format string, args ...any) { log.Errorf(" * "+format, args...) },
 	})
 }
 
