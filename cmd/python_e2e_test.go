@@ -12,19 +12,15 @@ import (
 	"github.com/wsgo/wsgo/internal/testkit"
 )
 
-// The tutorial's demo_app, made valid Python 3 (bytes in the body) and
-// spelt right.
-const demoApp = `def demo_app(environ, start_response):
-    response_body = 'The request method was %s\nThe request path info was %s\n' \
-                    'The remote host was %s\nThe query string was %s\n' \
-                    % (environ['REQUEST_METHOD'], environ['PATH_INFO'],
-                       environ['REMOTE_ADDR'], environ['QUERY_STRING'])
-    status = '200 OK'
-    response_headers = [('Content-Type', 'text/plain'),
-                        ('Content-Length', str(len(response_body)))]
-    start_response(status, response_headers)
-    return [response_body.encode()]
-`
+// demoApp is the tutorial's demo_app as README serves it: Python 3 (bytes
+// in the body), spelt right.
+var demoApp = func() string {
+	data, err := os.ReadFile("../examples/python/demo_app.py")
+	if err != nil {
+		panic(err)
+	}
+	return string(data)
+}()
 
 // debianPython has Flask and Django as Debian packages; the python3 first
 // on PATH may not.
