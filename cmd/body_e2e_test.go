@@ -4,9 +4,7 @@ package cmd
 
 import (
 	"bufio"
-	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os/exec"
 	"path/filepath"
@@ -16,20 +14,9 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/internal/syncbuf"
-)
 
-// stalledPost sends a POST that announces a body and sends none of it.
-func stalledPost(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(30 * time.Second))
-	fmt.Fprintf(c, "POST /get/prefix HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n", addr)
-	return c, bufio.NewReader(c)
-}
+	"github.com/wsgo/wsgo/internal/testkit"
+)
 
 // answeredAndClosed checks that a stalled POST to the demo, which never
 // reads its body, gets its answer and then loses its connection.
@@ -80,11 +67,11 @@ func TestStalledBodyInABuiltProgram(t *testing.T) {
 	waitForBody(t, "http://"+addr+"/", 200, "The request method was GET")
 
 	for range 3 {
-		_, br := stalledPost(t, addr)
+		_, br := testkit.StalledPost(t, addr, "/get/prefix", "")
 		answeredAndClosed(t, br)
 	}
 
-	stalledPost(t, addr)
+	testkit.StalledPost(t, addr, "/get/prefix", "")
 	c.Process.Signal(syscall.SIGTERM)
 	select {
 	case err := <-exited:
@@ -102,6 +89,6 @@ func TestStalledBodyInABuiltProgram(t *testing.T) {
 func TestStalledBodyInTheDevServer(t *testing.T) {
 	e2e(t)
 	s := startServe(t, nil, "serve", "demo", "--port", "0", "--no-reload")
-	_, br := stalledPost(t, strings.TrimPrefix(s.url, "http://"))
+	_, br := testkit.StalledPost(t, strings.TrimPrefix(s.url, "http://"), "/get/prefix", "")
 	answeredAndClosed(t, br)
 }

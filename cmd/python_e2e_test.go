@@ -51,10 +51,16 @@ func needPython(t *testing.T, modules ...string) string {
 // servePy runs wsgo serve in dir with args, and waits for its first server.
 func servePy(t *testing.T, dir string, args ...string) *server {
 	t.Helper()
+	return servePyUntil(t, dir, "Ready in", args...)
+}
+
+// servePyUntil runs wsgo serve in dir with args, and waits until it says want.
+func servePyUntil(t *testing.T, dir, want string, args ...string) *server {
+	t.Helper()
 	c := exec.Command(wsgoBin, append([]string{"serve"}, args...)...)
 	c.Dir = dir
 	s := startCmd(t, c)
-	s.waitForOutput(t, "Ready in")
+	s.waitForOutput(t, want)
 	return s
 }
 
@@ -159,18 +165,8 @@ func TestPythonMessages(t *testing.T) {
 	}
 	// A callable that is not there is an import of the app that failed,
 	// which a save can fix: the page says what the module has.
-	s := servePyFailing(t, dir, "demo_app.py:demo", "--port", "0")
+	s := servePyUntil(t, dir, "The app could not be loaded", "demo_app.py:demo", "--port", "0")
 	waitForBody(t, s.url+"/", 500, "demo_app")
-}
-
-// servePyFailing runs wsgo serve on an app that does not load.
-func servePyFailing(t *testing.T, dir string, args ...string) *server {
-	t.Helper()
-	c := exec.Command(wsgoBin, append([]string{"serve"}, args...)...)
-	c.Dir = dir
-	s := startCmd(t, c)
-	s.waitForOutput(t, "The app could not be loaded")
-	return s
 }
 
 const flaskApp = `from flask import Flask, render_template, request

@@ -51,60 +51,53 @@ func isRoleFlag(a string) bool {
 	return a == "--"+roleFlag || len(a) > len(roleFlag)+3 && a[:len(roleFlag)+3] == "--"+roleFlag+"="
 }
 
-// attach connects a server process to the supervisor that started it.
-func attach(r role) (*control.Child, error) {
+// asServer runs serve as a server process in role r: attached to the
+// supervisor that started it, with a request log coloured as the
+// supervisor's terminal is.
+func (o serveOptions) asServer(r role, serve func(*control.Child, *devserver.Logger) error) error {
 	child, err := control.Attach()
 	if err == nil && child == nil {
 		err = fmt.Errorf("--%s=%s is for the processes wsgo serve starts itself; run wsgo serve without it", roleFlag, r)
 	}
-	return child, err
+	if err != nil {
+		return err
+	}
+	defer child.Close()
+	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
+	log.Batch(logBatch)
+	defer log.Flush()
+	return serve(child, log)
 }
 
 // serveAppServer is an app server under a supervisor.
 func serveAppServer(ctx context.Context, name string, o serveOptions) error {
-	child, err := attach(asAppServer)
-	if err != nil {
-		return err
-	}
-	defer child.Close()
-	log := o.childLog(child)
-	defer log.Flush()
-	s, err := o.app(ctx, name, log)
-	if pythonLoadFailed(err) {
-		child.Refuse(err.Error()) // a save may fix it; the supervisor tells it
-		return &exitError{code: exitFailure}
-	}
-	if err != nil {
-		child.Refuse(err.Error() + "; a rebuild does not change that: restart wsgo serve with the command fixed")
-		return err
-	}
-	defer s.close()
-	gw := devserver.NewGateway(s.app, s.name, log)
-	gw.ErrorPage = o.pages.ErrorPage
-	return serveUnder(ctx, child, o.instance(devserver.LogRequests(gw, log), log), !o.noReload)
+	return o.asServer(asAppServer, func(child *control.Child, log *devserver.Logger) error {
+		s, err := o.app(ctx, name, log)
+		if pythonLoadFailed(err) {
+			child.Refuse(err.Error()) // a save may fix it; the supervisor tells it
+			return &exitError{code: exitFailure}
+		}
+		if err != nil {
+			child.Refuse(err.Error() + "; a rebuild does not change that: restart wsgo serve with the command fixed")
+			return err
+		}
+		defer s.close()
+		gw := devserver.NewGateway(s.app, s.name, log)
+		gw.ErrorPage = o.pages.ErrorPage
+		return serveUnder(ctx, child, o.instance(devserver.LogRequests(gw, log), log), !o.noReload)
+	})
 }
 
-// serveErrorPage shows the failure the supervisor tells it on every request.
+// serveErrorPage shows the problem the supervisor tells it on every request.
 func serveErrorPage(ctx context.Context, o serveOptions) error {
-	child, err := attach(asErrorPage)
-	if err != nil {
-		return err
-	}
-	defer child.Close()
-	log := o.childLog(child)
-	defer log.Flush()
-	if wd, err := os.Getwd(); err == nil {
-		// The build ran at the module's root: its output's paths are from there.
-		o.pages.Dir, _ = gobuild.ModuleRoot(wd)
-	}
-	h := o.pages.Problem(child.Problem)
-	return serveUnder(ctx, child, o.instance(devserver.LogRequests(h, log), log), true)
-}
-
-func (o serveOptions) childLog(child *control.Child) *devserver.Logger {
-	log := devserver.NewLogger(os.Stderr, child.Color && !o.noColor)
-	log.Batch(logBatch)
-	return log
+	return o.asServer(asErrorPage, func(child *control.Child, log *devserver.Logger) error {
+		if wd, err := os.Getwd(); err == nil {
+			// A build ran at the module's root: its output's paths are from there.
+			o.pages.Dir, _ = gobuild.ModuleRoot(wd)
+		}
+		h := o.pages.Problem(child.Problem)
+		return serveUnder(ctx, child, o.instance(devserver.LogRequests(h, log), log), true)
+	})
 }
 
 // serveUnder serves in on the supervisor's socket until it is told to stop.

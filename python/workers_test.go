@@ -41,17 +41,7 @@ func TestSlowRequestBlocksNoOther(t *testing.T) {
 			gate := fifo(t, dir, "gate")
 			a := start(t, project(t, map[string]string{"app.py": gatedApp(gate)}), "app.py", opts)
 			srv, _ := serve(t, a)
-			slow := make(chan string, 1)
-			go func() {
-				resp, err := client.Get(srv.URL + "/slow")
-				if err != nil {
-					slow <- err.Error()
-					return
-				}
-				b, _ := io.ReadAll(resp.Body)
-				resp.Body.Close()
-				slow <- string(b)
-			}()
+			slow := getLater(srv.URL + "/slow")
 			for range 5 {
 				if r := wsgiGet(a, "/fast"); !strings.HasPrefix(r, "/fast ") {
 					t.Fatalf("/fast: %q", r)
@@ -204,17 +194,7 @@ func TestShutdownWaitsForRequests(t *testing.T) {
 	gate := fifo(t, dir, "gate")
 	a := start(t, project(t, map[string]string{"app.py": gatedApp(gate)}), "app.py", Options{Threads: 2})
 	srv, _ := serve(t, a)
-	slow := make(chan string, 1)
-	go func() {
-		resp, err := client.Get(srv.URL + "/slow")
-		if err != nil {
-			slow <- err.Error()
-			return
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		slow <- string(b)
-	}()
+	slow := getLater(srv.URL + "/slow")
 	f, err := os.OpenFile(gate, os.O_WRONLY, 0) // the request is in the app
 	if err != nil {
 		t.Fatal(err)
@@ -246,4 +226,21 @@ func TestShutdownWaitsForRequests(t *testing.T) {
 	case <-time.After(wait):
 		t.Fatal("Shutdown never returned")
 	}
+}
+
+// getLater sends GET url in the background; the channel gets the body, or
+// the error.
+func getLater(url string) <-chan string {
+	got := make(chan string, 1)
+	go func() {
+		resp, err := client.Get(url)
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		got <- string(b)
+	}()
+	return got
 }

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/testkit"
 )
 
 // bodyServer serves h with a read timeout of d on a loopback port, and
@@ -27,20 +29,6 @@ func bodyServer(t *testing.T, d time.Duration, h http.HandlerFunc) (*Server, net
 	return srv, ln
 }
 
-// stalledPost sends a POST that announces a body of 1000 bytes and sends
-// three, and then nothing.
-func stalledPost(t *testing.T, addr string) (net.Conn, *bufio.Reader) {
-	t.Helper()
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(20 * time.Second))
-	fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nabc")
-	return c, bufio.NewReader(c)
-}
-
 // TestStalledBodyLosesItsConnection: an app waiting for a body that no
 // longer comes gets an error that says so, and the client its connection
 // closed, instead of both waiting for ever.
@@ -51,7 +39,7 @@ func TestStalledBodyLosesItsConnection(t *testing.T) {
 		read <- err
 		panic(http.ErrAbortHandler)
 	})
-	_, br := stalledPost(t, ln.Addr().String())
+	_, br := testkit.StalledPost(t, ln.Addr().String(), "/", "abc")
 	select {
 	case err := <-read:
 		var se *StalledError
@@ -73,7 +61,7 @@ func TestUnreadBodyDoesNotHoldTheResponse(t *testing.T) {
 	_, ln := bodyServer(t, 200*time.Millisecond, func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
 	})
-	_, br := stalledPost(t, ln.Addr().String())
+	_, br := testkit.StalledPost(t, ln.Addr().String(), "/", "abc")
 	resp, err := http.ReadResponse(br, nil)
 	if err != nil {
 		t.Fatalf("no response: %v", err)
@@ -92,7 +80,7 @@ func TestStalledBodyDoesNotHoldTheDrain(t *testing.T) {
 		close(reading)
 		io.ReadAll(r.Body)
 	})
-	stalledPost(t, ln.Addr().String())
+	testkit.StalledPost(t, ln.Addr().String(), "/", "abc")
 	select {
 	case <-reading:
 	case <-time.After(15 * time.Second):

@@ -4,6 +4,8 @@
 package testkit
 
 import (
+	"bufio"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -93,4 +95,19 @@ func WriteFile(t testing.TB, p, content string) {
 	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// StalledPost sends a POST to path at addr that announces a body of 1000
+// bytes, sends sent of it, and then nothing: a client whose body never
+// comes. The connection gives up on its own after 30 seconds.
+func StalledPost(t testing.TB, addr, path, sent string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n%s", path, addr, sent)
+	return c, bufio.NewReader(c)
 }
