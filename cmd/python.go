@@ -50,11 +50,22 @@ func (o serveOptions) startPython(ctx context.Context, t python.Target, log *dev
 	if err != nil {
 		return nil, err
 	}
-	return python.Start(ctx, t, python.Options{
-		Python: o.python, Dir: wd, Workers: o.workers, Threads: o.threads, Dev: true,
+	opts := o.pythonOptions(wd, log)
+	opts.Preload = os.Getenv(envPreload)
+	return python.Start(ctx, t, opts)
+}
+
+// envPreload names the socket of the supervisor's preloader, for the app
+// servers it starts.
+const envPreload = "WSGO_PYTHON_PRELOAD"
+
+// pythonOptions are the workers' options, in development.
+func (o serveOptions) pythonOptions(dir string, log *devserver.Logger) python.Options {
+	return python.Options{
+		Python: o.python, Dir: dir, Workers: o.workers, Threads: o.threads, Dev: true,
 		Stdout: os.Stderr, // the terminal's log; routes --json owns standard output
 		Logf:   func(format string, args ...any) { log.Errorf(" * "+format, args...) },
-	})
+	}
 }
 
 // servePython is wsgo serve TARGET, the supervisor: it serves a Python
@@ -100,6 +111,16 @@ func servePython(ctx context.Context, now <-chan struct{}, target string, o serv
 		return err
 	}
 	b := &pybuild.Builder{Root: wd, Argv: asAppServer.argv(self)}
+	if !o.noPreload {
+		t, _ := python.ParseTarget(target)
+		p, err := python.StartPreloader(ctx, t, o.pythonOptions(wd, log))
+		if err != nil {
+			log.Notef(" * Workers start from a fresh interpreter: the preloader did not start (%v)", err)
+		} else {
+			defer p.Close()
+			b.Env = []string{envPreload + "=" + p.Socket}
+		}
+	}
 	sup, err := o.supervisor(ln.(*net.TCPListener), b, nil, w, log, now)
 	if err != nil {
 		return err

@@ -52,6 +52,7 @@ type serveOptions struct {
 	python       string          // the Python interpreter, for a Python target
 	workers      int             // Python worker processes
 	threads      int             // threads a Python worker serves requests on
+	noPreload    bool            // start each Python worker from a fresh interpreter
 	pages        devserver.Pages // the error pages, their links opening editor
 	role         role            // which part this process plays; see roles.go
 }
@@ -132,6 +133,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 	f.StringVar(&o.python, "python", "", "for a Python target: the interpreter, a path or a command (or WSGO_PYTHON; else the active virtual environment's, .venv/bin/python, or python3)")
 	f.IntVar(&o.workers, "workers", 1, "for a Python target: worker processes (each imports the app; in-memory state is not shared between them)")
 	f.IntVar(&o.threads, "threads", python.DefaultThreads, "for a Python target: requests each worker serves at once, a thread each")
+	f.BoolVar(&o.noPreload, "no-preload", false, "for a Python target: start workers from a fresh interpreter on every save, not from a process that has imported the app's dependencies")
 	f.Var(&o.role, roleFlag, "the part this process plays under wsgo serve's supervisor")
 	f.MarkHidden(roleFlag)
 	f.StringArrayVar(&o.exclude, "exclude", nil, "never rebuild for paths matching this pattern, on the base name or the path from the module root (repeatable)")

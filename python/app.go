@@ -44,6 +44,10 @@ type Options struct {
 	// Stdout and Stderr receive what the workers print; nil means this
 	// process's.
 	Stdout, Stderr io.Writer
+	// Preload is the socket of a [Preloader] to fork workers from, so that
+	// they skip importing what it has imported. Empty, or when it cannot
+	// fork one, a worker starts from a fresh interpreter.
+	Preload string
 	// Logf reports what happens to workers while the app serves: one died
 	// and another starts, or could not start. Nil means the log package's.
 	Logf func(format string, args ...any)
@@ -165,9 +169,12 @@ func (a *App) loadError(kind LoadErrorKind, msg string) *LoadError {
 	return &LoadError{Target: a.target, Kind: kind, Message: msg}
 }
 
-func (a *App) environment() []string {
-	if a.opts.Env != nil {
-		return slices.Clone(a.opts.Env)
+func (a *App) environment() []string { return environment(a.opts) }
+
+// environment is the workers' environment that opts asks for.
+func environment(opts Options) []string {
+	if opts.Env != nil {
+		return slices.Clone(opts.Env)
 	}
 	return os.Environ()
 }

@@ -2,7 +2,10 @@
 
 package python
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
 // socketpair creates a pair with both ends close-on-exec; the fork lock
 // keeps a child started meanwhile from inheriting them.
@@ -22,4 +25,12 @@ func socketpair() ([2]int, error) {
 // it does when this process dies.
 func sysProcAttr() *syscall.SysProcAttr {
 	return &syscall.SysProcAttr{Setpgid: true}
+}
+
+// waitPid returns once the process pid, not this process's child, has
+// exited, looking every tenth of a second.
+func waitPid(pid int) {
+	for syscall.Kill(pid, 0) != syscall.ESRCH {
+		time.Sleep(100 * time.Millisecond)
+	}
 }

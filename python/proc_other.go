@@ -3,6 +3,7 @@
 package python
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os"
@@ -19,4 +20,10 @@ func killGroup(pid int) {
 	if p, err := os.FindProcess(pid); err == nil {
 		p.Kill()
 	}
+}
+
+func waitPid(pid int) {}
+
+func forkWorker(ctx context.Context, socket string, config workerConfig, files []*os.File) (int, error) {
+	return 0, errNoPreload
 }

@@ -71,11 +71,8 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 	}
 	defer closeFiles(children)
 	config := workerConfig{
-		Protocol: ProtocolVersion,
-		Target: targetConfig{
-			File: a.target.File, Module: a.target.Module, Name: a.target.Name,
-			Call: a.target.Call, Args: a.target.Args,
-		},
+		Protocol:     ProtocolVersion,
+		Target:       targetConfigOf(a.target),
 		Project:      a.project,
 		Dev:          a.opts.Dev,
 		Control:      3,
@@ -84,16 +81,7 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 	for i := range a.threads {
 		config.Channels = append(config.Channels, 4+i)
 	}
-	arg, _ := json.Marshal(config)
-	cmd := exec.Command(a.interp.Path, a.script, string(arg))
-	cmd.Dir = a.project
-	cmd.Env = append(a.environment(), "PYTHONUNBUFFERED=1")
-	cmd.Stdout = a.opts.Stdout
-	w := &worker{app: a, cmd: cmd, exited: make(chan struct{}), stderr: &tailWriter{w: a.opts.Stderr}}
-	cmd.Stderr = w.stderr
-	cmd.ExtraFiles = children
-	cmd.SysProcAttr = sysProcAttr()
-	cmd.WaitDelay = killGrace // the app's own children may hold its output open
+	w := &worker{app: a, exited: make(chan struct{}), stderr: &tailWriter{w: a.opts.Stderr}}
 	w.control = parents[0]
 	for _, conn := range parents[1:] {
 		w.channels = append(w.channels, &channel{w: w, conn: conn, r: bufio.NewReaderSize(conn, 64<<10)})
@@ -102,19 +90,59 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 		closeConns(parents)
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := a.forkOrStart(ctx, w, config, children); err != nil {
 		closeConns(parents)
 		a.untrack(w)
-		return nil, a.loadError(LoadWorker, fmt.Sprintf("cannot start %s: %v", a.interp.Path, err))
+		return nil, err
 	}
-	w.pid = cmd.Process.Pid
 	closeFiles(children)
-	go w.wait()
 	if err := w.handshake(ctx); err != nil {
 		w.stop()
 		return nil, err
 	}
 	return w, nil
+}
+
+// forkOrStart forks the worker from the preloader, if there is one that
+// can, or starts it from a fresh interpreter.
+func (a *App) forkOrStart(ctx context.Context, w *worker, config workerConfig, children []*os.File) error {
+	if a.opts.Preload != "" {
+		forked := config
+		forked.Control, forked.Channels = 0, nil
+		for i := range a.threads {
+			forked.Channels = append(forked.Channels, 1+i)
+		}
+		pid, err := forkWorker(ctx, a.opts.Preload, forked, children)
+		if err == nil {
+			w.pid = pid
+			go w.waitForked()
+			return nil
+		}
+		if !errors.Is(err, errNoPreload) {
+			a.logf("python: starting a worker from a fresh interpreter: the preloader could not fork one (%v)", err)
+		}
+	}
+	arg, _ := json.Marshal(config)
+	cmd := exec.Command(a.interp.Path, a.script, string(arg))
+	cmd.Dir = a.project
+	cmd.Env = append(a.environment(), "PYTHONUNBUFFERED=1")
+	cmd.Stdout = a.opts.Stdout
+	cmd.Stderr = w.stderr
+	cmd.ExtraFiles = children
+	cmd.SysProcAttr = sysProcAttr()
+	cmd.WaitDelay = killGrace // the app's own children may hold its output open
+	w.cmd = cmd
+	if err := cmd.Start(); err != nil {
+		return a.loadError(LoadWorker, fmt.Sprintf("cannot start %s: %v", a.interp.Path, err))
+	}
+	w.pid = cmd.Process.Pid
+	go w.wait()
+	return nil
+}
+
+// targetConfigOf is target as a worker reads it.
+func targetConfigOf(t Target) targetConfig {
+	return targetConfig{File: t.File, Module: t.Module, Name: t.Name, Call: t.Call, Args: t.Args}
 }
 
 // handshake reads the worker's hello, then its ready or why it cannot load
@@ -175,6 +203,23 @@ func (w *worker) startFailure(ctx context.Context, err error) error {
 // app.
 func (w *worker) wait() {
 	w.exitErr = w.cmd.Wait()
+	w.ended()
+}
+
+// waitForked waits for a worker the preloader forked, which is not this
+// process's child to wait for, then does what wait does.
+func (w *worker) waitForked() {
+	waitPid(w.pid)
+	w.exitErr = errForkedExit
+	w.ended()
+}
+
+// errForkedExit stands for the exit status of a forked worker, which only
+// its parent, the preloader, learns.
+var errForkedExit = errors.New("exited")
+
+// ended closes the channels of a worker that has exited, and tells the app.
+func (w *worker) ended() {
 	close(w.exited)
 	w.control.Close()
 	for _, c := range w.channels {
@@ -210,6 +255,8 @@ func (w *worker) gone() bool {
 func (w *worker) exitDescription() string {
 	var exit *exec.ExitError
 	switch {
+	case w.exitErr == errForkedExit:
+		return "exited"
 	case w.exitErr == nil:
 		return "exited with status 0"
 	case errors.As(w.exitErr, &exit) && exit.Exited():

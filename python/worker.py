@@ -21,6 +21,7 @@ import json
 import os
 import re
 import select
+import signal
 import socket
 import struct
 import sys
@@ -778,8 +779,15 @@ def load(config: dict[str, Any]) -> Callable:
 
 
 def main(argv: list[str]) -> int:
-    config = json.loads(argv[1])
+    config = json.loads(argv[-1])
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(WORKER_FILE)]
+    if argv[1:2] == ["--preload"]:
+        return preload(config)
+    return run_worker(config)
+
+
+def run_worker(config: dict[str, Any]) -> int:
+    """Serves the app on the control socket and channels config names."""
     control = open_socket(config["control"])
     channels = [Channel(open_socket(fd)) for fd in config["channels"]]
     control.sendall(frame(HELLO, struct.pack(">H", PROTOCOL_VERSION)))
@@ -807,6 +815,149 @@ def main(argv: list[str]) -> int:
     while control.recv(4096):
         pass  # nothing is sent on it after the handshake: its end means exit
     return 0
+
+
+# The preloader ------------------------------------------------------------
+#
+# A fork server: it imports the modules the app imports from outside the
+# project (the standard library, Flask, Django...) once, then forks a
+# worker for each request on its socket, so that a worker started after a
+# save imports only the project's own code. It forks only while it has a
+# single thread, and a forked worker re-seeds what random state needs it
+# (CPython's random module does so by itself after a fork).
+
+def preload(config: dict[str, Any]) -> int:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)  # a restart inherits it ignored
+    listener = socket.socket(fileno=config["socket"])
+    os.set_inheritable(listener.fileno(), False)
+    modules = outside_modules(config)
+    loaded = import_quietly(modules)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # forked workers are reaped by the kernel
+    stamps = module_stamps(loaded)
+    open(config["ready"], "w").close()
+    while True:
+        conn, _ = listener.accept()
+        with conn:
+            if changed_module(stamps):
+                reply(conn, {"error": "a module the preloader imported changed on disk"})
+                restart_preloader(config)
+            serve_fork_request(conn, listener)
+
+
+def outside_modules(config: dict[str, Any]) -> list[str]:
+    """Imports the app in a child process and returns the modules it
+    imported from outside the project; the child exits."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        try:
+            load(dict(config, dev=False))
+        except BaseException:
+            pass  # the worker reports it; what was imported so far is preloaded
+        names = [name for name, module in list(sys.modules.items()) if is_outside(module)]
+        with os.fdopen(write_end, "w") as out:
+            json.dump(names, out)
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end) as received:
+        text = received.read()
+    os.waitpid(pid, 0)
+    return json.loads(text or "[]")
+
+
+def is_outside(module: Any) -> bool:
+    filename = getattr(module, "__file__", None)
+    return bool(filename) and not FILE_KINDS.is_users(filename)
+
+
+def import_quietly(names: list[str]) -> list[types.ModuleType]:
+    loaded = []
+    for name in names:
+        try:
+            loaded.append(importlib.import_module(name))
+        except BaseException:
+            continue  # it will be imported, or fail, in the worker
+    return loaded
+
+
+def module_stamps(modules: list[types.ModuleType]) -> dict[str, float]:
+    stamps = {}
+    for module in modules:
+        filename = getattr(module, "__file__", None)
+        if filename:
+            try:
+                stamps[filename] = os.stat(filename).st_mtime
+            except OSError:
+                continue
+    return stamps
+
+
+def changed_module(stamps: dict[str, float]) -> bool:
+    for filename, mtime in stamps.items():
+        try:
+            if os.stat(filename).st_mtime != mtime:
+                return True
+        except OSError:
+            return True
+    return False
+
+
+def restart_preloader(config: dict[str, Any]) -> NoReturn:
+    """Starts this preloader afresh, on the same socket: a dependency
+    changed, and what was imported of it is stale. Until it is ready again,
+    workers start from a fresh interpreter."""
+    os.remove(config["ready"])
+    os.set_inheritable(config["socket"], True)
+    os.execv(sys.executable, [sys.executable] + sys.argv)
+
+
+def serve_fork_request(conn: socket.socket, listener: socket.socket) -> None:
+    """Reads a worker's config and descriptors, forks the worker, and
+    answers with its pid."""
+    message, fds, _, _ = socket.recv_fds(conn, MAX_FRAME, 64)
+    if threading.active_count() > 1:
+        for fd in fds:
+            os.close(fd)
+        reply(conn, {"error": "a preloaded module started a thread, and forking then is not safe"})
+        return
+    try:
+        config = json.loads(message)
+        config["control"] = fds[config["control"]]
+        config["channels"] = [fds[i] for i in config["channels"]]
+    except (ValueError, KeyError, IndexError, TypeError) as error:
+        for fd in fds:
+            os.close(fd)
+        reply(conn, {"error": f"a fork request that does not parse: {error}"})
+        return
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        conn.close()
+        os.setsid()  # a process group of its own, as a started worker has
+        os._exit(run_forked(config))
+    for fd in fds:
+        os.close(fd)
+    reply(conn, {"pid": pid})
+
+
+def run_forked(config: dict[str, Any]) -> int:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    try:
+        return run_worker(config)
+    except BaseException:
+        traceback.print_exc()
+        return 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+def reply(conn: socket.socket, value: dict[str, Any]) -> None:
+    try:
+        conn.sendall(json.dumps(value).encode())
+    except OSError:
+        pass
 
 
 if __name__ == "__main__":

@@ -39,9 +39,9 @@ var Rules = watch.Rules{
 
 func isSource(name string) bool { return strings.HasSuffix(name, ".py") }
 
-// skipDir leaves out what Rules skips, and any virtual environment, which
-// holds a pyvenv.cfg whatever its name: it is checked by the walker's
-// caller by name only, so the common names are listed.
+// skipDir leaves out the directories that hold no source of the
+// project's own, by name: a virtual environment of another name is left
+// out below it, at its site-packages.
 func skipDir(name string) bool {
 	return skippedDirs[name] || strings.HasSuffix(name, ".egg-info")
 }
@@ -51,6 +51,7 @@ func skipDir(name string) bool {
 type Builder struct {
 	Root string   // the project directory, whose .py files are the source
 	Argv []string // the app server's command line
+	Env  []string // and what it adds to the environment
 }
 
 // Build returns the app server's program, named by a digest of the
@@ -60,7 +61,7 @@ func (b *Builder) Build(ctx context.Context) (*reload.Program, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &reload.Program{Argv: b.Argv, ID: id}, nil
+	return &reload.Program{Argv: b.Argv, Env: b.Env, ID: id}, nil
 }
 
 // Digest is a digest of the .py files below root, their names and their
