@@ -37,58 +37,64 @@ binding one. SIGTERM drains it; see docs/production.md.`,
   wsgo build -o bin/site && ./bin/site hello --port 8080`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, args []string) error {
-			wd, err := os.Getwd()
-			if err != nil {
-				return err
-			}
-			m, err := gobuild.Find(wd)
-			if errors.Is(err, gobuild.ErrNoModule) {
-				add, _ := gobuild.HowToAdd(wd)
-				return &usageError{err: errors.New("no go.mod here or above: wsgo build builds the apps of a Go module"),
-					hint: "Run it in the module, or start one with: go mod init example.com/site && " + add}
-			}
-			if err != nil {
-				return usageErrorf("%v", err)
-			}
-			if m.Path == gobuild.Wsgo {
-				m.Apps = []string{gobuild.Wsgo + "/apps"} // the built-ins
-			}
-			if out == "" {
-				out = programName(m.Path)
-			}
-			var flags []string
-			if !debugInfo {
-				flags = append(flags, "-trimpath")
-			}
-			exe, done, err := buildProgram(c.Context(), m, gobuild.Production, flags)
-			if err != nil {
-				return err
-			}
-			defer done()
-			// Checked before it goes anywhere: a program that cannot even
-			// list its apps must not replace one that runs.
-			list, err := exec.Command(exe, "-list").Output()
-			if err != nil {
-				return fmt.Errorf("the built program fails as it starts, so %s was not written: %w", out, withStderr(err))
-			}
-			names := strings.Fields(string(list))
-			if len(names) == 0 {
-				return fmt.Errorf("the built program serves no app, so %s was not written: do the packages %s call wsgi.Register?", out, strings.Join(m.Apps, ", "))
-			}
-			if fi, err := os.Stat(out); err == nil && fi.IsDir() {
-				out = filepath.Join(out, programName(m.Path)) // as go build -o DIR does
-			}
-			if err := copyFile(exe, out); err != nil {
-				return err
-			}
-			fmt.Fprintf(c.OutOrStdout(), "wrote %s, which serves %s\nRun it: %s %s --port 8000\n",
-				out, strings.Join(names, ", "), runPath(out), names[0])
-			return nil
+			return runBuild(c, out, debugInfo)
 		},
 	}
 	c.Flags().StringVarP(&out, "output", "o", "", "file to write (default: the last element of the module path)")
 	c.Flags().BoolVar(&debugInfo, "debug-info", false, "keep the full file paths of the build machine in stack traces")
 	return c
+}
+
+// runBuild writes the production program of the module wsgo runs in to
+// out, after checking that it starts and serves an app.
+func runBuild(c *cobra.Command, out string, debugInfo bool) error {
+	wd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	m, err := gobuild.Find(wd)
+	if errors.Is(err, gobuild.ErrNoModule) {
+		add, _ := gobuild.HowToAdd(wd)
+		return &usageError{err: errors.New("no go.mod here or above: wsgo build builds the apps of a Go module"),
+			hint: "Run it in the module, or start one with: go mod init example.com/site && " + add}
+	}
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if m.Path == gobuild.Wsgo {
+		m.Apps = []string{gobuild.Wsgo + "/apps"} // the built-ins
+	}
+	if out == "" {
+		out = programName(m.Path)
+	}
+	var flags []string
+	if !debugInfo {
+		flags = append(flags, "-trimpath")
+	}
+	exe, done, err := buildProgram(c.Context(), m, gobuild.Production, flags)
+	if err != nil {
+		return err
+	}
+	defer done()
+	// Checked before it goes anywhere: a program that cannot even
+	// list its apps must not replace one that runs.
+	list, err := exec.Command(exe, "-list").Output()
+	if err != nil {
+		return fmt.Errorf("the built program fails as it starts, so %s was not written: %w", out, withStderr(err))
+	}
+	names := strings.Fields(string(list))
+	if len(names) == 0 {
+		return fmt.Errorf("the built program serves no app, so %s was not written: do the packages %s call wsgi.Register?", out, strings.Join(m.Apps, ", "))
+	}
+	if fi, err := os.Stat(out); err == nil && fi.IsDir() {
+		out = filepath.Join(out, programName(m.Path)) // as go build -o DIR does
+	}
+	if err := copyFile(exe, out); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.OutOrStdout(), "wrote %s, which serves %s\nRun it: %s %s --port 8000\n",
+		out, strings.Join(names, ", "), runPath(out), names[0])
+	return nil
 }
 
 // copyFile writes a copy of the executable src at dst.
