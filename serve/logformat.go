@@ -8,7 +8,9 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
@@ -21,37 +23,91 @@ type logs struct {
 	errors io.Writer   // the http.Server's errors
 	app    wsgi.Logger // the gateway's: failures and wsgi.errors
 	access func(*entry)
+	out    *batchWriter // under them all
 }
+
+// batch makes the access log's lines wait up to delay to be written
+// together; see batchWriter.
+func (l logs) batch(delay time.Duration) { l.out.batch(delay) }
+
+// flush writes the access log's lines that wait.
+func (l logs) flush() { l.out.Flush() }
 
 // newLogs writes to w in format: "text", lines for a person, or "json",
 // one JSON object a line (time, level, msg and the fields of each kind of
 // line) for a log pipeline.
+//
+// Access lines are written at once until batch is called.
 func newLogs(format string, w io.Writer) logs {
+	out := &batchWriter{w: w}
 	if format != "json" {
-		std := log.New(w, "", log.LstdFlags)
-		return logs{std: std, errors: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
+		std := log.New(out, "", log.LstdFlags)
+		access := func(e *entry) {
+			out.hold(func(b []byte) []byte { return appendText(out.appendStamp(b, time.Now()), e) })
+		}
+		return logs{std: std, errors: out, app: wsgi.LogTo(std), access: access, out: out}
 	}
-	sl := slog.New(slog.NewJSONHandler(escapeC1{w}, nil))
+	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
+	held := slog.New(slog.NewJSONHandler(escapeC1{heldWriter{out}}, nil))
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
 		app:    jsonLogger{sl},
-		access: func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
+		access: func(e *entry) { held.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
+		out:    out,
 	}
 }
 
-// textLine is an access log line for a person:
+// appendText appends an access log line for a person, after the time
+// stamp:
 //
 //	2026/01/02 15:04:05 203.0.113.7 "GET /items HTTP/1.1" 200 1234 1.2ms id=4bf92f3577b34da6
 //
-// The request line is quoted: it is the client's text.
-func textLine(l *log.Logger, e *entry) {
-	aborted := ""
-	if e.aborted {
-		aborted = " aborted"
-	}
+// The request line is quoted: it is the client's text. The line is
+// formatted in place, in the buffer of the batch: it costs no allocation.
+func appendText(b []byte, e *entry) []byte {
 	// The client may be what a trusted proxy forwarded: escaped, as the rest.
-	l.Printf("%s %q %d %d %.1fms id=%s%s", termsafe.Escape(e.client), e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
+	b = termsafe.Append(b, e.client)
+	b = append(b, ' ')
+	b = appendQuoted(b, e.method, e.uri, e.proto)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(e.status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, e.bytes, 10)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, e.ms(), 'f', 1, 64)
+	b = append(b, "ms id="...)
+	b = append(b, e.id...)
+	if e.aborted {
+		b = append(b, " aborted"...)
+	}
+	return append(b, '\n')
+}
+
+// appendQuoted appends the request line quoted as strconv.Quote quotes it,
+// without joining its parts into a string first.
+func appendQuoted(b []byte, method, uri, proto string) []byte {
+	if !plainText(method) || !plainText(uri) || !plainText(proto) {
+		return strconv.AppendQuote(b, method+" "+uri+" "+proto)
+	}
+	b = append(b, '"')
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, uri...)
+	b = append(b, ' ')
+	b = append(b, proto...)
+	return append(b, '"')
+}
+
+// plainText reports whether s is printable ASCII with no quote or
+// backslash: what strconv.Quote leaves as it is.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // escapeC1 writes JSON records with the C1 control characters and DEL
