@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"iter"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -29,6 +28,7 @@ const maxRequestID = 128
 // An entry is one request's line in the access log.
 type entry struct {
 	start   time.Time
+	took    time.Duration // from start to the end of the response
 	id      string
 	method  string
 	uri     string
@@ -73,7 +73,7 @@ func logRequests(h http.Handler, write func(*entry)) http.Handler {
 		w.Header().Set("X-Request-Id", e.id)
 		rec := recorder.New(w)
 		defer func() {
-			e.status, e.bytes = rec.Status(), rec.Size()
+			e.status, e.bytes, e.took = rec.Status(), rec.Size(), time.Since(e.start)
 			if v := recover(); v != nil {
 				e.aborted = true
 				write(e)
@@ -120,27 +120,5 @@ func hostOf(addr string) string {
 	return addr
 }
 
-// ms is how long the request has taken, in milliseconds.
-func (e *entry) ms() float64 { return float64(time.Since(e.start).Microseconds()) / 1000 }
-
-// attrs are an entry's fields in a JSON log line.
-func (e *entry) attrs() []slog.Attr {
-	a := []slog.Attr{
-		slog.String("request_id", e.id),
-		slog.String("method", e.method),
-		slog.String("uri", e.uri),
-		slog.String("proto", e.proto),
-		slog.Int("status", e.status),
-		slog.Int64("bytes", e.bytes),
-		slog.Float64("duration_ms", e.ms()),
-		slog.String("client", e.client),
-		slog.String("peer", e.peer),
-		slog.String("scheme", e.scheme),
-		slog.String("host", e.host),
-		slog.String("user_agent", e.agent),
-	}
-	if e.aborted {
-		a = append(a, slog.Bool("aborted", true))
-	}
-	return a
-}
+// ms is how long the request took, in milliseconds.
+func (e *entry) ms() float64 { return float64(e.took.Microseconds()) / 1000 }

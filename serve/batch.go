@@ -97,11 +97,3 @@ func (b *batchWriter) appendStamp(buf []byte, t time.Time) []byte {
 	}
 	return append(buf, b.stamp...)
 }
-
-// heldWriter writes each record it is given as an access line of b.
-type heldWriter struct{ b *batchWriter }
-
-func (h heldWriter) Write(p []byte) (int, error) {
-	h.b.hold(func(buf []byte) []byte { return append(buf, p...) })
-	return len(p), nil
-}

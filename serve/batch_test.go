@@ -1,7 +1,9 @@
 package serve
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,7 +22,7 @@ func TestTextLineAsPrintf(t *testing.T) {
 		{client: "fe80::1%\x1b[31m", method: "GET", uri: "/caf\u00e9/\x7f/\u009b", proto: "HTTP/1.1", status: 404, bytes: 1 << 40, id: "y"},
 		{client: "10.0.0.1", method: "GET", uri: "/\xff\xfe", proto: "HTTP/1.1", status: 301, id: "z"},
 	} {
-		e.start = time.Now().Add(-1234567 * time.Microsecond)
+		e.took = 1234567 * time.Microsecond
 		got := string(appendText(nil, &e))
 		aborted := ""
 		if e.aborted {
@@ -86,5 +88,53 @@ func TestBatchWritesWithinTheDelay(t *testing.T) {
 			t.Fatal("the held line was never written")
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// attrs are an entry's fields as slog attributes: the record that
+// appendJSON must write as slog's JSONHandler would.
+func (e *entry) attrs() []slog.Attr {
+	a := []slog.Attr{
+		slog.String("request_id", e.id),
+		slog.String("method", e.method),
+		slog.String("uri", e.uri),
+		slog.String("proto", e.proto),
+		slog.Int("status", e.status),
+		slog.Int64("bytes", e.bytes),
+		slog.Float64("duration_ms", e.ms()),
+		slog.String("client", e.client),
+		slog.String("peer", e.peer),
+		slog.String("scheme", e.scheme),
+		slog.String("host", e.host),
+		slog.String("user_agent", e.agent),
+	}
+	if e.aborted {
+		a = append(a, slog.Bool("aborted", true))
+	}
+	return a
+}
+
+// TestJSONLineAsSlog: the JSON access line, formatted in place, is the
+// record slog's JSONHandler writes (through escapeC1) for the same fields,
+// whatever the client sent.
+func TestJSONLineAsSlog(t *testing.T) {
+	odd := "\x00\x1f\x7f\"\\\n\r\t<>&\u0080\u009b\u00a0\u00e9\u2028\u2029\U0001F600\xff\xc2 end"
+	now := time.Date(2026, 12, 6, 15, 4, 5, 120_999_999, time.FixedZone("", 3600))
+	for _, e := range []entry{
+		{id: "abc", method: "GET", uri: "/get/prefix?ip=", proto: "HTTP/1.1", status: 200, bytes: 119, took: 1500 * time.Microsecond, client: "127.0.0.1", peer: "127.0.0.1", scheme: "http", host: "127.0.0.1:8000", agent: "wrk"},
+		{id: odd, method: odd, uri: odd, proto: odd, status: 500, took: 0, client: odd, peer: odd, scheme: "https", host: odd, agent: odd, aborted: true},
+		{id: "x", method: "POST", uri: "/", proto: "HTTP/1.0", status: 404, bytes: 1 << 40, took: 3 * time.Hour},
+	} {
+		got := string(appendJSON(nil, now, &e))
+		var want strings.Builder
+		r := slog.NewRecord(now, slog.LevelInfo, "request", 0)
+		r.AddAttrs(e.attrs()...)
+		slog.NewJSONHandler(escapeC1{&want}, nil).Handle(context.Background(), r)
+		if got != want.String() {
+			t.Errorf("line\n%s\nwant\n%s", got, want.String())
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { appendJSON(make([]byte, 0, 1024), now, &entry{id: "abc", uri: "/x"}) }); n > 1 {
+		t.Errorf("a JSON line: %v allocations, want only its buffer", n)
 	}
 }

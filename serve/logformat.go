@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
@@ -48,14 +49,99 @@ func newLogs(format string, w io.Writer) logs {
 		return logs{std: std, errors: out, app: wsgi.LogTo(std), access: access, out: out}
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
-	held := slog.New(slog.NewJSONHandler(escapeC1{heldWriter{out}}, nil))
+	access := func(e *entry) {
+		out.hold(func(b []byte) []byte { return appendJSON(b, time.Now(), e) })
+	}
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
 		app:    jsonLogger{sl},
-		access: func(e *entry) { held.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
+		access: access,
 		out:    out,
 	}
+}
+
+// appendJSON appends an access log line as a JSON object, the record
+// slog's JSONHandler writes for it (time, level, msg, then the fields),
+// with the C1 controls and DEL escaped as escapeC1 escapes them. It is
+// formatted in place: slog would take as long as the rest of the request,
+// and allocate.
+func appendJSON(b []byte, now time.Time, e *entry) []byte {
+	b = append(b, `{"time":"`...)
+	b = now.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
+	b = appendJSONString(b, e.id)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, e.method)
+	b = append(b, `,"uri":`...)
+	b = appendJSONString(b, e.uri)
+	b = append(b, `,"proto":`...)
+	b = appendJSONString(b, e.proto)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(e.status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, e.bytes, 10)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, e.ms(), 'f', -1, 64)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, e.client)
+	b = append(b, `,"peer":`...)
+	b = appendJSONString(b, e.peer)
+	b = append(b, `,"scheme":`...)
+	b = appendJSONString(b, e.scheme)
+	b = append(b, `,"host":`...)
+	b = appendJSONString(b, e.host)
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, e.agent)
+	if e.aborted {
+		b = append(b, `,"aborted":true`...)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string, escaped as slog escapes
+// it (bytes that are not UTF-8 become U+FFFD; U+2028 and U+2029 are
+// escaped) and as escapeC1 then escapes the C1 controls and DEL.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, `\u00`...)
+				b = append(b, hex[c>>4], hex[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029' || r <= 0x9f:
+			b = append(b, `\u`...)
+			b = append(b, hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
 }
 
 // appendText appends an access log line for a person, after the time
