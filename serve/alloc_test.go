@@ -99,3 +99,19 @@ func BenchmarkProduction(b *testing.B) {
 		})
 	}
 }
+
+// TestProductionAllocations holds what a built program allocates for one
+// request of the tutorial's app, beyond net/http's own, to its count
+// (35 before the access log, the request id and the environ's repeated
+// values were made cheaper): allocation counts, unlike times, are the
+// same from run to run.
+func TestProductionAllocations(t *testing.T) {
+	const most = 30
+	for _, format := range []string{"text", "json"} {
+		h, w, r := production(format, tutorial), &sink{h: http.Header{}}, tutorialRequest()
+		serveOnce(h, w, r)
+		if n := testing.AllocsPerRun(200, func() { serveOnce(h, w, r) }); n > most {
+			t.Errorf("%s log: %.1f allocations a request, want at most %d", format, n, most)
+		}
+	}
+}
