@@ -8,7 +8,10 @@ import (
 	"log"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
@@ -21,37 +24,176 @@ type logs struct {
 	errors io.Writer   // the http.Server's errors
 	app    wsgi.Logger // the gateway's: failures and wsgi.errors
 	access func(*entry)
+	out    *batchWriter // under them all
 }
+
+// batch makes the access log's lines wait up to delay to be written
+// together; see batchWriter.
+func (l logs) batch(delay time.Duration) { l.out.batch(delay) }
+
+// flush writes the access log's lines that wait.
+func (l logs) flush() { l.out.Flush() }
 
 // newLogs writes to w in format: "text", lines for a person, or "json",
 // one JSON object a line (time, level, msg and the fields of each kind of
 // line) for a log pipeline.
+//
+// Access lines are written at once until batch is called.
 func newLogs(format string, w io.Writer) logs {
+	out := &batchWriter{w: w}
 	if format != "json" {
-		std := log.New(w, "", log.LstdFlags)
-		return logs{std: std, errors: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
+		std := log.New(out, "", log.LstdFlags)
+		access := func(e *entry) {
+			out.hold(func(b []byte) []byte { return appendText(out.appendStamp(b, time.Now()), e) })
+		}
+		return logs{std: std, errors: out, app: wsgi.LogTo(std), access: access, out: out}
 	}
-	sl := slog.New(slog.NewJSONHandler(escapeC1{w}, nil))
+	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
+	access := func(e *entry) {
+		out.hold(func(b []byte) []byte { return appendJSON(b, time.Now(), e) })
+	}
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
 		app:    jsonLogger{sl},
-		access: func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
+		access: access,
+		out:    out,
 	}
 }
 
-// textLine is an access log line for a person:
+// appendJSON appends an access log line as a JSON object, the record
+// slog's JSONHandler writes for it (time, level, msg, then the fields),
+// with the C1 controls and DEL escaped as escapeC1 escapes them. It is
+// formatted in place: slog would take as long as the rest of the request,
+// and allocate.
+func appendJSON(b []byte, now time.Time, e *entry) []byte {
+	b = append(b, `{"time":"`...)
+	b = now.AppendFormat(b, time.RFC3339Nano)
+	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
+	b = appendJSONString(b, e.id)
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, e.method)
+	b = append(b, `,"uri":`...)
+	b = appendJSONString(b, e.uri)
+	b = append(b, `,"proto":`...)
+	b = appendJSONString(b, e.proto)
+	b = append(b, `,"status":`...)
+	b = strconv.AppendInt(b, int64(e.status), 10)
+	b = append(b, `,"bytes":`...)
+	b = strconv.AppendInt(b, e.bytes, 10)
+	b = append(b, `,"duration_ms":`...)
+	b = strconv.AppendFloat(b, e.ms(), 'f', -1, 64)
+	b = append(b, `,"client":`...)
+	b = appendJSONString(b, e.client)
+	b = append(b, `,"peer":`...)
+	b = appendJSONString(b, e.peer)
+	b = append(b, `,"scheme":`...)
+	b = appendJSONString(b, e.scheme)
+	b = append(b, `,"host":`...)
+	b = appendJSONString(b, e.host)
+	b = append(b, `,"user_agent":`...)
+	b = appendJSONString(b, e.agent)
+	if e.aborted {
+		b = append(b, `,"aborted":true`...)
+	}
+	return append(b, "}\n"...)
+}
+
+// appendJSONString appends s as a JSON string, escaped as slog escapes
+// it (bytes that are not UTF-8 become U+FFFD; U+2028 and U+2029 are
+// escaped) and as escapeC1 then escapes the C1 controls and DEL.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			b = append(b, c)
+			i++
+			continue
+		}
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, `\n`...)
+			case '\r':
+				b = append(b, `\r`...)
+			case '\t':
+				b = append(b, `\t`...)
+			default:
+				b = append(b, `\u00`...)
+				b = append(b, hex[c>>4], hex[c&0xf])
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = append(b, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029' || r <= 0x9f:
+			b = append(b, `\u`...)
+			b = append(b, hex[r>>12], hex[r>>8&0xf], hex[r>>4&0xf], hex[r&0xf])
+		default:
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
+}
+
+// appendText appends an access log line for a person, after the time
+// stamp:
 //
 //	2026/01/02 15:04:05 203.0.113.7 "GET /items HTTP/1.1" 200 1234 1.2ms id=4bf92f3577b34da6
 //
-// The request line is quoted: it is the client's text.
-func textLine(l *log.Logger, e *entry) {
-	aborted := ""
-	if e.aborted {
-		aborted = " aborted"
-	}
+// The request line is quoted: it is the client's text. The line is
+// formatted in place, in the buffer of the batch: it costs no allocation.
+func appendText(b []byte, e *entry) []byte {
 	// The client may be what a trusted proxy forwarded: escaped, as the rest.
-	l.Printf("%s %q %d %d %.1fms id=%s%s", termsafe.Escape(e.client), e.method+" "+e.uri+" "+e.proto, e.status, e.bytes, e.ms(), e.id, aborted)
+	b = termsafe.Append(b, e.client)
+	b = append(b, ' ')
+	b = appendQuoted(b, e.method, e.uri, e.proto)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, int64(e.status), 10)
+	b = append(b, ' ')
+	b = strconv.AppendInt(b, e.bytes, 10)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, e.ms(), 'f', 1, 64)
+	b = append(b, "ms id="...)
+	b = append(b, e.id...)
+	if e.aborted {
+		b = append(b, " aborted"...)
+	}
+	return append(b, '\n')
+}
+
+// appendQuoted appends the request line quoted as strconv.Quote quotes it,
+// without joining its parts into a string first.
+func appendQuoted(b []byte, method, uri, proto string) []byte {
+	if !plainText(method) || !plainText(uri) || !plainText(proto) {
+		return strconv.AppendQuote(b, method+" "+uri+" "+proto)
+	}
+	b = append(b, '"')
+	b = append(b, method...)
+	b = append(b, ' ')
+	b = append(b, uri...)
+	b = append(b, ' ')
+	b = append(b, proto...)
+	return append(b, '"')
+}
+
+// plainText reports whether s is printable ASCII with no quote or
+// backslash: what strconv.Quote leaves as it is.
+func plainText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	return true
 }
 
 // escapeC1 writes JSON records with the C1 control characters and DEL

@@ -92,6 +92,8 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return ExitUsage
 	}
 	logs := newLogs(o.logFormat, stderr)
+	logs.batch(logBatch)
+	defer logs.flush()
 	logger := logs.std
 	child, err := control.Attach()
 	if err != nil {

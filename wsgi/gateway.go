@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode"
 )
@@ -43,7 +42,7 @@ type Gateway struct {
 	// must not, since behind a reverse proxy every client is local.
 	ErrorPage func(w http.ResponseWriter, r *http.Request, f *Failure)
 
-	addr atomic.Pointer[serverAddrCache]
+	cache envCache
 }
 
 // Handler returns an http.Handler that serves app, so that any Go server can
@@ -77,7 +76,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log := g.logger()
 	rs := &response{w: w, req: r, declared: -1}
-	env := newEnviron(r, log, &g.addr)
+	env := newEnviron(r, log, &g.cache)
 	in := env["wsgi.input"].(*input) // taken now: middleware may replace it
 	err := rs.run(g.App, env)
 	rs.close()

@@ -24,12 +24,43 @@ var version = Version{Major: 1, Minor: 0}
 // name holds "_" is dropped, since it would otherwise read as the dashed header
 // of the same name. Nothing from the process environment is copied in.
 func NewEnviron(r *http.Request) Environ {
-	return newEnviron(r, os.Stderr, &serverAddrs)
+	return newEnviron(r, os.Stderr, &shared)
 }
 
-// serverAddrs is NewEnviron's SERVER_NAME and SERVER_PORT, as a Gateway
-// keeps its own.
-var serverAddrs atomic.Pointer[serverAddrCache]
+// shared is NewEnviron's cache, as a Gateway keeps its own.
+var shared envCache
+
+// An envCache holds values boxed for earlier requests, to put in the
+// environs of the next: SERVER_NAME and SERVER_PORT, HTTP_HOST (the same
+// for every request to one site) and REMOTE_ADDR (the same for all of a
+// client's connections, and for every request behind a reverse proxy).
+type envCache struct {
+	addr         atomic.Pointer[serverAddrCache]
+	host, remote boxCache
+}
+
+// A boxCache shares the last string it boxed while the same string comes
+// again: boxing a string allocates, comparing one does not. A string that
+// differs each time costs one allocation more than boxing it outright.
+type boxCache struct{ last atomic.Pointer[boxed] }
+
+type boxed struct {
+	s string
+	v any
+}
+
+// box returns s boxed, the box of the last call if that was for s too.
+func (c *boxCache) box(s string) any {
+	if c == nil {
+		return s
+	}
+	if b := c.last.Load(); b != nil && b.s == s {
+		return b.v
+	}
+	b := &boxed{s: s, v: s}
+	c.last.Store(b)
+	return b.v
+}
 
 // Values stored in an environ are boxed in interfaces, and boxing a string
 // that is not a constant allocates. The gateway runs per request, so the
@@ -90,7 +121,12 @@ func (c *serverAddrCache) is(a *net.TCPAddr) bool {
 	return c.addr.Port == a.Port && c.addr.IP.Equal(a.IP) && c.addr.Zone == a.Zone
 }
 
-func newEnviron(r *http.Request, errs io.Writer, cache *atomic.Pointer[serverAddrCache]) Environ {
+func newEnviron(r *http.Request, errs io.Writer, cache *envCache) Environ {
+	var addrs *atomic.Pointer[serverAddrCache]
+	var hosts, remotes *boxCache
+	if cache != nil {
+		addrs, hosts, remotes = &cache.addr, &cache.host, &cache.remote
+	}
 	env := make(Environ, 24+len(r.Header))
 	env["REQUEST_METHOD"] = methodValue(r.Method)
 	env["SCRIPT_NAME"] = ""
@@ -100,14 +136,14 @@ func newEnviron(r *http.Request, errs io.Writer, cache *atomic.Pointer[serverAdd
 	env["SERVER_PROTOCOL"] = protoValue(r.Proto)
 	env["SERVER_SOFTWARE"] = Software
 	env["GATEWAY_INTERFACE"] = "CGI/1.1"
-	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r, cache)
+	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r, addrs)
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		env["REMOTE_ADDR"], env["REMOTE_PORT"] = host, port
+		env["REMOTE_ADDR"], env["REMOTE_PORT"] = remotes.box(host), port
 	} else if r.RemoteAddr != "" {
 		env["REMOTE_ADDR"] = r.RemoteAddr
 	}
 	if r.Host != "" {
-		env["HTTP_HOST"] = r.Host
+		env["HTTP_HOST"] = hosts.box(r.Host)
 	}
 	for name, values := range r.Header {
 		if strings.IndexByte(name, '_') >= 0 {

@@ -254,3 +254,26 @@ func TestNewEnvironCachesServerAddr(t *testing.T) {
 		t.Errorf("NewEnviron costs %.0f allocations, as many as with no cache (%.0f)", cached, uncached)
 	}
 }
+
+// TestEnvironSharesRepeatedValues: HTTP_HOST and REMOTE_ADDR, the same
+// from one client to one site, are boxed once, not per request; a new
+// value is boxed anew, and each environ has its own request's values.
+func TestEnvironSharesRepeatedValues(t *testing.T) {
+	var cache envCache
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Host, r.RemoteAddr = "example.test:8000", "192.0.2.1:40000"
+	newEnviron(r, nil, &cache)
+	again := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache) })
+	fresh := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &envCache{}) })
+	if again > fresh-2 {
+		t.Errorf("an environ with HTTP_HOST and REMOTE_ADDR as before: %.0f allocations, want 2 fewer than %.0f", again, fresh)
+	}
+	other := r.Clone(r.Context())
+	other.Host, other.RemoteAddr = "other.test", "192.0.2.2:40001"
+	for _, req := range []*http.Request{other, r} {
+		env := newEnviron(req, nil, &cache)
+		if env["HTTP_HOST"] != req.Host || env["REMOTE_ADDR"] != strings.Split(req.RemoteAddr, ":")[0] {
+			t.Errorf("HTTP_HOST %v, REMOTE_ADDR %v; want %s, %s", env["HTTP_HOST"], env["REMOTE_ADDR"], req.Host, req.RemoteAddr)
+		}
+	}
+}

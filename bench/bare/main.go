@@ -7,18 +7,28 @@
 // builds each request's environ, as the gateway does, and then answers as
 // bare does; "gateway" serves the bytes from a wsgo app through
 // wsgi.Handler, with no validator, router, request log or in-flight count.
-// In those modes the collector runs as wsgo serve sets it (GOGC=400, unless
-// GOGC is set), so that the floors differ from wsgo serve only in code.
+// In those two modes the collector runs as wsgo serve sets it (GOGC=400,
+// unless GOGC is set), so that the floors differ from wsgo serve only in
+// code. "tutorial" is bare for the tutorial's app (docs/writing-apps.md):
+// its four lines, made from each request as that app makes them, the same
+// bytes a wsgo or Python server of that app sends; -body is not needed.
+//
+// With WSGO_BENCH_ALLOCS=ADDR it tells its count of heap allocations on
+// ADDR (see package allocs).
 package main
 
 import (
 	"flag"
 	"fmt"
+	"io"
 	"iter"
+	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
 
+	"github.com/wsgo/wsgo/bench/allocs"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
@@ -26,8 +36,12 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:8001", "address to listen on")
 	bodyFile := flag.String("body", "", "file holding the response body")
 	ctype := flag.String("type", "text/plain; charset=utf-8", "Content-Type of the response")
-	mode := flag.String("mode", "bare", "bare, environ (bare plus the environ of each request) or gateway (a wsgo app under wsgi.Handler)")
+	mode := flag.String("mode", "bare", "bare, environ (bare plus the environ of each request), gateway (a wsgo app under wsgi.Handler) or tutorial (the tutorial's four lines)")
 	flag.Parse()
+	allocs.ServeFromEnv()
+	if *mode == "tutorial" {
+		listen(*addr, http.HandlerFunc(tutorial))
+	}
 	body, err := os.ReadFile(*bodyFile)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bare:", err)
@@ -60,9 +74,28 @@ func main() {
 		fmt.Fprintf(os.Stderr, "bare: unknown -mode %q: want bare, environ or gateway\n", *mode)
 		os.Exit(2)
 	}
-	srv := &http.Server{Addr: *addr, Handler: h}
+	listen(*addr, h)
+}
+
+func listen(addr string, h http.Handler) {
+	srv := &http.Server{Addr: addr, Handler: h}
 	if err := srv.ListenAndServe(); err != nil {
 		fmt.Fprintln(os.Stderr, "bare:", err)
 		os.Exit(1)
 	}
+}
+
+// tutorial is the WSGI tutorial's app written for net/http.
+func tutorial(w http.ResponseWriter, r *http.Request) {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	body := "The request method was " + r.Method +
+		"\nThe request path info was " + r.URL.Path +
+		"\nThe remote host was " + host +
+		"\nThe query string was " + r.URL.RawQuery
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	io.WriteString(w, body)
 }
