@@ -94,7 +94,7 @@ def app(environ, start_response):
     return [str(total).encode()]
 `}), "app.py", Options{Threads: 1})
 	wsgiGet(a, "/") // buffers and pools in place
-	const size = 200 << 20
+	const size = 1 << 30 // 1 GB
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
