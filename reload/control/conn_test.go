@@ -4,6 +4,8 @@ import (
 	"bufio"
 	"encoding/json"
 	"net"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -76,5 +78,30 @@ func TestConnSendsTheSpec(t *testing.T) {
 	}
 	if err := c.Send(Message(99)); err == nil {
 		t.Error("Send of an unknown message: no error")
+	}
+}
+
+// TestSpecMatches: docs/protocol.md, the spec a server in another language
+// follows, names every message, variable and descriptor of this package,
+// and its version.
+func TestSpecMatches(t *testing.T) {
+	spec, err := os.ReadFile("../../docs/protocol.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"Version: **" + strconv.Itoa(Protocol) + "**",
+		"`" + EnvControlFD + "`", "`" + EnvProtocol + "`", "`" + EnvOutputFD + "`",
+		"| " + strconv.Itoa(ListenFD) + " |", "| " + strconv.Itoa(ControlFD) + " |", "| " + strconv.Itoa(OutputFD) + " |",
+		"`" + typeHello + "`", "`" + typeReady + "`", "`" + typeRefused + "`", "`" + typeStopped + "`",
+		"`cut_off`", "`failure`", "`build`", "`color`", "`protocol`", "`error`",
+	}
+	for m := range messageNames {
+		want = append(want, "`"+m.String()+"`")
+	}
+	for _, w := range want {
+		if !strings.Contains(string(spec), w) {
+			t.Errorf("docs/protocol.md does not name %s", w)
+		}
 	}
 }
