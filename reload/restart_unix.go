@@ -34,7 +34,7 @@ func (c *supervision) again(why string) {
 func (c *supervision) plan(why string) (string, bool) {
 	if limit := c.s.MaxRestarts; limit > 0 && c.restarts >= limit {
 		c.s.Log.Errorf(" * %d restarts in a row kept no server up; giving up", c.restarts)
-		c.gaveUp = fmt.Errorf("no server stayed up: %s, after %d restarts in a row", why, c.restarts)
+		c.gaveUp = fmt.Errorf("%w: %s, after %d restarts in a row", ErrGaveUp, why, c.restarts)
 		return "", false
 	}
 	wait := c.backoff()

@@ -184,7 +184,7 @@ func (s *Supervisor) newCycle(ctx context.Context) (*supervision, error) {
 		s.Backoff = 500 * time.Millisecond
 	}
 	if s.MaxBackoff <= 0 {
-		s.MaxBackoff = 30 * time.Second
+		s.MaxBackoff = 10 * time.Second
 	}
 	socket, err := dupSocket(s.Listener)
 	if err != nil {

@@ -22,6 +22,7 @@ package reload
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -41,6 +42,10 @@ type Logger interface {
 type Warner interface {
 	Warnf(format string, args ...any)
 }
+
+// ErrGaveUp is what Run returns, wrapped with the last failure, when
+// MaxRestarts restarts in a row kept no server up.
+var ErrGaveUp = errors.New("no server stayed up")
 
 // A Builder makes the program a Supervisor runs.
 type Builder interface {
@@ -130,7 +135,7 @@ type Supervisor struct {
 	Production bool
 	// Backoff is the wait before the second restart in a row of a server
 	// that stopped by itself or did not start (the first is at once); it
-	// doubles at each next one, up to MaxBackoff. 500ms and 30s if zero. A
+	// doubles at each next one, up to MaxBackoff. 500ms and 10s if zero. A
 	// server that serves for 10s, or a Change, ends a run of restarts.
 	Backoff, MaxBackoff time.Duration
 	// MaxRestarts, when positive, is how many restarts in a row may keep

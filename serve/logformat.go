@@ -18,6 +18,8 @@ import (
 // errors, the apps' failures and the access log, all in one format.
 type logs struct {
 	std    *log.Logger // the program's messages: serving, stopping, upgrading
+	warn   *log.Logger // what went wrong and was taken care of: a crash, restarted
+	error  *log.Logger // what went wrong and was not: a failed upgrade, giving up
 	errors io.Writer   // the http.Server's errors
 	app    wsgi.Logger // the gateway's: failures and wsgi.errors
 	access func(*entry)
@@ -25,15 +27,25 @@ type logs struct {
 
 // newLogs writes to w in format: "text", lines for a person, or "json",
 // one JSON object a line (time, level, msg and the fields of each kind of
-// line) for a log pipeline.
+// line) for a log pipeline. A text line of a warning or an error has its
+// level after the time: "2026/01/02 15:04:05 ERROR …".
 func newLogs(format string, w io.Writer) logs {
 	if format != "json" {
 		std := log.New(w, "", log.LstdFlags)
-		return logs{std: std, errors: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
+		return logs{
+			std:    std,
+			warn:   log.New(w, "WARN ", log.LstdFlags|log.Lmsgprefix),
+			error:  log.New(w, "ERROR ", log.LstdFlags|log.Lmsgprefix),
+			errors: w,
+			app:    wsgi.LogTo(std),
+			access: func(e *entry) { textLine(std, e) },
+		}
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{w}, nil))
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
+		warn:   log.New(jsonWriter{sl, slog.LevelWarn}, "", 0),
+		error:  log.New(jsonWriter{sl, slog.LevelError}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
 		app:    jsonLogger{sl},
 		access: func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
