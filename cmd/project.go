@@ -177,6 +177,7 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, n
 		}
 		defer w.Close()
 		b.Watcher = w
+		b.FindEmbeds()
 	}
 	sup, err := o.supervisor(ln.(*net.TCPListener), b, first, w, log, now)
 	if err != nil {
