@@ -146,6 +146,7 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, n
 		where[i] = m.Rel(p)
 	}
 	log.Printf(" * Building %s (apps in %s)", m.Path, strings.Join(where, ", "))
+	fp, _ := fingerprint(m.Dir) // of what this build reads, for completion
 	first, err := b.Build(ctx)
 	var be *reload.BuildError
 	switch {
@@ -156,7 +157,7 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, n
 	case err != nil:
 		return err
 	default:
-		if err := checkProjectApps(m, first, append([]string{name}, mountedApps(o.mounts)...)); err != nil {
+		if err := checkProjectApps(m, first, fp, append([]string{name}, mountedApps(o.mounts)...)); err != nil {
 			return err
 		}
 	}
@@ -177,6 +178,7 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, n
 		}
 		defer w.Close()
 		b.Watcher = w
+		b.FindEmbeds()
 	}
 	sup, err := o.supervisor(ln.(*net.TCPListener), b, first, w, log, now)
 	if err != nil {
@@ -186,12 +188,14 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, n
 }
 
 // checkProjectApps checks that the module's program serves the apps wanted,
-// and removes it when it does not.
-func checkProjectApps(m *gobuild.Module, prog *reload.Program, want []string) error {
+// and removes it when it does not. What it serves is kept for completion,
+// under fp, the fingerprint of the module taken before the build.
+func checkProjectApps(m *gobuild.Module, prog *reload.Program, fp string, want []string) error {
 	names, err := appsOf(prog.Argv[0])
 	if err != nil {
 		return err
 	}
+	rememberApps(m.Dir, fp, names)
 	for _, name := range want {
 		if !slices.Contains(names, name) {
 			os.Remove(prog.Argv[0])

@@ -333,6 +333,7 @@ func (o serveOptions) selfSupervisor(ln *net.TCPListener, log *devserver.Logger,
 		return nil, nil, err
 	}
 	b.Watcher = w
+	b.FindEmbeds() // beside the first server's start, stopped by b.Close
 	b.Flags = buildFlags(o.debugInfo)
 	first := &reload.Program{Argv: asAppServer.argv(self), ID: gobuild.ProgramID(self)}
 	b.Args = first.Argv[1:]
@@ -356,7 +357,6 @@ func (o serveOptions) watcher(src gobuild.Source, log *devserver.Logger) (*watch
 	if err != nil {
 		return nil, err
 	}
-	go func() { w.SetBuildFiles(src.Embeds()) }() // go list: not before the first server
 	describeWatch(log, src, w)
 	if every, why := w.Polling(); every > 0 {
 		log.Printf(" * Watching by polling every %v (%s)", every, cmp.Or(why, o.pollBy))

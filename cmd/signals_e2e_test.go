@@ -319,3 +319,26 @@ func TestKilledDuringBuildLeavesNothing(t *testing.T) {
 		t.Errorf("left after a clean stop: %v", left)
 	}
 }
+
+// TestInterruptLeavesNoChildRunning: Ctrl-C just after start-up, while the
+// go list that looks for //go:embed files may still run, leaves no process
+// behind at the moment wsgo exits: every child is waited for or killed
+// first, not left to finish on its own.
+func TestInterruptLeavesNoChildRunning(t *testing.T) {
+	e2e(t)
+	for _, trigger := range []string{"Running on", "Reload is on"} {
+		for i := 0; i < 5; i++ {
+			c := exec.Command(wsgoBin, "serve", "demo", "--port", "0")
+			marker := marked(t, c)
+			code, out := signalOnLine(t, c, trigger, syscall.SIGINT, nil)
+			if code != 0 {
+				t.Fatalf("exit %d on Ctrl-C after %q, want 0:\n%s", code, trigger, out)
+			}
+			for _, pid := range processesWith(marker) {
+				cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+				t.Errorf("after %q: pid %d still runs after wsgo exited: %s", trigger, pid, bytes.ReplaceAll(cmdline, []byte{0}, []byte{' '}))
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}

@@ -93,7 +93,7 @@ def app(environ, start_response):
     start_response('200 OK', [('Content-Type', 'text/plain')])
     return [str(total).encode()]
 `}), "app.py", Options{Threads: 1})
-	wsgiGet(a, "/") // buffers and pools in place
+	wsgiGet(a, "/")      // buffers and pools in place
 	const size = 1 << 30 // 1 GB
 	var before, after runtime.MemStats
 	runtime.GC()

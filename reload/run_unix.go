@@ -30,6 +30,7 @@ const errorPageTimeout = 30 * time.Second
 type result struct {
 	proc      *proc         // ready server, nil otherwise
 	program   string        // the build id of the program it runs
+	keep      *Program      // the program proc runs, kept to restart it from
 	unchanged bool          // the build made the program that already runs
 	title     string        // one line: "Build failed in 1.2s", "Server exited before it was ready"
 	problem   string        // compiler output or crash, for the error page
@@ -41,9 +42,20 @@ type result struct {
 // supervision is the state of one Run.
 type supervision struct {
 	s       *Supervisor
+	ctx     context.Context // Run's
 	spec    procSpec
 	current *proc
-	program string // build id of the program current runs; "" for an error page
+	program string    // build id of the program current runs; "" for an error page
+	since   time.Time // when current became the server
+
+	// Owned by the Run loop alone.
+	buildCtx    context.Context
+	cancelBuild context.CancelFunc
+	last        *Program // Production: the program that last became ready
+	restarts    int      // restarts in a row that kept no server up
+	retry       *time.Timer
+	retryC      <-chan time.Time // the next restart is due; nil if none is
+	gaveUp      error            // MaxRestarts restarts failed: Run ends
 
 	results  chan result
 	exits    chan *proc
@@ -51,85 +63,111 @@ type supervision struct {
 	done     chan struct{} // closed when Run returns
 	builds   sync.WaitGroup
 	drains   sync.WaitGroup
+	standby  standby
 
-	mu   sync.Mutex
-	live map[*proc]bool // every server started and not yet exited
-	n    int            // servers started, for their build ids
+	mu     sync.Mutex
+	live   map[*proc]bool // every server started and not yet exited
+	coming int            // builds, starts and error pages under way
+	closed bool           // Run is stopping: the standby stays off
+	n      int            // servers started, for their build ids
 }
+
+// settled is how long a server must serve for the restarts before it to
+// count as over: one that stops sooner adds to them.
+const settled = 10 * time.Second
 
 // Run supervises until ctx is done, then drains the servers and returns
 // nil, or an error naming the requests cut short. When Abort is closed
-// meanwhile, it kills them at once and says so.
+// meanwhile, it kills them at once and says so. It returns an error, too,
+// when MaxRestarts restarts in a row kept no server up.
 func (s *Supervisor) Run(ctx context.Context) error {
-	c, err := s.newCycle()
+	c, err := s.newCycle(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.spec.socket.Close()
 	defer close(c.done)
+	defer c.standby.wait()
 
 	keys := make(chan struct{}, 1)
 	if s.Keys != nil {
 		go readKeys(s.Keys, keys)
 	}
-	buildCtx, cancelBuild := context.WithCancel(ctx)
-	defer func() { cancelBuild() }()
-	// rebuild cancels the build under way, if any, and starts another. A
-	// forced one restarts the server even when the program is the same.
-	rebuild := func(force bool) {
-		cancelBuild()
-		buildCtx, cancelBuild = context.WithCancel(ctx)
-		c.spawn(func() result { return c.build(buildCtx, force) })
-	}
+	c.buildCtx, c.cancelBuild = context.WithCancel(ctx)
+	defer func() { c.cancelBuild() }()
 	if s.First != nil {
-		c.spawn(func() result { return c.start(buildCtx, s.First, 0) })
+		c.begin(func(ctx context.Context) result { return c.start(ctx, s.First, 0, s.Production) })
 	} else {
-		c.spawn(func() result { return c.build(buildCtx, true) })
+		c.rebuild(true)
 	}
-
 	for {
 		select {
 		case ch := <-s.Changes:
-			paths := ch.Paths
-			if ch.Rescan {
-				paths = append([]string{"(events were lost: rescanned)"}, paths...)
-			}
-			if ch.Why != "" {
-				s.Log.Printf(" * %s", ch.Why)
-				rebuild(true)
-				continue
-			}
-			if len(paths) == 0 {
-				c.reloadPages(ch.Assets)
-				continue
-			}
-			s.Log.Printf(" * %s changed: %s", summarize(paths), s.Words.Change)
-			rebuild(false)
+			c.change(ch)
 		case <-keys:
 			s.Log.Printf(" * Rebuilding and restarting, as asked")
-			rebuild(true)
+			c.fresh()
+			c.rebuild(true)
 		case r := <-c.results:
-			c.settle(ctx, r)
+			c.settle(r)
 		case p := <-c.exits:
-			if p != c.current || p.isDraining() {
-				continue
+			if p == c.current && !p.isDraining() {
+				c.stoppedByItself(p)
 			}
-			s.Log.Errorf(" * Server pid %d stopped (%s); rebuilding to restart it", p.pid(), p.exitReason())
-			c.swap(nil, "")
-			rebuild(true)
+		case <-c.retryC:
+			c.retryC = nil
+			c.restart()
 		case err := <-s.Errors:
 			s.Log.Errorf(" * %v", err)
 		case <-ctx.Done():
-			cancelBuild()
 			return c.stop()
 		case <-s.Abort:
-			cancelBuild()
 			return c.stop()
+		}
+		if c.gaveUp != nil {
+			return errors.Join(c.gaveUp, c.stop())
 		}
 	}
 }
 
-func (s *Supervisor) newCycle() (*supervision, error) {
+// change acts on one Change: a build, or pages to reload. A change is the
+// user's doing, or a deploy's: the restarts in a row start over.
+func (c *supervision) change(ch Change) {
+	log := c.s.Log
+	paths := ch.Paths
+	if ch.Rescan {
+		paths = append([]string{"(events were lost: rescanned)"}, paths...)
+	}
+	switch {
+	case ch.Why != "":
+		log.Printf(" * %s", ch.Why)
+		c.fresh()
+		c.rebuild(true)
+	case len(paths) == 0:
+		c.reloadPages(ch.Assets)
+	default:
+		log.Printf(" * %s changed: %s", summarize(paths), c.s.Words.Change)
+		c.fresh()
+		c.rebuild(false)
+	}
+}
+
+// begin cancels the build or start under way, if any, and runs f with a
+// context of its own.
+func (c *supervision) begin(f func(ctx context.Context) result) {
+	c.cancelBuild()
+	c.buildCtx, c.cancelBuild = context.WithCancel(c.ctx)
+	ctx := c.buildCtx
+	c.spawn(func() result { return f(ctx) })
+}
+
+// rebuild asks the Builder for the program and starts it. A forced one
+// restarts the server even when the program is the same.
+func (c *supervision) rebuild(force bool) {
+	c.begin(func(ctx context.Context) result { return c.build(ctx, force) })
+}
+
+func (s *Supervisor) newCycle(ctx context.Context) (*supervision, error) {
 	if s.Log == nil || s.Builder == nil || s.Listener == nil {
 		return nil, errors.New("reload: a Supervisor needs a Listener, a Builder and a Log")
 	}
@@ -143,18 +181,26 @@ func (s *Supervisor) newCycle() (*supervision, error) {
 	if s.ReadyTimeout <= 0 {
 		s.ReadyTimeout = time.Minute
 	}
+	if s.Backoff <= 0 {
+		s.Backoff = 500 * time.Millisecond
+	}
+	if s.MaxBackoff <= 0 {
+		s.MaxBackoff = 10 * time.Second
+	}
 	socket, err := dupSocket(s.Listener)
 	if err != nil {
 		return nil, err
 	}
 	c := &supervision{
 		s:        s,
+		ctx:      ctx,
 		spec:     procSpec{socket: socket, output: s.Stderr, stderr: s.Stderr, color: s.Color},
 		results:  make(chan result),
 		exits:    make(chan *proc, 4),
 		stopping: make(chan struct{}),
 		done:     make(chan struct{}),
 		live:     map[*proc]bool{},
+		standby:  standby{socket: socket},
 	}
 	return c, nil
 }
@@ -186,40 +232,74 @@ func dupSocket(ln *net.TCPListener) (*os.File, error) {
 // stopping, stops the server it started so that none is left behind.
 func (c *supervision) spawn(f func() result) {
 	c.builds.Add(1)
+	c.busy(1)
 	go func() {
 		defer c.builds.Done()
 		r := f()
+		c.busy(-1)
 		select {
 		case c.results <- r:
 		case <-c.stopping:
 			if r.proc != nil {
 				r.proc.kill()
 			}
+			r.keep.discard()
 		}
 	}()
 }
 
+// busy counts a build, start or error page that begins (1) or ends (-1):
+// while one is under way, the standby must not accept.
+func (c *supervision) busy(delta int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.coming += delta
+	c.syncStandby()
+}
+
+// syncStandby starts the standby when no server is alive or coming, and
+// stops it otherwise, before a server can start. c.mu is held.
+func (c *supervision) syncStandby() {
+	if c.closed || c.coming > 0 || len(c.live) > 0 {
+		c.standby.stop()
+		return
+	}
+	if err := c.standby.start(); err != nil {
+		c.s.Log.Errorf(" * Nothing serves, and requests wait: %v", err)
+	}
+}
+
 // settle acts on a build's result: swap in its server, keep the running one,
-// or show the problem.
-func (c *supervision) settle(ctx context.Context, r result) {
+// show the problem, or try again later.
+func (c *supervision) settle(r result) {
 	log := c.s.Log
 	switch {
 	case r.proc != nil:
+		if c.s.Production {
+			r.built = 0 // copying a program is no build
+		}
 		log.Successf(" * %s pid %d", readyLine(r), r.proc.pid())
 		c.swap(r.proc, r.program)
+		if r.keep != nil {
+			c.last.discard()
+			c.last = r.keep
+		}
 	case r.unchanged:
 		log.Printf(" * No change to the program (built in %s); the running server goes on", round(r.built))
 	case r.title == "":
 		// cancelled by a newer change
-	case c.s.KeepOnFailure && c.current != nil:
-		log.Errorf(" * %s; the running server goes on:\n%s", r.title, indent(r.problem))
+	case c.current != nil && (c.s.KeepOnFailure || c.s.Fallback == nil):
+		log.Errorf(" * %s; the running server goes on%s", r.title, detail(r))
+	case c.s.Fallback == nil:
+		log.Errorf(" * %s%s", r.title, detail(r))
+		c.again(r.title)
 	default:
 		if r.shown || r.problem == "" {
 			log.Errorf(" * %s; the error page is served until %s", r.title, c.s.Words.Next)
 		} else {
 			log.Errorf(" * %s; the error page is served until %s:\n%s", r.title, c.s.Words.Next, indent(r.problem))
 		}
-		if p := c.errorPage(ctx, r.title+"\n\n"+r.problem); p != nil {
+		if p := c.errorPage(r.title + "\n\n" + r.problem); p != nil {
 			c.swap(p, "")
 		}
 	}
@@ -229,7 +309,7 @@ func (c *supervision) settle(ctx context.Context, r result) {
 func (c *supervision) swap(next *proc, program string) {
 	old := c.current
 	c.mu.Lock()
-	c.current, c.program = next, program
+	c.current, c.program, c.since = next, program, time.Now()
 	c.mu.Unlock()
 	if old == nil || old == next {
 		return
@@ -239,8 +319,8 @@ func (c *supervision) swap(next *proc, program string) {
 		defer c.drains.Done()
 		killed := old.drain(control.Handover, c.s.Grace)
 		if cut := old.cutShort(); len(cut) > 0 || killed {
-			c.s.Log.Errorf(" * The previous server (pid %d) still had requests in flight after --grace %s; cut off: %s",
-				old.pid(), c.s.Grace, describeCut(cut, killed))
+			c.s.Log.Errorf(" * The previous server (pid %d) still had requests in flight after %s; cut off: %s",
+				old.pid(), c.limit("grace", c.s.Grace), describeCut(cut, killed))
 		}
 	}()
 }
@@ -262,6 +342,7 @@ func (c *supervision) launch(prog *Program, problem string) (*proc, error) {
 		<-p.exited
 		c.mu.Lock()
 		delete(c.live, p)
+		c.syncStandby()
 		c.mu.Unlock()
 		select {
 		case c.exits <- p:
@@ -283,12 +364,8 @@ func (c *supervision) build(ctx context.Context, force bool) result {
 		}
 		return result{}
 	}
-	var be *BuildError
-	switch {
-	case errors.As(err, &be):
-		return result{title: fmt.Sprintf("Build failed in %s (%s)", round(built), be.Command), problem: strings.TrimSpace(be.Output), built: built}
-	case err != nil:
-		return result{title: "Build failed", problem: err.Error(), built: built}
+	if err != nil {
+		return c.buildFailed(err, built)
 	}
 	if !force && prog.ID != "" && prog.ID == c.runningProgram() {
 		prog.discard()
@@ -297,12 +374,27 @@ func (c *supervision) build(ctx context.Context, force bool) result {
 	if !prog.Temporary {
 		built = 0 // nothing was built: the program reads its source as it starts
 	}
-	return c.start(ctx, prog, built)
+	return c.start(ctx, prog, built, c.s.Production)
+}
+
+// buildFailed says what went wrong in a build, or, in production, in
+// taking the program on disk.
+func (c *supervision) buildFailed(err error, built time.Duration) result {
+	var be *BuildError
+	switch {
+	case errors.As(err, &be) && c.s.Production:
+		return result{title: "The program could not be taken (" + be.Command + ")", problem: strings.TrimSpace(be.Output)}
+	case errors.As(err, &be):
+		return result{title: fmt.Sprintf("Build failed in %s (%s)", round(built), be.Command), problem: strings.TrimSpace(be.Output), built: built}
+	case c.s.Production:
+		return result{title: "The program could not be taken", problem: err.Error()}
+	}
+	return result{title: "Build failed", problem: err.Error(), built: built}
 }
 
 // discard removes what a build made for the supervisor alone.
 func (p *Program) discard() {
-	if p.Temporary && len(p.Argv) > 0 {
+	if p != nil && p.Temporary && len(p.Argv) > 0 {
 		os.Remove(p.Argv[0])
 	}
 }
@@ -317,20 +409,28 @@ func (c *supervision) runningProgram() string {
 
 // start runs prog and waits until it is ready, exits, takes too long, or
 // ctx is cancelled. A temporary program is removed once it runs (a script
-// may be read after exec) or has failed to.
-func (c *supervision) start(ctx context.Context, prog *Program, built time.Duration) result {
+// may be read after exec) or has failed to; unless it is to be kept, and
+// became ready: then the result holds it, to restart from.
+func (c *supervision) start(ctx context.Context, prog *Program, built time.Duration, keep bool) result {
 	began := time.Now()
 	p, err := c.launch(prog, "")
-	defer prog.discard()
 	if err != nil {
+		prog.discard()
 		return result{title: "Server could not start", problem: err.Error(), built: built}
 	}
 	ok, r := c.awaitReady(ctx, p, true)
 	if !ok {
+		prog.discard()
 		r.built = built
 		return r
 	}
-	return result{proc: p, program: prog.ID, built: built, ready: time.Since(began)}
+	r = result{proc: p, program: prog.ID, built: built, ready: time.Since(began)}
+	if keep {
+		r.keep = prog
+	} else {
+		prog.discard()
+	}
+	return r
 }
 
 // awaitReady waits for p to say it is ready. It says so in the terminal if
@@ -358,12 +458,12 @@ func (c *supervision) awaitReady(ctx context.Context, p *proc, notice bool) (boo
 				problem: strings.TrimSpace(p.output.String()), shown: true}
 		case <-slow.C:
 			if notice {
-				c.s.Log.Printf(" * The new server (pid %d) has not said it is ready after %s; %s (--ready-timeout %s)",
-					p.pid(), round(patience), c.meanwhile(), c.s.ReadyTimeout)
+				c.s.Log.Printf(" * The new server (pid %d) has not said it is ready after %s; %s (%s)",
+					p.pid(), round(patience), c.meanwhile(), c.limit("ready-timeout", c.s.ReadyTimeout))
 			}
 		case <-deadline.C:
 			p.kill()
-			return false, result{title: fmt.Sprintf("Server was not ready after --ready-timeout %s, and was stopped", timeout),
+			return false, result{title: fmt.Sprintf("Server was not ready after %s, and was stopped", c.limit("ready-timeout", timeout)),
 				problem: strings.TrimSpace(p.output.String()), shown: true}
 		case <-ctx.Done():
 			p.kill()
@@ -402,16 +502,18 @@ func (c *supervision) meanwhile() string {
 }
 
 // errorPage starts the error-page server showing problem, if there is one.
-func (c *supervision) errorPage(ctx context.Context, problem string) *proc {
+func (c *supervision) errorPage(problem string) *proc {
 	if c.s.Fallback == nil {
 		return nil
 	}
+	c.busy(1)
+	defer c.busy(-1)
 	p, err := c.launch(c.s.Fallback, problem)
 	if err != nil {
 		c.s.Log.Errorf(" * The error page could not start either: %v", err)
 		return nil
 	}
-	ok, r := c.awaitReady(ctx, p, false)
+	ok, r := c.awaitReady(c.ctx, p, false)
 	if !ok && r.title != "" {
 		c.s.Log.Errorf(" * The error page did not start: %s", r.title)
 		return nil
@@ -425,7 +527,14 @@ func (c *supervision) errorPage(ctx context.Context, problem string) *proc {
 // stop ends Run: no build goes on, the current server drains, and so do
 // those still draining from a swap. Abort stops them all at once instead.
 func (c *supervision) stop() error {
+	c.cancelBuild()
+	c.cancelRetry()
 	close(c.stopping)
+	c.mu.Lock()
+	c.closed = true
+	c.syncStandby()
+	c.mu.Unlock()
+	defer c.last.discard()
 	finished := make(chan error, 1)
 	go func() { finished <- c.drainAll() }()
 	select {
@@ -475,10 +584,14 @@ func (c *supervision) drainAll() error {
 	if c.current == nil {
 		return nil
 	}
-	c.s.Log.Printf(" * Stopping: letting requests in flight finish (Ctrl-C again to stop now)")
+	again := "Ctrl-C again to stop now"
+	if c.s.Production {
+		again = "a second SIGTERM or SIGINT stops at once"
+	}
+	c.s.Log.Printf(" * Stopping: letting requests in flight finish (%s)", again)
 	killed := c.current.drain(control.Stop, c.s.Grace)
 	if cut := c.current.cutShort(); len(cut) > 0 || killed {
-		return fmt.Errorf("stopped after --grace %s with requests still in flight; cut off: %s", c.s.Grace, describeCut(cut, killed))
+		return fmt.Errorf("stopped after %s with requests still in flight; cut off: %s", c.limit("grace", c.s.Grace), describeCut(cut, killed))
 	}
 	return nil
 }

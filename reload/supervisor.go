@@ -11,11 +11,19 @@
 // Changes by a builder's rules; package gobuild, everything that knows the
 // go command. A failed build or a crash is shown by an error-page server on
 // the same socket until the next good build.
+//
+// A server that stops by itself is restarted: at once, then, if it does
+// not stay up, after a wait that doubles each time up to a cap, until
+// [Supervisor.MaxRestarts] restarts in a row have failed and Run gives
+// up. While no server is alive and none is on its way, the supervisor
+// answers on the socket itself, 503 Service Unavailable with Retry-After,
+// rather than let connections wait in its queue.
 package reload
 
 import (
 	"cmp"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
@@ -28,6 +36,17 @@ type Logger interface {
 	Successf(format string, args ...any) // a server is ready
 	Errorf(format string, args ...any)   // a build failed or a server crashed
 }
+
+// A Warner is a [Logger] that tells a warning from an error: a server that
+// stopped by itself and is being restarted. A Logger that is not one tells
+// it as an error.
+type Warner interface {
+	Warnf(format string, args ...any)
+}
+
+// ErrGaveUp is what Run returns, wrapped with the last failure, when
+// MaxRestarts restarts in a row kept no server up.
+var ErrGaveUp = errors.New("no server stayed up")
 
 // A Builder makes the program a Supervisor runs.
 type Builder interface {
@@ -80,7 +99,9 @@ type Change struct {
 
 // Supervisor runs a server process and replaces it on every change.
 type Supervisor struct {
-	Listener *net.TCPListener // bound once; never accepted on here
+	// Listener is bound once. The supervisor accepts on it only while no
+	// server is alive or on its way, to answer 503 at once.
+	Listener *net.TCPListener
 	Builder  Builder
 	Changes  <-chan Change // a Watcher's Changes, or any other source
 	Errors   <-chan error  // problems the watcher reports; may be nil
@@ -105,6 +126,23 @@ type Supervisor struct {
 	// a new server does not start, instead of showing the failure on the
 	// error page: a failed upgrade in production is logged and harmless.
 	KeepOnFailure bool
+
+	// Production runs a deployed program for an operator rather than a
+	// developer's builds: a server that stops by itself is restarted from
+	// the program that last became ready (a crash is not a deploy: the
+	// Builder is asked again only for a Change), a start that fails while
+	// nothing serves is tried again, and the log tells of programs
+	// started, never of builds, keys or an error page. Leave Fallback nil.
+	Production bool
+	// Backoff is the wait before the second restart in a row of a server
+	// that stopped by itself or did not start (the first is at once); it
+	// doubles at each next one, up to MaxBackoff. 500ms and 10s if zero. A
+	// server that serves for 10s, or a Change, ends a run of restarts.
+	Backoff, MaxBackoff time.Duration
+	// MaxRestarts, when positive, is how many restarts in a row may keep
+	// no server up before Run gives up and returns an error, so that a
+	// service manager can act. Zero: never give up.
+	MaxRestarts int
 
 	// Abort, when closed, stops Run at once: servers are killed, not drained.
 	Abort <-chan struct{}

@@ -36,7 +36,8 @@ func TestMain(m *testing.M) {
 // fakeServer is a server process: "serve:TEXT" answers TEXT, "hang:TEXT"
 // too but never finishes a request below /hang, "crash:TEXT" writes TEXT and
 // exits before it is ready, "never" is never ready, "errorpage" answers the
-// failure its supervisor gave it.
+// failure its supervisor gave it, "flash" exits soon after it is ready,
+// "needs:PATH" exits before it is ready unless PATH exists, then answers "up".
 func fakeServer(mode string) int {
 	child, err := control.Attach()
 	if err != nil {
@@ -55,6 +56,16 @@ func fakeServer(mode string) int {
 		return 2
 	case "errorpage":
 		text = child.Problem
+	case "flash": // ready, then gone
+		child.Ready()
+		time.Sleep(200 * time.Millisecond)
+		return 1
+	case "needs": // a database, say: the file text names
+		if _, err := os.Stat(text); err != nil {
+			fmt.Fprintln(os.Stderr, "fake server: not up yet:", err)
+			return 2
+		}
+		text = "up"
 	}
 	var reloads atomic.Int64 // control.ReloadPages messages received
 	var mu sync.Mutex

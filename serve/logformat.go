@@ -21,6 +21,8 @@ import (
 // errors, the apps' failures and the access log, all in one format.
 type logs struct {
 	std    *log.Logger // the program's messages: serving, stopping, upgrading
+	warn   *log.Logger // what went wrong and was taken care of: a crash, restarted
+	error  *log.Logger // what went wrong and was not: a failed upgrade, giving up
 	errors io.Writer   // the http.Server's errors
 	app    wsgi.Logger // the gateway's: failures and wsgi.errors
 	access func(*entry)
@@ -36,7 +38,8 @@ func (l logs) flush() { l.out.Flush() }
 
 // newLogs writes to w in format: "text", lines for a person, or "json",
 // one JSON object a line (time, level, msg and the fields of each kind of
-// line) for a log pipeline.
+// line) for a log pipeline. A text line of a warning or an error has its
+// level after the time: "2026/01/02 15:04:05 ERROR …".
 //
 // Access lines are written at once until batch is called.
 func newLogs(format string, w io.Writer) logs {
@@ -46,7 +49,15 @@ func newLogs(format string, w io.Writer) logs {
 		access := func(e *entry) {
 			out.hold(func(b []byte) []byte { return appendText(out.appendStamp(b, time.Now()), e) })
 		}
-		return logs{std: std, errors: out, app: wsgi.LogTo(std), access: access, out: out}
+		return logs{
+			std:    std,
+			warn:   log.New(out, "WARN ", log.LstdFlags|log.Lmsgprefix),
+			error:  log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix),
+			errors: out,
+			app:    wsgi.LogTo(std),
+			access: access,
+			out:    out,
+		}
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
 	access := func(e *entry) {
@@ -54,6 +65,8 @@ func newLogs(format string, w io.Writer) logs {
 	}
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
+		warn:   log.New(jsonWriter{sl, slog.LevelWarn}, "", 0),
+		error:  log.New(jsonWriter{sl, slog.LevelError}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
 		app:    jsonLogger{sl},
 		access: access,

@@ -44,7 +44,9 @@ const (
 // -grace if that is shorter), -proxy ADDR|CIDR[,…] (the reverse proxies whose
 // X-Forwarded-* headers to believe, see package proxy), -log-format text
 // or json (one JSON object a line), -upgrade-on-hup (SIGHUP starts the
-// program now on disk on the same socket). Every request gets an id, its
+// program now on disk on the same socket, and a server that stops by itself
+// is restarted), -max-restarts (how many restarts in a row may fail before
+// the program exits 1; default 10). Every request gets an id, its
 // X-Request-Id if it came with one, in the environ under [RequestIDKey], in
 // the response's X-Request-Id and in its access log line. A socket passed
 // under the LISTEN_FDS convention (systemd socket activation) is served
@@ -58,6 +60,7 @@ func Main() {
 type options struct {
 	list         bool
 	upgradeOnHUP bool
+	maxRestarts  int
 	host         string
 	port         int
 	grace        time.Duration
@@ -115,7 +118,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return ExitFailure
 	}
 	if o.upgradeOnHUP {
-		return supervise(ctx, now, prog, args, ln, o, logger)
+		return supervise(ctx, now, prog, args, ln, o, logs)
 	}
 	logger.Printf("serving %s on http://%s", describe(o), ln.Addr())
 	r.Stopping = func() { logger.Printf("stopping: letting requests in flight finish (up to -grace %s)", o.grace) }
@@ -173,6 +176,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	}
 	fs.BoolVar(&o.list, "list", false, "print the names of the apps this program serves, one a line, and exit")
 	fs.BoolVar(&o.upgradeOnHUP, "upgrade-on-hup", false, "on SIGHUP, start the program now on disk on the same socket and drain this one once it is ready")
+	fs.IntVar(&o.maxRestarts, "max-restarts", 10, "with -upgrade-on-hup: how many restarts in a row of a server that stopped by itself may fail before the program exits 1, for the service manager to act; 0 for no limit")
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
 	fs.Func("port", "port to listen on, 0 for any free one (or WSGO_PORT; default 8000)", func(v string) (err error) {
 		o.port, err = ParsePort(v)
@@ -231,6 +235,9 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 	}
 	if o.grace <= 0 {
 		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
+	}
+	if o.maxRestarts < 0 {
+		return o, fmt.Errorf("invalid -max-restarts %d: want 0 (no limit) or more", o.maxRestarts)
 	}
 	err := o.checkReadTimeout(fs)
 	return o, err

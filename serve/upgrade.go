@@ -2,8 +2,8 @@ package serve
 
 import (
 	"context"
-
-	"log"
+	"errors"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -19,7 +19,11 @@ import (
 // socket: each SIGHUP starts the program now on disk (a new build, put in
 // place by a rename), and drains the old one once the new one is ready. A
 // program that does not start is logged, and the old one goes on serving.
-func supervise(ctx context.Context, now <-chan struct{}, prog string, args []string, ln net.Listener, o options, logger *log.Logger) int {
+// A server that stops by itself is restarted from the program that last
+// served, with backoff; while none can, the supervisor answers 503 itself,
+// and after -max-restarts failed restarts in a row it exits 1.
+func supervise(ctx context.Context, now <-chan struct{}, prog string, args []string, ln net.Listener, o options, l logs) int {
+	logger := l.std
 	tcp, ok := ln.(*net.TCPListener)
 	if !ok || !reload.Supported {
 		logger.Printf("-upgrade-on-hup needs a TCP socket on Linux or macOS")
@@ -47,19 +51,23 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	// be replaced or removed, and `kill -HUP $(pidof NAME)` must reach this
 	// supervisor alone.
 	args = slices.DeleteFunc(slices.Clone(args), isUpgradeFlag)
-	disk := &onDisk{path: path, args: args}
 	sup := &reload.Supervisor{
 		Listener:      tcp,
-		Builder:       disk,
+		Builder:       &onDisk{path: path, args: args},
 		Changes:       changes,
 		Grace:         o.grace,
-		Log:           supervisorLog{logger},
+		Log:           supervisorLog{l},
 		KeepOnFailure: true,
-		Fallback:      &reload.Program{Argv: append([]string{path}, args...)},
+		Production:    true,
+		MaxRestarts:   o.maxRestarts,
 		Abort:         now,
 	}
 	if err := sup.Run(ctx); err != nil {
-		logger.Print(err)
+		if errors.Is(err, reload.ErrGaveUp) {
+			l.error.Printf("%v (-max-restarts %d): exiting, for the service manager to act", err, o.maxRestarts)
+		} else {
+			l.error.Print(err)
+		}
 		return ExitFailure
 	}
 	logger.Printf("stopped")
@@ -71,45 +79,43 @@ func isUpgradeFlag(a string) bool {
 }
 
 // onDisk is a reload.Builder that builds nothing: it takes a copy of the
-// program at its path, as it is now. It keeps the last copy it gave, so
-// that a server that dies after its program was removed from disk can
-// still be restarted.
+// program at its path, as it is now. The supervisor keeps the copy that
+// last became ready, to restart it after a crash, whatever is on disk then.
 type onDisk struct {
 	path string
 	args []string // each server's arguments
-	last []byte
 }
 
 func (d *onDisk) Build(ctx context.Context) (*reload.Program, error) {
 	data, err := os.ReadFile(d.path)
-	if err != nil && d.last == nil {
-		return nil, &reload.BuildError{Command: "reading " + d.path, Output: err.Error()}
-	}
-	if err == nil {
-		d.last = data
+	if err != nil {
+		return nil, &reload.BuildError{Command: "reading " + d.path, Output: err.Error() + "\n(put the new program in place by a rename, then send SIGHUP)"}
 	}
 	f, err := os.CreateTemp("", "wsgo-upgrade-*")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("a copy of %s: %w", d.path, err)
 	}
 	defer f.Close()
-	if _, err := f.Write(d.last); err != nil {
+	if _, err := f.Write(data); err != nil {
 		os.Remove(f.Name())
-		return nil, err
+		return nil, fmt.Errorf("a copy of %s: %w", d.path, err)
 	}
 	if err := f.Chmod(0o755); err != nil {
 		os.Remove(f.Name())
-		return nil, err
+		return nil, fmt.Errorf("a copy of %s: %w", d.path, err)
 	}
 	return &reload.Program{Argv: append([]string{f.Name()}, d.args...), Temporary: true}, nil
 }
 
-// supervisorLog writes what the supervisor tells through the program's log.
-type supervisorLog struct{ *log.Logger }
+// supervisorLog writes what the supervisor tells through the program's
+// log, at its level: a crash restarted is a warning, a failed upgrade or
+// restart an error.
+type supervisorLog struct{ l logs }
 
-func (l supervisorLog) Printf(format string, args ...any)   { l.Logger.Printf(trim(format), args...) }
-func (l supervisorLog) Successf(format string, args ...any) { l.Logger.Printf(trim(format), args...) }
-func (l supervisorLog) Errorf(format string, args ...any)   { l.Logger.Printf(trim(format), args...) }
+func (s supervisorLog) Printf(format string, args ...any)   { s.l.std.Printf(trim(format), args...) }
+func (s supervisorLog) Successf(format string, args ...any) { s.l.std.Printf(trim(format), args...) }
+func (s supervisorLog) Warnf(format string, args ...any)    { s.l.warn.Printf(trim(format), args...) }
+func (s supervisorLog) Errorf(format string, args ...any)   { s.l.error.Printf(trim(format), args...) }
 
 // trim drops the " * " the supervisor starts its lines with, for a terminal.
 func trim(format string) string {

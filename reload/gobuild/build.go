@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -43,6 +44,11 @@ type Builder struct {
 
 	dir string
 	n   atomic.Int64
+	// The lookups for //go:embed files under way: Close stops them and
+	// waits, so that no go command outlives the builder.
+	lookups sync.WaitGroup
+	stop    context.Context
+	cancel  context.CancelFunc
 }
 
 // NewBuilder returns a Builder for src with its temporary directory.
@@ -60,15 +66,37 @@ func NewBuilder(src Source) (*Builder, error) {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("gobuild: build directory: %w", err)
 	}
-	return &Builder{Source: src, dir: dir}, nil
+	stop, cancel := context.WithCancel(context.Background())
+	return &Builder{Source: src, dir: dir, stop: stop, cancel: cancel}, nil
 }
 
 // Dir is the builder's temporary directory, for files the build reads
 // that belong to no module (an -overlay's), removed with it.
 func (b *Builder) Dir() string { return b.dir }
 
-// Close removes everything the builder wrote.
-func (b *Builder) Close() error { return os.RemoveAll(b.dir) }
+// Close stops the lookups for //go:embed files under way and waits for
+// them, then removes everything the builder wrote.
+func (b *Builder) Close() error {
+	b.cancel()
+	b.lookups.Wait()
+	return os.RemoveAll(b.dir)
+}
+
+// FindEmbeds tells the Watcher, in the background, which files //go:embed
+// pulls into the build: a go list as long as a small build, which nothing
+// need wait for. Close stops it.
+func (b *Builder) FindEmbeds() {
+	if b.Watcher == nil {
+		return
+	}
+	b.lookups.Add(1)
+	go func() {
+		defer b.lookups.Done()
+		if files := b.Source.Embeds(b.stop); b.stop.Err() == nil {
+			b.Watcher.SetBuildFiles(files)
+		}
+	}()
+}
 
 // Build runs go build. The output path stays the same from build to build,
 // so that the go command skips the link when nothing it reads changed; the
@@ -112,11 +140,7 @@ func (b *Builder) build(ctx context.Context) (string, error) {
 	if err := os.Link(out, exe); err != nil {
 		return "", fmt.Errorf("gobuild: %w", err)
 	}
-	if b.Watcher != nil {
-		// In a goroutine of its own, go list included: it takes as long
-		// as a small build, and the new server need not wait for it.
-		go func() { b.Watcher.SetBuildFiles(b.Source.Embeds()) }()
-	}
+	b.FindEmbeds()
 	return exe, nil
 }
 

@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/wsgo/wsgo/reload/watch"
 )
@@ -110,5 +113,51 @@ func TestStaleBuildDirectoriesAreSwept(t *testing.T) {
 	b.Close()
 	if _, err := os.Stat(b.dir); !os.IsNotExist(err) {
 		t.Errorf("Close left %s", b.dir)
+	}
+}
+
+// TestCloseStopsTheLookForEmbeds: Close interrupts the go list that looks
+// for //go:embed files and waits for it, so that none outlives wsgo.
+func TestCloseStopsTheLookForEmbeds(t *testing.T) {
+	bin, dir := t.TempDir(), t.TempDir()
+	started := filepath.Join(dir, "started")
+	script := `#!/bin/sh
+echo $$ > "` + started + `.tmp" && mv "` + started + `.tmp" "` + started + `"
+i=0
+while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+`
+	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	w, err := watch.New(dir, watch.Options{Rules: Rules})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	b, err := NewBuilder(Source{Root: dir, Package: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.Watcher = w
+	b.FindEmbeds()
+	var pid []byte
+	for i := 0; i < 300 && len(pid) == 0; i++ {
+		pid, _ = os.ReadFile(started)
+		time.Sleep(10 * time.Millisecond)
+	}
+	if len(pid) == 0 {
+		t.Fatal("go list never started")
+	}
+	closed := make(chan struct{})
+	go func() { b.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return")
+	}
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(pid))); syscall.Kill(n, 0) == nil {
+		syscall.Kill(n, syscall.SIGKILL)
+		t.Errorf("go list (pid %d) still runs after Close", n)
 	}
 }

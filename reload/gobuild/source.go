@@ -2,6 +2,7 @@ package gobuild
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+	"time"
 
 	"golang.org/x/mod/modfile"
 )
@@ -66,14 +68,20 @@ func ModulePath(gomod string) (string, bool) {
 
 // Embeds lists the files, as absolute paths, that //go:embed directives in
 // the main module's packages pull into the build. It returns nil when the
-// go command cannot tell; the build will say what is wrong.
-func (s Source) Embeds() []string {
-	cmd := exec.Command("go", "list", "-e", "-deps", "-f",
+// go command cannot tell (the build will say what is wrong) or when ctx is
+// done first: the go list is then interrupted and waited for.
+func (s Source) Embeds(ctx context.Context) []string {
+	cmd := exec.CommandContext(ctx, "go", "list", "-e", "-deps", "-f",
 		`{{if .Module}}{{if .Module.Main}}{{$d := .Dir}}{{range .EmbedFiles}}{{$d}}/{{.}}{{"\n"}}{{end}}{{end}}{{end}}`,
 		s.Package)
 	cmd.Dir = s.Root
+	interruptible(cmd)
+	cmd.WaitDelay = 5 * time.Second // then it is killed
 	out, err := cmd.Output()
-	if err != nil {
+	if cmd.Process != nil {
+		killGroup(cmd.Process.Pid) // anything it left behind
+	}
+	if err != nil || ctx.Err() != nil {
 		return nil
 	}
 	return strings.Fields(string(out))

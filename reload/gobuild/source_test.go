@@ -1,6 +1,7 @@
 package gobuild
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -59,7 +60,7 @@ func TestEmbeddedFilesCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer w.Close()
-	w.SetBuildFiles(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds())
+	w.SetBuildFiles(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds(context.Background()))
 	// Not embedded: an asset, which reloads pages and builds nothing.
 	os.WriteFile(filepath.Join(root, "static/other.html"), []byte("<p>edited"), 0o644)
 	if c := nextChange(t, w); len(c.Paths) != 0 || !slices.Equal(c.Assets, []string{"static/other.html"}) {
