@@ -45,7 +45,11 @@ func TestBrowserFlaskPage(t *testing.T) {
 	waitFor(t, ctx, "the save", fmt.Sprintf(msg, "version 1"))
 
 	testkit.WriteFile(t, filepath.Join(dir, "app.py"), strings.Replace(fmt.Sprintf(flaskPage, "x"), "def page():", "def page(:", 1))
-	waitFor(t, ctx, "the syntax error", `document.body.innerText.includes("SyntaxError") && !!document.querySelector("mark")`)
+	if !t.Run("syntax error", func(t *testing.T) {
+		waitFor(t, ctx, "the syntax error", `document.body.innerText.includes("SyntaxError") && !!document.querySelector("mark")`)
+	}) {
+		t.Fatalf("wsgo said:\n%s", s.stderr)
+	}
 
 	testkit.WriteFile(t, filepath.Join(dir, "app.py"), fmt.Sprintf(flaskPage, "fixed, and back by itself"))
 	waitFor(t, ctx, "the fix", fmt.Sprintf(msg, "fixed, and back by itself"))
