@@ -75,6 +75,9 @@ func servePython(ctx context.Context, now <-chan struct{}, target string, o serv
 	if _, err := parsePythonTarget(target); err != nil {
 		return err
 	}
+	if err := o.checkPythonFlags(); err != nil {
+		return err
+	}
 	wd, err := os.Getwd()
 	if err != nil {
 		return err
@@ -187,6 +190,9 @@ func (o serveOptions) resolve(ctx context.Context, name string, s *served, log *
 	if err != nil {
 		return wsgi.Entry{}, err
 	}
+	if err := o.checkPythonFlags(); err != nil {
+		return wsgi.Entry{}, err
+	}
 	app, err := o.startPython(ctx, t, log)
 	if err != nil {
 		return wsgi.Entry{}, err
@@ -254,4 +260,15 @@ func pythonModuleNamed(name string) bool {
 		}
 	}
 	return false
+}
+
+// checkPythonFlags rejects worker counts that cannot be meant.
+func (o serveOptions) checkPythonFlags() error {
+	if o.workers < 1 {
+		return invalidValue("workers", fmt.Sprint(o.workers), "want 1 or more worker processes")
+	}
+	if o.threads < 1 {
+		return invalidValue("threads", fmt.Sprint(o.threads), "want 1 or more threads a worker")
+	}
+	return nil
 }
