@@ -84,7 +84,7 @@ func routeRows(ctx context.Context, names []string, o routesOptions, s *served, 
 	if !slices.Contains([]string{"app", "rule", "methods", "match"}, o.sort) {
 		return nil, usageErrorf("invalid --sort %q: want app, rule, methods or match", o.sort)
 	}
-	so := serveOptions{mounts: o.mounts, python: o.python}
+	so := serveOptions{mounts: o.mounts, python: o.python, workers: 1, threads: 1}
 	specs, err := so.parseMounts(ctx, s, log)
 	if err != nil {
 		return nil, err
