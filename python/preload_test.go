@@ -137,3 +137,29 @@ func TestNoPreloaderStartsFresh(t *testing.T) {
 		t.Errorf("body %q", body)
 	}
 }
+
+// TestForkedWorkerThatFailsAtOnce: a worker forked from the preloader that
+// cannot load the app exits within moments, maybe before it is waited for;
+// what it said before it exited (a SyntaxError, its line) still reaches the
+// caller.
+func TestForkedWorkerThatFailsAtOnce(t *testing.T) {
+	dir, _, _, opts := preloadProject(t)
+	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte("import heavy\ndef app(:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The worst case: the worker has exited before its handshake is read.
+	testHookBeforeHandshake = func(w *worker) {
+		select {
+		case <-w.exited:
+		case <-time.After(wait):
+			t.Error("the worker did not exit")
+		}
+	}
+	defer func() { testHookBeforeHandshake = nil }()
+	for range 3 {
+		le := loadError(t, dir, "app.py:app", opts)
+		if le.Kind != LoadSyntax || !strings.Contains(le.Error(), "app.py:2") {
+			t.Fatalf("load error %s %q, want the SyntaxError at app.py:2", le.Kind, le.Error())
+		}
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -58,6 +59,7 @@ type worker struct {
 	stderr   *tailWriter
 	info     readyInfo
 
+	shook   atomic.Bool   // the handshake is over: an exit closes the control channel
 	exited  chan struct{} // closed once the process has exited and been waited for
 	exitErr error         // what Wait returned; read after exited is closed
 	stopped sync.Once
@@ -96,12 +98,19 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 		return nil, err
 	}
 	closeFiles(children)
+	if testHookBeforeHandshake != nil {
+		testHookBeforeHandshake(w)
+	}
 	if err := w.handshake(ctx); err != nil {
 		w.stop()
 		return nil, err
 	}
 	return w, nil
 }
+
+// testHookBeforeHandshake, when a test sets it, runs between a worker's
+// start and its handshake.
+var testHookBeforeHandshake func(*worker)
 
 // forkOrStart forks the worker from the preloader, if there is one that
 // can, or starts it from a fresh interpreter.
@@ -148,6 +157,7 @@ func targetConfigOf(t Target) targetConfig {
 // handshake reads the worker's hello, then its ready or why it cannot load
 // the app.
 func (w *worker) handshake(ctx context.Context) error {
+	defer w.handshakeDone()
 	a := w.app
 	stop := context.AfterFunc(ctx, func() { w.control.SetReadDeadline(time.Unix(1, 0)) })
 	defer stop()
@@ -182,6 +192,15 @@ func (w *worker) handshake(ctx context.Context) error {
 		return e
 	}
 	return a.loadError(LoadWorker, protocolErrorf("frame %q arrived where ready was expected", kind).Error())
+}
+
+// handshakeDone lets ended close the control channel, and closes it if the
+// worker has exited meanwhile.
+func (w *worker) handshakeDone() {
+	w.shook.Store(true)
+	if w.gone() {
+		w.control.Close()
+	}
 }
 
 // startFailure explains a worker that stopped talking before it was ready.
@@ -221,7 +240,11 @@ var errForkedExit = errors.New("exited")
 // ended closes the channels of a worker that has exited, and tells the app.
 func (w *worker) ended() {
 	close(w.exited)
-	w.control.Close()
+	if w.shook.Load() {
+		// Before, the handshake reads what the worker said before it
+		// exited (why it could not load the app), then the end.
+		w.control.Close()
+	}
 	for _, c := range w.channels {
 		c.conn.Close()
 	}
