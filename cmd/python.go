@@ -183,7 +183,7 @@ func (s served) close() {
 // resolve finds an app by name: a Go app registered in this program, or a
 // Python target, whose workers it starts.
 func (o serveOptions) resolve(ctx context.Context, name string, s *served, log *devserver.Logger) (wsgi.Entry, error) {
-	if !python.IsTarget(name) {
+	if !isPythonTarget(name) {
 		return lookupApp(name)
 	}
 	t, err := parsePythonTarget(name)
@@ -233,9 +233,18 @@ func pythonLoadFailed(err error) bool {
 	return errors.As(err, &le)
 }
 
-// isPythonTarget reports whether the app to serve is a Python target.
+// isPythonTarget reports whether name is a Python target: one with ".py"
+// or ":", or the dotted name of a Python module in the working directory
+// (mysite.wsgi, for mysite/wsgi.py) that is no Go app's name.
 func isPythonTarget(name string) bool {
-	return python.IsTarget(name) && !strings.HasPrefix(name, "-")
+	if strings.HasPrefix(name, "-") {
+		return false
+	}
+	if python.IsTarget(name) {
+		return true
+	}
+	_, goApp := wsgi.Lookup(name)
+	return !goApp && pythonModuleNamed(name)
 }
 
 // appKind says what kind of app name names, for the banner.
@@ -246,9 +255,8 @@ func appKind(name string) string {
 	return "wsgo app"
 }
 
-// pythonModuleNamed tells whether name, not a Python target, is a Python
-// module in the working directory (site.wsgi for site/wsgi.py), which the
-// user most likely meant to serve: a target names its callable.
+// pythonModuleNamed tells whether name is a Python module in the working
+// directory: site.wsgi for site/wsgi.py or site/wsgi/__init__.py.
 func pythonModuleNamed(name string) bool {
 	if name == "" || strings.ContainsAny(name, "/:") {
 		return false

@@ -243,12 +243,12 @@ func TestPythonDjango(t *testing.T) {
 	}
 	routes := strings.Replace(string(urls), "urlpatterns = [", "from site1 import views\n\nurlpatterns = [\n    path('hello/', views.hello),", 1)
 	testkit.WriteFile(t, filepath.Join(dir, "site1", "urls.py"), routes)
-	c := exec.Command(wsgoBin, "serve", "site1.wsgi")
+	c := exec.Command(wsgoBin, "serve", "site2.wsgi")
 	c.Dir = dir
-	if out, _ := c.CombinedOutput(); !strings.Contains(string(out), "site1.wsgi is a Python module: name its WSGI callable after a colon, as wsgo serve site1.wsgi:application") {
-		t.Errorf("a module named without its callable:\n%s", out)
+	if out, _ := c.CombinedOutput(); !strings.Contains(string(out), `unknown app "site2.wsgi": no Go app has that name, and there is no Python module site2.wsgi here (site2/wsgi.py)`) {
+		t.Errorf("a module that is not there:\n%s", out)
 	}
-	s := servePy(t, dir, "site1.wsgi:application", "--python", py, "--port", "0")
+	s := servePy(t, dir, "site1.wsgi", "--python", py, "--port", "0") // its application
 	waitForBody(t, s.url+"/hello/", 200, "django one")
 	testkit.WriteFile(t, filepath.Join(dir, "site1", "views.py"), view("django two"))
 	waitForBody(t, s.url+"/hello/", 200, "django two")

@@ -203,8 +203,9 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if isPythonTarget(name) {
 		return servePython(ctx, now, name, o, log)
 	}
-	if _, builtin := wsgi.Lookup(name); !builtin && pythonModuleNamed(name) {
-		return usageErrorf("%s is a Python module: name its WSGI callable after a colon, as wsgo serve %s:application (or :app)", name, name)
+	if _, goApp := wsgi.Lookup(name); !goApp && strings.Contains(name, ".") && !strings.ContainsAny(name, "/") {
+		return &usageError{err: fmt.Errorf("unknown app %q: no Go app has that name, and there is no Python module %s here (%s.py)", name, name, strings.ReplaceAll(name, ".", "/")),
+			hint: "Run wsgo where the module is, or name a file: wsgo serve path/to/app.py:app"}
 	}
 	if m, err := locate(name); os.Getenv("LISTEN_FDS") == "" && (m != nil || err != nil) {
 		if err != nil {
