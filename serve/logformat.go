@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
@@ -17,10 +18,12 @@ import (
 // logs is where a built program writes: its own messages, the server's
 // errors, the apps' failures and the access log, all in one format.
 type logs struct {
-	std    *log.Logger // the program's messages: serving, stopping, upgrading
-	errors io.Writer   // the http.Server's errors
-	app    wsgi.Logger // the gateway's: failures and wsgi.errors
-	access func(*entry)
+	std     *log.Logger // the program's messages: serving, stopping, upgrading
+	failure *log.Logger // what went wrong: at ERROR level in JSON
+	errors  io.Writer   // the http.Server's errors
+	output  io.Writer   // what an app's own processes print
+	app     wsgi.Logger // the gateway's: failures and wsgi.errors
+	access  func(*entry)
 }
 
 // newLogs writes to w in format: "text", lines for a person, or "json",
@@ -29,14 +32,16 @@ type logs struct {
 func newLogs(format string, w io.Writer) logs {
 	if format != "json" {
 		std := log.New(w, "", log.LstdFlags)
-		return logs{std: std, errors: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
+		return logs{std: std, failure: std, errors: w, output: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{w}, nil))
 	return logs{
-		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
-		errors: jsonWriter{sl, slog.LevelError},
-		app:    jsonLogger{sl},
-		access: func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
+		std:     log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
+		failure: log.New(jsonWriter{sl, slog.LevelError}, "", 0),
+		errors:  jsonWriter{sl, slog.LevelError},
+		output:  &lineWriter{w: jsonWriter{sl.With("source", "output"), slog.LevelInfo}},
+		app:     jsonLogger{sl},
+		access:  func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
 	}
 }
 
@@ -122,4 +127,38 @@ func (j jsonLogger) Failed(r *http.Request, f *wsgi.Failure) {
 		attrs = append(attrs, slog.String("stack", string(f.Stack)))
 	}
 	j.l.LogAttrs(r.Context(), slog.LevelError, "app failed", attrs...)
+}
+
+// A lineWriter passes on what is written to it a whole line at a time,
+// without its newline: output that comes in pieces (a process's prints)
+// makes one record a line. What follows the last newline waits for the
+// next.
+type lineWriter struct {
+	w    io.Writer
+	mu   sync.Mutex
+	part []byte
+}
+
+// maxLine is the longest a line may grow before it is written unfinished.
+const maxLine = 64 << 10
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.part = append(l.part, p...)
+	for {
+		i := bytes.IndexByte(l.part, '\n')
+		if i < 0 && len(l.part) < maxLine {
+			break
+		}
+		if i < 0 {
+			i = len(l.part)
+		}
+		l.w.Write(l.part[:i])
+		l.part = l.part[min(i+1, len(l.part)):]
+	}
+	if len(l.part) == 0 {
+		l.part = nil
+	}
+	return len(p), nil
 }

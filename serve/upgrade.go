@@ -19,7 +19,8 @@ import (
 // socket: each SIGHUP starts the program now on disk (a new build, put in
 // place by a rename), and drains the old one once the new one is ready. A
 // program that does not start is logged, and the old one goes on serving.
-func supervise(ctx context.Context, now <-chan struct{}, prog string, args []string, ln net.Listener, o options, logger *log.Logger) int {
+func supervise(ctx context.Context, now <-chan struct{}, prog string, args []string, ln net.Listener, o options, l logs) int {
+	logger := l.std
 	tcp, ok := ln.(*net.TCPListener)
 	if !ok || !reload.Supported {
 		logger.Printf("-upgrade-on-hup needs a TCP socket on Linux or macOS")
@@ -53,7 +54,7 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 		Builder:       disk,
 		Changes:       changes,
 		Grace:         o.grace,
-		Log:           supervisorLog{logger},
+		Log:           supervisorLog{logger, l.failure},
 		KeepOnFailure: true,
 		Fallback:      &reload.Program{Argv: append([]string{path}, args...)},
 		Abort:         now,
@@ -104,12 +105,13 @@ func (d *onDisk) Build(ctx context.Context) (*reload.Program, error) {
 	return &reload.Program{Argv: append([]string{f.Name()}, d.args...), Temporary: true}, nil
 }
 
-// supervisorLog writes what the supervisor tells through the program's log.
-type supervisorLog struct{ *log.Logger }
+// supervisorLog writes what the supervisor tells through the program's log:
+// a failed upgrade or a crash as an error.
+type supervisorLog struct{ info, failure *log.Logger }
 
-func (l supervisorLog) Printf(format string, args ...any)   { l.Logger.Printf(trim(format), args...) }
-func (l supervisorLog) Successf(format string, args ...any) { l.Logger.Printf(trim(format), args...) }
-func (l supervisorLog) Errorf(format string, args ...any)   { l.Logger.Printf(trim(format), args...) }
+func (l supervisorLog) Printf(format string, args ...any)   { l.info.Printf(trim(format), args...) }
+func (l supervisorLog) Successf(format string, args ...any) { l.info.Printf(trim(format), args...) }
+func (l supervisorLog) Errorf(format string, args ...any)   { l.failure.Printf(trim(format), args...) }
 
 // trim drops the " * " the supervisor starts its lines with, for a terminal.
 func trim(format string) string {
