@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -58,6 +59,14 @@ type worker struct {
 	stderr   *tailWriter
 	info     readyInfo
 
+	// Under app.mu: requests served, how many it may serve before it is
+	// recycled, whether it is (a new worker is starting), whether it is
+	// retired (its channels close as their requests end), and how many of
+	// its channels are open.
+	served, limit      int
+	recycling, retired bool
+	open               int
+
 	exited  chan struct{} // closed once the process has exited and been waited for
 	exitErr error         // what Wait returned; read after exited is closed
 	stopped sync.Once
@@ -89,7 +98,8 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 	cmd.Dir = a.project
 	cmd.Env = append(a.environment(), "PYTHONUNBUFFERED=1")
 	cmd.Stdout = a.opts.Stdout
-	w := &worker{app: a, cmd: cmd, exited: make(chan struct{}), stderr: &tailWriter{w: a.opts.Stderr}}
+	w := &worker{app: a, cmd: cmd, exited: make(chan struct{}), stderr: &tailWriter{w: a.opts.Stderr},
+		limit: a.opts.MaxRequests + rand.IntN(max(a.opts.MaxRequestsJitter, 0)+1), open: a.threads}
 	cmd.Stderr = w.stderr
 	cmd.ExtraFiles = children
 	cmd.SysProcAttr = sysProcAttr()
