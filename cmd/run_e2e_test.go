@@ -1,0 +1,235 @@
+//go:build unix
+
+package cmd
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wsgo/wsgo/internal/syncbuf"
+	"github.com/wsgo/wsgo/internal/testkit"
+)
+
+// pyWhoami is the Python twin of whoamiApp: which build it is, what it was
+// told of its client, and its worker's pid. /slow waits for a line on the
+// named pipe GATE; /fail raises; /stream yields 64 KB chunks for a long
+// time, and notes its close() in the file CLOSED; /upload reads its body.
+// Every request is noted in the file SEEN, as it reaches the app.
+const pyWhoami = `import os
+
+BUILD = 'build-1'
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def note(name, line):
+    with open(os.path.join(HERE, name), 'a') as f:
+        f.write(line + '\n')
+
+
+class Stream:
+    def __iter__(self):
+        for _ in range(100000):
+            yield b'x' * 65536
+
+    def close(self):
+        note('CLOSED', 'closed')
+
+
+def app(environ, start_response):
+    path = environ['PATH_INFO']
+    note('SEEN', path)
+    if path == '/slow':
+        with open(os.path.join(HERE, 'GATE')) as f:
+            f.readline()
+    if path == '/fail':
+        raise ValueError('a secret the client must not see')
+    if path == '/stream':
+        start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+        return Stream()
+    if path == '/upload':
+        first = environ['wsgi.input'].read(5)
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'first=' + first]
+    body = '%s addr=%s scheme=%s host=%s id=%s pid=%d\n' % (
+        BUILD, environ['REMOTE_ADDR'], environ['wsgi.url_scheme'],
+        environ.get('HTTP_HOST', ''), environ.get('wsgo.request_id', ''), os.getpid())
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [body.encode()]
+`
+
+// pyBuild is pyWhoami as build n.
+func pyBuild(n int) string {
+	return strings.Replace(pyWhoami, "'build-1'", fmt.Sprintf("'build-%d'", n), 1)
+}
+
+// deployPy puts content in dir/app.py by a rename, as a deploy should.
+func deployPy(t *testing.T, dir, content string) {
+	t.Helper()
+	testkit.WriteFile(t, filepath.Join(dir, "app.py.new"), content)
+	if err := os.Rename(filepath.Join(dir, "app.py.new"), filepath.Join(dir, "app.py")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A runInstance is a running wsgo run.
+type runInstance struct {
+	*prodInstance
+	exited chan struct{} // closed once it has exited
+}
+
+// startRun runs wsgo run with args in dir, in a process group of its own,
+// and waits until it serves on port; it is killed when the test ends.
+func startRun(t *testing.T, dir, port string, args ...string) *runInstance {
+	t.Helper()
+	in := &runInstance{&prodInstance{port: port, log: &syncbuf.Buffer{}}, make(chan struct{})}
+	in.cmd = exec.Command(wsgoBin, append([]string{"run"}, args...)...)
+	in.cmd.Dir = dir
+	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
+	in.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := in.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { in.cmd.Wait(); close(in.exited) }()
+	t.Cleanup(func() {
+		syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL)
+		<-in.exited
+		if t.Failed() {
+			t.Logf("wsgo run on %s:\n%s", in.port, in.log)
+		}
+	})
+	waitForBody(t, "http://127.0.0.1:"+port+"/", 200, "build-")
+	return in
+}
+
+// waitForLog waits, a bounded time, until the instance's log holds want.
+func (in *prodInstance) waitForLog(t *testing.T, want string) {
+	t.Helper()
+	for i := 0; i < 1200 && !strings.Contains(in.log.String(), want); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(in.log.String(), want) {
+		t.Fatalf("the log never said %q:\n%s", want, in.log)
+	}
+}
+
+// pidOf returns the worker pid a whoami body names.
+func pidOf(t *testing.T, body string) int {
+	t.Helper()
+	_, s, _ := strings.Cut(strings.TrimSpace(body), " pid=")
+	pid, err := strconv.Atoi(s)
+	if err != nil {
+		t.Fatalf("no pid in %q", body)
+	}
+	return pid
+}
+
+// TestRunProduction: wsgo run serves a Python app in production: a failing
+// app costs its client a bare 500 and the traceback goes to the log; a
+// worker killed in the middle of a request costs that request a 502 at
+// once, logged with its request id, and another worker serves the next.
+func TestRunProduction(t *testing.T) {
+	needPython(t)
+	dir := testkit.Tree(t, map[string]string{"app.py": pyWhoami})
+	if err := syscall.Mkfifo(filepath.Join(dir, "GATE"), 0o600); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	port := freePort(t)
+	in := startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "1", "-threads", "2")
+	url := "http://127.0.0.1:" + port
+
+	code, body, err := fetchBody(http.DefaultClient, url+"/fail")
+	if err != nil || code != 500 || body != "500 Internal Server Error\n" {
+		t.Errorf("/fail: %d %q %v; want the bare 500", code, body, err)
+	}
+	in.waitForLog(t, "ValueError: a secret the client must not see")
+
+	_, body, _ = fetchBody(http.DefaultClient, url+"/")
+	pid := pidOf(t, body)
+	done := make(chan string, 1)
+	go func() {
+		code, body, err := fetchBody(&http.Client{Timeout: time.Minute}, url+"/slow", "X-Request-Id", "killed-1")
+		done <- fmt.Sprintf("%d %q %v", code, body, err)
+	}()
+	// The request is in the app once it has opened the pipe to read.
+	gate, err := os.OpenFile(filepath.Join(dir, "GATE"), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close()
+	syscall.Kill(pid, syscall.SIGKILL)
+	select {
+	case got := <-done:
+		if want := `502 "502 Bad Gateway\n" <nil>`; got != want {
+			t.Errorf("the request whose worker was killed: %s, want %s", got, want)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the request whose worker was killed hangs")
+	}
+	in.waitForLog(t, "answered 502 Bad Gateway")
+	if !strings.Contains(in.log.String(), "GET /slow (request id killed-1)") {
+		t.Errorf("the 502 is not logged with its request:\n%s", in.log)
+	}
+	body = waitForBody(t, url+"/", 200, "build-1")
+	if pidOf(t, body) == pid {
+		t.Errorf("the killed worker %d still serves", pid)
+	}
+}
+
+// TestRunUpgradeOnHUP: under -upgrade-on-hup and a steady client, SIGHUP
+// starts wsgo run again on the code now on disk and swaps once it has
+// imported the app; a deploy whose import fails is logged at ERROR and the
+// old code goes on serving; workers recycled by -max-requests meanwhile;
+// and not one request fails. SIGTERM drains and exits 0.
+func TestRunUpgradeOnHUP(t *testing.T) {
+	needPython(t)
+	dir := testkit.Tree(t, map[string]string{"app.py": pyBuild(1)})
+	port := freePort(t)
+	in := startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "2", "-threads", "2",
+		"-max-requests", "40", "-max-requests-jitter", "10", "-log-format", "json", "-upgrade-on-hup")
+	url := "http://127.0.0.1:" + port + "/"
+	client := startClient(url)
+	client.waitFor(t, 50)
+
+	deployPy(t, dir, pyBuild(2))
+	in.cmd.Process.Signal(syscall.SIGHUP)
+	waitForBody(t, url, 200, "build-2")
+	client.waitFor(t, 50)
+
+	deployPy(t, dir, "import a_module_not_installed\n"+pyBuild(3))
+	in.cmd.Process.Signal(syscall.SIGHUP)
+	in.waitForLog(t, `"level":"ERROR","msg":"Server exited before it was ready (exit status 1); the running server goes on`)
+	if !strings.Contains(in.log.String(), `"level":"ERROR","msg":"app.py:app could not start`) ||
+		!strings.Contains(in.log.String(), "No module named 'a_module_not_installed'") {
+		t.Errorf("the failed import is not logged at ERROR:\n%s", in.log)
+	}
+	client.waitFor(t, 50)
+
+	deployPy(t, dir, pyBuild(4))
+	in.cmd.Process.Signal(syscall.SIGHUP)
+	waitForBody(t, url, 200, "build-4")
+	client.waitFor(t, 50)
+	client.end(t, "upgrades of a Python app")
+	if client.bodies["build-3"] > 0 {
+		t.Errorf("the build that could not import served: %v", client.bodies)
+	}
+	in.waitForLog(t, "(max requests)")
+	checkJSONLog(t, in.log.String(), "")
+
+	in.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-in.exited:
+		if code := in.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("SIGTERM: exit %d", code)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no exit on SIGTERM")
+	}
+}
