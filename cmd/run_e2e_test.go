@@ -3,7 +3,10 @@
 package cmd
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -232,4 +235,132 @@ func TestRunUpgradeOnHUP(t *testing.T) {
 	case <-time.After(time.Minute):
 		t.Fatal("no exit on SIGTERM")
 	}
+}
+
+// seen returns the paths that reached the app, as it noted them.
+func seen(t *testing.T, dir string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "SEEN"))
+	if err != nil && !os.IsNotExist(err) {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// rawConn opens a connection to addr whose every wait is bounded.
+func rawConn(t *testing.T, addr string) net.Conn {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(time.Minute))
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// TestRunHostileClients: the clients Go's server is hardened against never
+// reach the Python app nor hold its one thread: a request smuggled behind
+// Content-Length and Transfer-Encoding, slow headers, huge headers, bodies
+// that never come; a client that goes away in the middle of a response
+// frees the thread, and the body's close() is called; a request body is
+// streamed to the app as the client sends it. Between each, the one thread
+// answers at once.
+func TestRunHostileClients(t *testing.T) {
+	needPython(t)
+	dir := testkit.Tree(t, map[string]string{"app.py": pyWhoami})
+	port := freePort(t)
+	startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "1", "-threads", "1", "-read-timeout", "1m", "-grace", "2m")
+	addr := "127.0.0.1:" + port
+	free := func(what string) {
+		t.Helper()
+		if code, body, err := fetchBody(&http.Client{Timeout: 20 * time.Second}, "http://"+addr+"/free"); err != nil || code != 200 {
+			t.Fatalf("after %s, the app's one thread does not answer: %d %q %v", what, code, body, err)
+		}
+	}
+
+	t.Run("smuggling", func(t *testing.T) {
+		c := rawConn(t, addr)
+		fmt.Fprintf(c, "POST /front HTTP/1.1\r\nHost: x\r\nContent-Length: 44\r\nTransfer-Encoding: chunked\r\n\r\n"+
+			"0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+		br := bufio.NewReader(c)
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(resp); !strings.HasPrefix(body, "build-1 ") {
+			t.Errorf("the request itself: %d %q", resp.StatusCode, body)
+		}
+		if rest, err := io.ReadAll(br); err != nil || len(rest) > 0 {
+			t.Errorf("after a request with both framings, the connection stays open: %q %v", rest, err)
+		}
+		free("smuggling")
+		if strings.Contains(seen(t, dir), "/smuggled") {
+			t.Errorf("the smuggled request reached the app:\n%s", seen(t, dir))
+		}
+	})
+
+	t.Run("slow and huge headers", func(t *testing.T) {
+		for range 20 {
+			fmt.Fprintf(rawConn(t, addr), "GET /slowloris HTTP/1.1\r\nHost: x\r\nX-A: ")
+		}
+		c := rawConn(t, addr)
+		fmt.Fprintf(c, "GET /huge HTTP/1.1\r\nHost: x\r\nX-Huge: %s\r\n\r\n", strings.Repeat("h", 200<<10))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil || resp.StatusCode != 431 {
+			t.Errorf("huge headers: %v %v, want 431", resp, err)
+		}
+		free("slow and huge headers")
+		if s := seen(t, dir); strings.Contains(s, "/slowloris") || strings.Contains(s, "/huge") {
+			t.Errorf("an incomplete or oversized request reached the app:\n%s", s)
+		}
+	})
+
+	t.Run("bodies that never come", func(t *testing.T) {
+		for _, framing := range []string{"Content-Length: 1000", "Transfer-Encoding: chunked"} {
+			fmt.Fprintf(rawConn(t, addr), "POST /upload HTTP/1.1\r\nHost: x\r\n%s\r\n\r\n", framing)
+		}
+		free("bodies that never come")
+		if strings.Contains(seen(t, dir), "/upload") {
+			t.Errorf("a request whose body never came reached the app:\n%s", seen(t, dir))
+		}
+	})
+
+	t.Run("streamed body", func(t *testing.T) {
+		// The app answers with the body's first bytes while the rest has
+		// not been sent: nothing waits for the whole body.
+		c := rawConn(t, addr)
+		fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nhello")
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(resp); body != "first=hello" {
+			t.Errorf("the body's first bytes: %q", body)
+		}
+		free("a streamed body")
+	})
+
+	t.Run("client gone mid-response", func(t *testing.T) {
+		c := rawConn(t, addr)
+		fmt.Fprintf(c, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, err := io.ReadFull(c, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		free("a client gone mid-response")
+		for i := 0; i < 600; i++ {
+			if b, _ := os.ReadFile(filepath.Join(dir, "CLOSED")); len(b) > 0 {
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		t.Error("the body's close() was not called after its client went away")
+	})
+}
+
+func readBody(resp *http.Response) string {
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }

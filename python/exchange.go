@@ -2,6 +2,7 @@ package python
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -68,6 +69,9 @@ func (c *channel) sendRequest(env wsgi.Environ) error {
 // body's close().
 func (a *App) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
+		if !awaitBody(env) {
+			return // the gateway knows why, and reports it
+		}
 		c, err := a.acquire(env.Context())
 		if err != nil {
 			panic(err)
@@ -76,6 +80,28 @@ func (a *App) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]b
 		x := exchange{app: a, c: c, env: env, start: start}
 		x.run(yield)
 	}
+}
+
+// awaitBody waits for the first bytes of the request's body, if it may
+// have one, before the request takes a worker's thread: a client that
+// announces a body and sends none, or sends it slowly, waits on Go's side
+// (until the server's read timeout), never on a thread. It reports false
+// when the body could not be read. A request that expects 100 Continue is
+// left to the app, which may refuse it before its body comes.
+func awaitBody(env wsgi.Environ) bool {
+	if env.Get("CONTENT_LENGTH") == "0" || env.Get("HTTP_EXPECT") != "" {
+		return true
+	}
+	in := env.Input()
+	var first [1]byte
+	n, err := io.ReadFull(in, first[:])
+	switch {
+	case n == 1:
+		env["wsgi.input"] = io.MultiReader(bytes.NewReader(first[:]), in)
+	case err != io.EOF:
+		return false
+	}
+	return true
 }
 
 // An exchange is one request on a channel.
