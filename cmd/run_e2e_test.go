@@ -61,9 +61,10 @@ def app(environ, start_response):
         first = environ['wsgi.input'].read(5)
         start_response('200 OK', [('Content-Type', 'text/plain')])
         return [b'first=' + first]
-    body = '%s addr=%s scheme=%s host=%s id=%s pid=%d\n' % (
+    body = '%s addr=%s scheme=%s host=%s id=%s instance=%s pid=%d\n' % (
         BUILD, environ['REMOTE_ADDR'], environ['wsgi.url_scheme'],
-        environ.get('HTTP_HOST', ''), environ.get('wsgo.request_id', ''), os.getpid())
+        environ.get('HTTP_HOST', ''), environ.get('wsgo.request_id', ''),
+        os.environ.get('INSTANCE', ''), os.getpid())
     start_response('200 OK', [('Content-Type', 'text/plain')])
     return [body.encode()]
 `
@@ -92,9 +93,16 @@ type runInstance struct {
 // and waits until it serves on port; it is killed when the test ends.
 func startRun(t *testing.T, dir, port string, args ...string) *runInstance {
 	t.Helper()
+	return startRunEnv(t, dir, port, nil, args...)
+}
+
+// startRunEnv is startRun with env added to the environment.
+func startRunEnv(t *testing.T, dir, port string, env []string, args ...string) *runInstance {
+	t.Helper()
 	in := &runInstance{&prodInstance{port: port, log: &syncbuf.Buffer{}}, make(chan struct{})}
 	in.cmd = exec.Command(wsgoBin, append([]string{"run"}, args...)...)
 	in.cmd.Dir = dir
+	in.cmd.Env = append(os.Environ(), env...)
 	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
 	in.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := in.cmd.Start(); err != nil {
@@ -363,4 +371,122 @@ func readBody(resp *http.Response) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// runCommands are the wsgo run commands docs/production.md's section 3
+// shows, between its markers: the arguments after "wsgo run" of each.
+func runCommands(t *testing.T) [][]string {
+	t.Helper()
+	doc, err := os.ReadFile("../docs/production.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "<!-- wsgo run: begin -->\n")
+	block, _, ok2 := strings.Cut(rest, "<!-- wsgo run: end -->")
+	if !ok || !ok2 {
+		t.Fatal("docs/production.md has no wsgo run commands between its markers")
+	}
+	var cmds [][]string
+	for line := range strings.Lines(block) {
+		if args, ok := strings.CutPrefix(strings.TrimSpace(line), "wsgo run "); ok {
+			cmds = append(cmds, strings.Fields(strings.TrimSuffix(args, " &")))
+		}
+	}
+	if len(cmds) != 2 {
+		t.Fatalf("docs/production.md shows %d wsgo run commands, want 2", len(cmds))
+	}
+	return cmds
+}
+
+// TestNginxPythonInstances is docs/production.md's section 3: two
+// instances of wsgo run as it shows them, behind its nginx. Under a steady
+// client through nginx, not one request fails while a worker is killed in
+// the middle of requests (502, which nginx retries on the other instance),
+// while both instances are upgraded one at a time to new code by SIGHUP,
+// nor when one instance is killed outright. Every log line is JSON.
+func TestNginxPythonInstances(t *testing.T) {
+	needPython(t)
+	dir := testkit.Tree(t, map[string]string{"app.py": pyBuild(1)})
+	var ins []*runInstance
+	for i, args := range runCommands(t) {
+		port := freePort(t)
+		docPort := fmt.Sprint(8001 + i)
+		for j := range args {
+			if args[j] == docPort {
+				args[j] = port
+			}
+		}
+		ins = append(ins, startRunEnv(t, dir, port, []string{"INSTANCE=" + port}, args...))
+	}
+	a, b := ins[0], ins[1]
+	port := startNginx(t, a.port, b.port)
+	url := "http://127.0.0.1:" + port + "/"
+
+	client := startClient(url)
+	client.waitFor(t, 50)
+	_, body, _ := fetchBody(http.DefaultClient, "http://127.0.0.1:"+a.port+"/")
+	syscall.Kill(pidOf(t, body), syscall.SIGKILL)
+	a.waitForLog(t, fmt.Sprintf("worker %d was killed", pidOf(t, body)))
+	client.waitFor(t, 50)
+
+	deployPy(t, dir, pyBuild(2))
+	for _, in := range ins {
+		in.cmd.Process.Signal(syscall.SIGHUP)
+		waitForBody(t, "http://127.0.0.1:"+in.port+"/", 200, "build-2")
+		client.waitFor(t, 50)
+	}
+	client.end(t, "a worker killed, then a rolling upgrade")
+	if client.bodies["build-2"] == 0 {
+		t.Errorf("after the rolling upgrade, no request was served by build-2: %v", client.bodies)
+	}
+	// nginx took a's 502 for a's failure (max_fails=1): once it sends to a
+	// again, b may go.
+	waitForBody(t, url, 200, "instance="+a.port)
+
+	client = startClient(url)
+	client.waitFor(t, 50)
+	syscall.Kill(-b.cmd.Process.Pid, syscall.SIGKILL)
+	client.waitFor(t, 300)
+	client.end(t, "one instance killed")
+	checkJSONLog(t, a.log.String()+b.log.String(), "")
+}
+
+// TestRunSocketActivation: wsgo run serves the socket systemd passes
+// (LISTEN_FDS), and drains on SIGTERM.
+func TestRunSocketActivation(t *testing.T) {
+	needPython(t)
+	activate, err := exec.LookPath("systemd-socket-activate")
+	if err != nil {
+		if os.Getenv("WSGO_NO_SKIP") != "" {
+			t.Fatal("systemd-socket-activate is not installed (apt-get install systemd)")
+		}
+		t.Skip("systemd-socket-activate is not installed")
+	}
+	dir := testkit.Tree(t, map[string]string{"app.py": pyWhoami})
+	port := freePort(t)
+	c := exec.Command(activate, "-l", "127.0.0.1:"+port, wsgoBin, "run", "app.py:app", "-port", "1")
+	c.Dir = dir
+	out := &syncbuf.Buffer{}
+	c.Stdout, c.Stderr = out, out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- c.Wait() }()
+	defer func() {
+		c.Process.Kill()
+		if t.Failed() {
+			t.Logf("output:\n%s", out)
+		}
+	}()
+	waitForBody(t, "http://127.0.0.1:"+port+"/", 200, "build-1")
+	c.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		if err != nil {
+			t.Errorf("SIGTERM: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no exit on SIGTERM")
+	}
 }
