@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -46,6 +47,13 @@ func newRun() *cobra.Command {
 		// Flags are a built program's (serve.Main's): one parser for both.
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
+			if os.Getenv("GOGC") == "" {
+				// This process's heap is small (the app lives in the
+				// workers), and with the default the collector runs dozens
+				// of times a second under load; GOGC in the environment
+				// still decides.
+				debug.SetGCPercent(400)
+			}
 			if code := pythonProgram().Main(args, c.OutOrStdout(), c.ErrOrStderr()); code != exitOK {
 				return &exitError{code: code}
 			}
