@@ -1,5 +1,6 @@
 """Summarizes bench/python.sh's runs: medians per server, app and load,
-and each wsgo configuration's ratios to the server it is set against.
+and each wsgo configuration's ratios (wsgo / other) to the servers it is
+set against.
 
 Usage: python3 report.py RESULTS.tsv
 RESULTS.tsv lines: round server app conns requests seconds p99_ms cpu_s
@@ -8,10 +9,12 @@ import statistics
 import sys
 from collections import defaultdict
 
-# Each wsgo configuration, and the server with the same processes and
-# threads it is compared with.
-PAIRS = [("wsgo-2x1", "gunicorn-sync-2"), ("wsgo-2x4", "gunicorn-gthread-2x4"),
-         ("wsgo-1x4", "waitress-1x4")]
+# Each server, and the wsgo configurations with the same processes it is
+# compared with: the same threads, and (against sync workers) wsgo's
+# threads, which a sync worker does not have.
+PAIRS = [("gunicorn-sync-2", ["wsgo-2x1", "wsgo-2x4"]),
+         ("gunicorn-gthread-2x4", ["wsgo-2x4"]),
+         ("waitress-1x4", ["wsgo-1x4"])]
 
 
 def load(path: str) -> dict:
@@ -35,14 +38,17 @@ def main(argv: list[str]) -> int:
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for app in sorted({k[1] for k in runs}):
         for conns in sorted({k[2] for k in runs}, key=int):
-            for ours, theirs in PAIRS:
-                if (ours, app, conns) not in runs or (theirs, app, conns) not in runs:
+            for theirs, ours in PAIRS:
+                if (theirs, app, conns) not in runs:
                     continue
-                o = medians(runs[(ours, app, conns)])
                 t = medians(runs[(theirs, app, conns)])
                 print(f"| {app} | {conns} | {theirs} | {t[0]:,.0f} | {t[1]:.2f} ms | {t[2]:.0f} µs | | | |")
-                print(f"| {app} | {conns} | **{ours}** | {o[0]:,.0f} | {o[1]:.2f} ms | {o[2]:.0f} µs "
-                      f"| **{o[0] / t[0]:.2f}** | {o[1] / t[1]:.2f} | {o[2] / t[2]:.2f} |")
+                for name in ours:
+                    if (name, app, conns) not in runs:
+                        continue
+                    o = medians(runs[(name, app, conns)])
+                    print(f"| {app} | {conns} | **{name}** | {o[0]:,.0f} | {o[1]:.2f} ms | {o[2]:.0f} µs "
+                          f"| **{o[0] / t[0]:.2f}** | {o[1] / t[1]:.2f} | {o[2] / t[2]:.2f} |")
     return 0
 
 
