@@ -122,7 +122,7 @@ func (o *runOptions) start(ctx context.Context, name string, logs serve.Logs) (w
 	}
 	app, err := python.Start(ctx, o.target, python.Options{
 		Python: o.python, Dir: wd, Workers: o.workers, Threads: o.threads,
-		Stdout: logs.Output, Stderr: logs.Output,
+		Stdout: logs.Stdout, Stderr: logs.Stderr,
 		Logf: logs.Error.Printf, Infof: logs.Info.Printf,
 		MaxRequests: o.maxRequests, MaxRequestsJitter: o.jitter,
 	})

@@ -18,11 +18,11 @@ import (
 // logs is where a built program writes: its own messages, the server's
 // errors, the apps' failures and the access log, all in one format.
 type logs struct {
-	std     *log.Logger // the program's messages: serving, stopping, upgrading
-	failure *log.Logger // what went wrong: at ERROR level in JSON
-	errors  io.Writer   // the http.Server's errors
-	output  io.Writer   // what an app's own processes print
-	app     wsgi.Logger // the gateway's: failures and wsgi.errors
+	std     *log.Logger                   // the program's messages: serving, stopping, upgrading
+	failure *log.Logger                   // what went wrong: at ERROR level in JSON
+	errors  io.Writer                     // the http.Server's errors
+	output  func(stream string) io.Writer // for what an app's own processes print on stream
+	app     wsgi.Logger                   // the gateway's: failures and wsgi.errors
 	access  func(*entry)
 }
 
@@ -32,16 +32,19 @@ type logs struct {
 func newLogs(format string, w io.Writer) logs {
 	if format != "json" {
 		std := log.New(w, "", log.LstdFlags)
-		return logs{std: std, failure: std, errors: w, output: w, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
+		output := func(string) io.Writer { return w }
+		return logs{std: std, failure: std, errors: w, output: output, app: wsgi.LogTo(std), access: func(e *entry) { textLine(std, e) }}
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{w}, nil))
 	return logs{
 		std:     log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
 		failure: log.New(jsonWriter{sl, slog.LevelError}, "", 0),
 		errors:  jsonWriter{sl, slog.LevelError},
-		output:  &lineWriter{w: jsonWriter{sl.With("source", "output"), slog.LevelInfo}},
-		app:     jsonLogger{sl},
-		access:  func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
+		output: func(stream string) io.Writer {
+			return &lineWriter{w: jsonWriter{sl.With("source", stream), slog.LevelInfo}}
+		},
+		app:    jsonLogger{sl},
+		access: func(e *entry) { sl.LogAttrs(context.Background(), slog.LevelInfo, "request", e.attrs()...) },
 	}
 }
 

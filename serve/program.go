@@ -50,13 +50,14 @@ type Program struct {
 type Logs struct {
 	Info  *log.Logger // what happens and calls for nothing
 	Error *log.Logger // what went wrong (ERROR in a JSON log)
-	// Output is for what the app's own processes print: a JSON log makes
-	// a record of each line.
-	Output io.Writer
+	// Stdout and Stderr are for what the app's own processes print: a
+	// JSON log makes a record of each line, its source "stdout" or
+	// "stderr".
+	Stdout, Stderr io.Writer
 }
 
 func (l logs) forApp() Logs {
-	return Logs{Info: l.std, Error: l.failure, Output: l.output}
+	return Logs{Info: l.std, Error: l.failure, Stdout: l.output("stdout"), Stderr: l.output("stderr")}
 }
 
 // Main runs the program with args, its flags and the arguments Check takes
