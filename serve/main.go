@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -167,9 +168,9 @@ func (o options) asChild(ctx context.Context, now <-chan struct{}, child *contro
 			logs.failure.Print(err)
 			return ExitFailure
 		}
-		defer stop() // on every path; stop is called once
+		stopApp = sync.OnceFunc(stop)
+		defer stopApp() // on every path
 		h = o.gateway(app, logs)
-		stopApp = stop
 	}
 	r := o.newRun(h, logs)
 	r.Ready = child.Ready
