@@ -166,7 +166,7 @@ iterator. Apps register by name; wsgo serve runs one on a local port.`,
 		}
 		return &usageError{err: err, hint: fmt.Sprintf("Run '%s --help' for usage.", c.CommandPath())}
 	})
-	root.AddCommand(newServe(), newRoutes(), newNew(), newBuild())
+	root.AddCommand(newServe(), newRun(), newRoutes(), newNew(), newBuild())
 	return root
 }
 

@@ -49,8 +49,21 @@ type Options struct {
 	// fork one, a worker starts from a fresh interpreter.
 	Preload string
 	// Logf reports what happens to workers while the app serves: one died
-	// and another starts, or could not start. Nil means the log package's.
+	// and another starts, or could not start; one is recycled. Nil means
+	// the log package's.
 	Logf func(format string, args ...any)
+	// Infof reports what happens as planned: a worker recycled after
+	// MaxRequests. Nil means Logf.
+	Infof func(format string, args ...any)
+	// MaxRequests, when positive, recycles a worker once it has served
+	// that many requests, and a random number more up to
+	// MaxRequestsJitter, so that workers started together do not all
+	// recycle together: a new worker starts beside it, and once the new one
+	// has imported the app, the old one finishes the requests it has and
+	// exits. It bounds what an app that leaks memory can take, as
+	// gunicorn's --max-requests and --max-requests-jitter do; no request
+	// fails for it.
+	MaxRequests, MaxRequestsJitter int
 }
 
 // An App is a Python WSGI app running in worker processes, served as a
@@ -187,6 +200,14 @@ func (a *App) logf(format string, args ...any) {
 	log.Printf(format, args...)
 }
 
+func (a *App) infof(format string, args ...any) {
+	if a.opts.Infof != nil {
+		a.opts.Infof(format, args...)
+		return
+	}
+	a.logf(format, args...)
+}
+
 // Target returns the app's target.
 func (a *App) Target() Target { return a.target }
 
@@ -265,9 +286,14 @@ func (a *App) lost(w *worker) {
 	wasReady := a.all[w]
 	delete(a.all, w)
 	a.idle = slices.DeleteFunc(a.idle, func(c *channel) bool { return c.w == w })
-	closing := a.closing
+	closing, recycling := a.closing, w.recycling
 	a.mu.Unlock()
 	if closing || !wasReady {
+		return
+	}
+	if recycling {
+		// Its replacement is on its way already.
+		a.logf("python: worker %d %s while being recycled", w.pid, w.exitDescription())
 		return
 	}
 	a.logf("python: worker %d %s; starting another", w.pid, w.exitDescription())
@@ -281,9 +307,10 @@ const (
 	startTimeout = 2 * time.Minute
 )
 
-// replace starts a worker in place of one that died, trying again, less
-// and less often, until one loads or the app stops.
-func (a *App) replace() {
+// replace starts a worker in place of one that died or is recycled, trying
+// again, less and less often, until one loads (it reports true) or the app
+// stops.
+func (a *App) replace() bool {
 	backoff := firstBackoff
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
@@ -298,16 +325,16 @@ func (a *App) replace() {
 		cancel()
 		if err == nil {
 			a.ready(w)
-			return
+			return true
 		}
 		if a.isClosing() {
-			return
+			return false
 		}
 		a.failIfDown(err)
 		a.logf("python: a new worker could not start (trying again in %v): %v", backoff, err)
 		select {
 		case <-a.stopping:
-			return
+			return false
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, maxBackoff)
@@ -387,6 +414,9 @@ func (a *App) release(c *channel) {
 	switch {
 	case c.w.gone() || a.closing:
 		c.conn.Close()
+	case c.w.retired:
+		c.conn.Close()
+		a.closed(c.w, 1)
 	case len(a.waiters) > 0:
 		w := a.waiters[0]
 		a.waiters = a.waiters[1:]
@@ -396,6 +426,62 @@ func (a *App) release(c *channel) {
 		a.idle = append(a.idle, c)
 	}
 	a.done()
+}
+
+// count counts a request on w, and recycles w once it has served its
+// share (Options.MaxRequests).
+func (a *App) count(w *worker) {
+	if a.opts.MaxRequests <= 0 {
+		return
+	}
+	a.mu.Lock()
+	w.served++
+	due := w.served >= w.limit && !w.recycling && !a.closing
+	if due {
+		w.recycling = true
+	}
+	a.mu.Unlock()
+	if due {
+		a.infof("python: worker %d has served %d requests: starting another to take its place (max requests)", w.pid, w.served)
+		go a.recycle(w)
+	}
+}
+
+// recycle replaces w by a new worker, and retires w once that one serves.
+func (a *App) recycle(w *worker) {
+	if a.replace() {
+		a.retire(w)
+	}
+}
+
+// retire takes w's channels out of service: the idle ones now, the busy
+// ones when their request ends; with the last, w is stopped.
+func (a *App) retire(w *worker) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	w.retired = true
+	if _, ok := a.all[w]; ok {
+		a.all[w] = false // not serving: its exit starts no other
+	}
+	n := 0
+	a.idle = slices.DeleteFunc(a.idle, func(c *channel) bool {
+		if c.w != w {
+			return false
+		}
+		c.conn.Close()
+		n++
+		return true
+	})
+	a.closed(w, n)
+}
+
+// closed counts n of a retired worker's channels closed, and stops the
+// worker with its last; a.mu is held.
+func (a *App) closed(w *worker, n int) {
+	w.open -= n
+	if w.open == 0 {
+		go w.stop()
+	}
 }
 
 // discard drops a channel whose request broke it: the worker, whose state

@@ -2,6 +2,7 @@ package python
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -58,18 +59,49 @@ func (c *channel) sendRequest(env wsgi.Environ) error {
 // worker thread, reads the request body for it as the app asks
 // (wsgi.input), and yields the body as the app produces it. An exception
 // in the app makes it panic with an [*Exception], as a failing Go app
-// panics; so does a worker that dies meanwhile, with an error that says so.
-// When the gateway stops the body early (the client went away), the worker
-// is told to stop iterating and to call the body's close().
+// panics. A worker that dies meanwhile (or breaks the protocol) costs the
+// request a 502 Bad Gateway, as a proxy answers for an upstream that
+// failed, and a line to Options.Logf that says why; in development
+// (Options.Dev) it panics instead, with an error that says so, for the
+// development server's page. Either way the response is aborted if its
+// headers went out already. When the gateway stops the body early (the
+// client went away), the worker is told to stop iterating and to call the
+// body's close().
 func (a *App) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 	return func(yield func([]byte) bool) {
+		if !awaitBody(env) {
+			return // the gateway knows why, and reports it
+		}
 		c, err := a.acquire(env.Context())
 		if err != nil {
 			panic(err)
 		}
+		a.count(c.w)
 		x := exchange{app: a, c: c, env: env, start: start}
 		x.run(yield)
 	}
+}
+
+// awaitBody waits for the first bytes of the request's body, if it may
+// have one, before the request takes a worker's thread: a client that
+// announces a body and sends none, or sends it slowly, waits on Go's side
+// (until the server's read timeout), never on a thread. It reports false
+// when the body could not be read. A request that expects 100 Continue is
+// left to the app, which may refuse it before its body comes.
+func awaitBody(env wsgi.Environ) bool {
+	if env.Get("CONTENT_LENGTH") == "0" || env.Get("HTTP_EXPECT") != "" {
+		return true
+	}
+	in := env.Input()
+	var first [1]byte
+	n, err := io.ReadFull(in, first[:])
+	switch {
+	case n == 1:
+		env["wsgi.input"] = io.MultiReader(bytes.NewReader(first[:]), in)
+	case err != io.EOF:
+		return false
+	}
+	return true
 }
 
 // An exchange is one request on a channel.
@@ -105,13 +137,15 @@ func (x *exchange) run(yield func([]byte) bool) {
 	}()
 	if err := x.c.sendRequest(x.env); err != nil {
 		end = endBroken
-		panic(x.failure(err))
+		x.broken(err, yield)
+		return
 	}
 	for {
 		kind, p, err := readFrame(x.c.r)
 		if err != nil {
 			end = endBroken
-			panic(x.failure(err))
+			x.broken(err, yield)
+			return
 		}
 		switch kind {
 		case frameChunk:
@@ -122,7 +156,8 @@ func (x *exchange) run(yield func([]byte) bool) {
 			call, err := decodeStart(p)
 			if err != nil {
 				end = endBroken
-				panic(x.failure(err))
+				x.broken(err, yield)
+				return
 			}
 			if call.exc != nil {
 				x.write = x.start(call.status, call.headers, call.exc)
@@ -132,7 +167,8 @@ func (x *exchange) run(yield func([]byte) bool) {
 		case frameWrite:
 			if x.write == nil {
 				end = endBroken
-				panic(x.failure(protocolErrorf("a write frame came before a start frame")))
+				x.broken(protocolErrorf("a write frame came before a start frame"), yield)
+				return
 			}
 			if x.write(p) != nil {
 				return // the gateway knows why, and reports it
@@ -140,7 +176,8 @@ func (x *exchange) run(yield func([]byte) bool) {
 		case frameRead:
 			if err := x.answerRead(p); err != nil {
 				end = endBroken
-				panic(x.failure(err))
+				x.broken(err, yield)
+				return
 			}
 		case frameErrors:
 			x.env.Errors().Write(p)
@@ -151,13 +188,15 @@ func (x *exchange) run(yield func([]byte) bool) {
 			exc, err := decodeException(p)
 			if err != nil {
 				end = endBroken
-				panic(x.failure(err))
+				x.broken(err, yield)
+				return
 			}
 			end = endClean
 			panic(exc)
 		default:
 			end = endBroken
-			panic(x.failure(protocolErrorf("frame %q arrived during a response", kind)))
+			x.broken(protocolErrorf("frame %q arrived during a response", kind), yield)
+			return
 		}
 	}
 }
@@ -222,6 +261,29 @@ func (x *exchange) stop() {
 			return
 		}
 	}
+}
+
+// broken ends a request whose channel failed. In development it panics
+// with the failure, as a failing app does. In production the client gets
+// 502 Bad Gateway (the response is aborted if its headers are out), and
+// the log says why.
+func (x *exchange) broken(err error, yield func([]byte) bool) {
+	err = x.failure(err)
+	if x.app.opts.Dev {
+		panic(err)
+	}
+	what := x.env.Get("REQUEST_METHOD") + " " + x.env.Get("REQUEST_URI")
+	if id := x.env.Get("wsgo.request_id"); id != "" {
+		what += " (request id " + id + ")"
+	}
+	x.app.logf("%v: %s answered 502 Bad Gateway", err, what)
+	h := wsgi.Headers{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}}
+	if x.write != nil {
+		x.start("502 Bad Gateway", h, err) // aborts the response if it is under way
+	} else {
+		x.start("502 Bad Gateway", h)
+	}
+	yield([]byte("502 Bad Gateway\n"))
 }
 
 // failure explains a broken channel to the gateway, which logs it: the

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -60,6 +61,15 @@ type worker struct {
 	info     readyInfo
 
 	shook   atomic.Bool   // the handshake is over: an exit closes the control channel
+
+	// Under app.mu: requests served, how many it may serve before it is
+	// recycled, whether it is (a new worker is starting), whether it is
+	// retired (its channels close as their requests end), and how many of
+	// its channels are open.
+	served, limit      int
+	recycling, retired bool
+	open               int
+
 	exited  chan struct{} // closed once the process has exited and been waited for
 	exitErr error         // what Wait returned; read after exited is closed
 	stopped sync.Once
@@ -83,7 +93,8 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 	for i := range a.threads {
 		config.Channels = append(config.Channels, 4+i)
 	}
-	w := &worker{app: a, exited: make(chan struct{}), stderr: &tailWriter{w: a.opts.Stderr}}
+	w := &worker{app: a, exited: make(chan struct{}), stderr: &tailWriter{w: a.opts.Stderr},
+		limit: a.opts.MaxRequests + rand.IntN(max(a.opts.MaxRequestsJitter, 0)+1), open: a.threads}
 	w.control = parents[0]
 	for _, conn := range parents[1:] {
 		w.channels = append(w.channels, &channel{w: w, conn: conn, r: bufio.NewReaderSize(conn, 64<<10)})

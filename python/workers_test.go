@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,13 +116,25 @@ def app(environ, start_response):
 }
 
 // TestWorkerKilledMidRequest: a worker that dies while it serves a request
-// fails that request with a 500 that says so, never a hang, and another
-// worker takes its place.
+// fails that request at once, never a hang, and another worker takes its
+// place. In production the client gets 502 Bad Gateway and the log says
+// why; in development, a 500 whose failure names the worker, for the
+// development page.
 func TestWorkerKilledMidRequest(t *testing.T) {
 	needPython(t)
+	for _, dev := range []bool{false, true} {
+		t.Run(fmt.Sprintf("dev=%t", dev), func(t *testing.T) {
+			ev := newEvents()
+			opts := Options{Threads: 2, Dev: dev, Logf: func(format string, args ...any) { fmt.Fprintf(ev, format+"\n", args...) }}
+			workerKilledMidRequest(t, ev, opts)
+		})
+	}
+}
+
+func workerKilledMidRequest(t *testing.T, logf *events, opts Options) {
 	dir := t.TempDir()
 	gate := fifo(t, dir, "gate")
-	a := start(t, project(t, map[string]string{"app.py": gatedApp(gate)}), "app.py", Options{Threads: 2})
+	a := start(t, project(t, map[string]string{"app.py": gatedApp(gate)}), "app.py", opts)
 	first := wsgiGet(a, "/pid")
 	pid, err := strconv.Atoi(strings.Fields(first)[1])
 	if err != nil {
@@ -144,20 +159,119 @@ func TestWorkerKilledMidRequest(t *testing.T) {
 	if err := kill9(pid); err != nil {
 		t.Fatal(err)
 	}
+	want, log := 502, logf
+	if opts.Dev {
+		want, log = 500, ev
+	}
 	select {
 	case resp := <-done:
-		if resp == nil || resp.StatusCode != 500 {
-			t.Fatalf("the request got %v", resp)
+		if resp == nil || resp.StatusCode != want {
+			t.Fatalf("the request got %v, want %d", resp, want)
 		}
 		resp.Body.Close()
 	case <-time.After(wait):
 		t.Fatal("the request hangs")
 	}
-	ev.waitFor(t, fmt.Sprintf("the worker (pid %d) was killed (signal: killed) while it served this request", pid))
+	log.waitFor(t, fmt.Sprintf("the worker (pid %d) was killed (signal: killed) while it served this request", pid))
 	next := wsgiGet(a, "/pid")
 	if !strings.HasPrefix(next, "/pid ") || next == first {
 		t.Errorf("after the kill: %q (before: %q)", next, first)
 	}
+}
+
+// TestMaxRequestsRecycles: with MaxRequests, a worker that has served its
+// share is replaced by a new one, started beside it, and exits once the new
+// one serves; not one request of concurrent clients fails meanwhile, with
+// one worker as with two.
+func TestMaxRequestsRecycles(t *testing.T) {
+	needPython(t)
+	for _, opts := range []Options{{Threads: 2, MaxRequests: 10}, {Workers: 2, Threads: 1, MaxRequests: 7, MaxRequestsJitter: 5}} {
+		t.Run(fmt.Sprintf("workers=%d", opts.Workers), func(t *testing.T) {
+			a := start(t, project(t, map[string]string{"app.py": gatedApp("unused")}), "app.py", opts)
+			first := a.pids()
+			srv, _ := serve(t, a)
+			c := hammer(srv.URL+"/x", 3)
+			deadline := time.Now().Add(wait)
+			for slices.ContainsFunc(first, exists) || len(c.served()) <= len(first) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the first workers %v were not all recycled; served by %v", first, c.served())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			if failed := c.end(); len(failed) > 0 {
+				t.Errorf("%d requests failed while workers were recycled; the first: %s", len(failed), failed[0])
+			}
+			t.Logf("served by %v", c.served())
+		})
+	}
+}
+
+// pids returns the pids of the app's workers.
+func (a *App) pids() []int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var pids []int
+	for w := range a.all {
+		pids = append(pids, w.pid)
+	}
+	return pids
+}
+
+// A hammerer sends requests for gatedApp's pid, from clients at once,
+// until ended, and counts who served them.
+type hammerer struct {
+	stop   chan struct{}
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	pids   map[string]int
+	failed []string
+}
+
+func hammer(url string, clients int) *hammerer {
+	h := &hammerer{stop: make(chan struct{}), pids: map[string]int{}}
+	for range clients {
+		h.wg.Go(func() {
+			for {
+				select {
+				case <-h.stop:
+					return
+				default:
+				}
+				h.fetch(url)
+			}
+		})
+	}
+	return h
+}
+
+func (h *hammerer) fetch(url string) {
+	resp, err := client.Get(url)
+	var b []byte
+	if err == nil {
+		b, err = io.ReadAll(resp.Body)
+		resp.Body.Close()
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if fields := strings.Fields(string(b)); err != nil || resp.StatusCode != 200 || len(fields) != 2 {
+		h.failed = append(h.failed, fmt.Sprintf("%v %q", err, b))
+	} else {
+		h.pids[fields[1]]++
+	}
+}
+
+// served returns how many requests each pid served.
+func (h *hammerer) served() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return maps.Clone(h.pids)
+}
+
+// end stops the clients and returns the requests that failed.
+func (h *hammerer) end() []string {
+	close(h.stop)
+	h.wg.Wait()
+	return h.failed
 }
 
 // TestCloseStopsEverything: Close leaves no worker running, fails new

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -20,11 +21,12 @@ import (
 // logs is where a built program writes: its own messages, the server's
 // errors, the apps' failures and the access log, all in one format.
 type logs struct {
-	std    *log.Logger // the program's messages: serving, stopping, upgrading
-	warn   *log.Logger // what went wrong and was taken care of: a crash, restarted
-	error  *log.Logger // what went wrong and was not: a failed upgrade, giving up
-	errors io.Writer   // the http.Server's errors
-	app    wsgi.Logger // the gateway's: failures and wsgi.errors
+	std    *log.Logger                   // the program's messages: serving, stopping, upgrading
+	warn   *log.Logger                   // what went wrong and was taken care of: a crash, restarted
+	error  *log.Logger                   // what went wrong and was not: a failed upgrade, giving up
+	errors io.Writer                     // the http.Server's errors
+	app    wsgi.Logger                   // the gateway's: failures and wsgi.errors
+	output func(stream string) io.Writer // for what an app's own processes print on stream
 	access func(*entry)
 	out    *batchWriter // under them all
 }
@@ -54,6 +56,7 @@ func newLogs(format string, w io.Writer) logs {
 			warn:   log.New(out, "WARN ", log.LstdFlags|log.Lmsgprefix),
 			error:  log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix),
 			errors: out,
+			output: func(string) io.Writer { return out },
 			app:    wsgi.LogTo(std),
 			access: access,
 			out:    out,
@@ -68,6 +71,9 @@ func newLogs(format string, w io.Writer) logs {
 		warn:   log.New(jsonWriter{sl, slog.LevelWarn}, "", 0),
 		error:  log.New(jsonWriter{sl, slog.LevelError}, "", 0),
 		errors: jsonWriter{sl, slog.LevelError},
+		output: func(stream string) io.Writer {
+			return &lineWriter{w: jsonWriter{sl.With("source", stream), slog.LevelInfo}}
+		},
 		app:    jsonLogger{sl},
 		access: access,
 		out:    out,
@@ -277,4 +283,38 @@ func (j jsonLogger) Failed(r *http.Request, f *wsgi.Failure) {
 		attrs = append(attrs, slog.String("stack", string(f.Stack)))
 	}
 	j.l.LogAttrs(r.Context(), slog.LevelError, "app failed", attrs...)
+}
+
+// A lineWriter passes on what is written to it a whole line at a time,
+// without its newline: output that comes in pieces (a process's prints)
+// makes one record a line. What follows the last newline waits for the
+// next.
+type lineWriter struct {
+	w    io.Writer
+	mu   sync.Mutex
+	part []byte
+}
+
+// maxLine is the longest a line may grow before it is written unfinished.
+const maxLine = 64 << 10
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.part = append(l.part, p...)
+	for {
+		i := bytes.IndexByte(l.part, '\n')
+		if i < 0 && len(l.part) < maxLine {
+			break
+		}
+		if i < 0 {
+			i = len(l.part)
+		}
+		l.w.Write(l.part[:i])
+		l.part = l.part[min(i+1, len(l.part)):]
+	}
+	if len(l.part) == 0 {
+		l.part = nil
+	}
+	return len(p), nil
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -14,6 +13,7 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -94,6 +94,19 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return ExitUsage
 	}
+	registered := func(context.Context, string, Logs) (wsgi.App, func(), error) { return app, func() {}, nil }
+	return o.serve(ctx, now, prog, args, stderr, registered)
+}
+
+// A starter makes the app a server serves, and returns what stops it once
+// the server has drained.
+type starter func(ctx context.Context, name string, logs Logs) (app wsgi.App, stop func(), err error)
+
+// serve runs the server the options say, under -upgrade-on-hup's
+// supervisor, as it, or alone. start is called only in a process that is
+// to serve requests, before it says it is ready; prog and args run this
+// program again.
+func (o options) serve(ctx context.Context, now <-chan struct{}, prog string, args []string, stderr io.Writer, start starter) int {
 	logs := newLogs(o.logFormat, stderr)
 	logs.batch(logBatch)
 	defer logs.flush()
@@ -103,14 +116,8 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return ExitFailure
 	}
-	r := &Run{
-		Handler:     o.gateway(app, logs),
-		Grace:       o.grace,
-		ReadTimeout: o.readTimeout,
-		ErrorLog:    logs.errors,
-	}
 	if child != nil { // a new program taking over from an old one
-		return r.asChild(ctx, now, child, logger)
+		return o.asChild(ctx, now, child, logs, start)
 	}
 	ln, err := o.listener()
 	if err != nil {
@@ -120,6 +127,14 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	if o.upgradeOnHUP {
 		return supervise(ctx, now, prog, args, ln, o, logs)
 	}
+	app, stop, err := start(ctx, o.app, logs.forApp())
+	if err != nil {
+		ln.Close()
+		logs.error.Print(err)
+		return ExitFailure
+	}
+	defer stop()
+	r := o.newRun(o.gateway(app, logs), logs)
 	logger.Printf("serving %s on http://%s", describe(o), ln.Addr())
 	r.Stopping = func() { logger.Printf("stopping: letting requests in flight finish (up to -grace %s)", o.grace) }
 	cut, err := r.Serve(ctx, now, ln, nil)
@@ -135,21 +150,39 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// asChild serves under the -upgrade-on-hup supervisor that started it.
-func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *control.Child, logger *log.Logger) int {
+func (o options) newRun(h http.Handler, logs logs) *Run {
+	return &Run{Handler: h, Grace: o.grace, ReadTimeout: o.readTimeout, ErrorLog: logs.errors}
+}
+
+// asChild serves under the -upgrade-on-hup supervisor that started it: it
+// starts the app, and says it is ready only once the app has started.
+func (o options) asChild(ctx context.Context, now <-chan struct{}, child *control.Child, logs logs, start starter) int {
 	defer child.Close()
 	signal.Ignore(syscall.SIGHUP) // the supervisor's, should it reach us too
+	var h http.Handler
+	stopApp := func() {}
 	if child.Problem != "" {
 		// The first program did not start: say so, and nothing more.
-		logger.Printf("no server could start:\n%s", child.Problem)
-		r.Handler = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		logs.std.Printf("no server could start:\n%s", child.Problem)
+		h = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			http.Error(w, "503 Service Unavailable", http.StatusServiceUnavailable)
 		})
+	} else {
+		app, stop, err := start(ctx, o.app, logs.forApp())
+		if err != nil {
+			logs.error.Print(err)
+			return ExitFailure
+		}
+		stopApp = sync.OnceFunc(stop)
+		defer stopApp() // on every path
+		h = o.gateway(app, logs)
 	}
+	r := o.newRun(h, logs)
 	r.Ready = child.Ready
 	cut, err := r.Serve(ctx, now, child.Listener, child.Messages)
+	stopApp() // the app's own processes end before this one says it has
 	if err != nil {
-		logger.Print(err)
+		logs.std.Print(err)
 		return ExitFailure
 	}
 	child.Stopped(cut)
@@ -157,13 +190,45 @@ func (r *Run) asChild(ctx context.Context, now <-chan struct{}, child *control.C
 }
 
 func parse(prog string, args []string, stderr io.Writer) (options, error) {
-	o := options{host: "127.0.0.1", port: 8000}
 	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: %s [flags] [APP]\n\nServes APP, one of: %s\n\nFlags:\n", prog, strings.Join(wsgi.Names(), ", "))
 		fs.PrintDefaults()
 	}
+	o, err := serverFlags(fs)
+	if err != nil {
+		return *o, err
+	}
+	fs.BoolVar(&o.list, "list", false, "print the names of the apps this program serves, one a line, and exit")
+	fs.Func("mount", "also serve app APP below PREFIX, as PREFIX=APP (repeatable)", func(v string) error {
+		if _, _, err := ParseMount(v); err != nil {
+			return err
+		}
+		o.mounts = append(o.mounts, v)
+		return nil
+	})
+	named, err := parseAround(fs, args, &o.list)
+	if err != nil || o.list {
+		return *o, err
+	}
+	switch names := wsgi.Names(); {
+	case len(named) > 1:
+		return *o, fmt.Errorf("one app at a time, got %d: %s", len(named), strings.Join(named, " "))
+	case len(named) == 1:
+		o.app = named[0]
+	case len(names) == 1:
+		o.app = names[0]
+	default:
+		return *o, fmt.Errorf("which app? name one of: %s", strings.Join(names, ", "))
+	}
+	return *o, o.check(fs)
+}
+
+// serverFlags defines on fs the flags of every production program, with
+// their defaults from WSGO_HOST and WSGO_PORT.
+func serverFlags(fs *flag.FlagSet) (*options, error) {
+	o := &options{host: "127.0.0.1", port: 8000}
 	if v := os.Getenv("WSGO_HOST"); v != "" {
 		o.host = v
 	}
@@ -174,7 +239,6 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		}
 		o.port = p
 	}
-	fs.BoolVar(&o.list, "list", false, "print the names of the apps this program serves, one a line, and exit")
 	fs.BoolVar(&o.upgradeOnHUP, "upgrade-on-hup", false, "on SIGHUP, start the program now on disk on the same socket and drain this one once it is ready")
 	fs.IntVar(&o.maxRestarts, "max-restarts", 10, "with -upgrade-on-hup: how many restarts in a row of a server that stopped by itself may fail before the program exits 1, for the service manager to act; 0 for no limit")
 	fs.StringVar(&o.host, "host", o.host, "address to listen on (or WSGO_HOST)")
@@ -198,49 +262,41 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		return fmt.Errorf("want x-forwarded or forwarded")
 	})
 	fs.StringVar(&o.logFormat, "log-format", "text", "the log's format: text, for a person, or json, one object a line")
-	fs.Func("mount", "also serve app APP below PREFIX, as PREFIX=APP (repeatable)", func(v string) error {
-		if _, _, err := ParseMount(v); err != nil {
-			return err
-		}
-		o.mounts = append(o.mounts, v)
-		return nil
-	})
-	// Flags may come before and after the app's name: ./site hello -port 80.
+	return o, nil
+}
+
+// parseAround parses args with fs, flags before and after the positional
+// arguments (./site hello -port 80), and returns those; it stops early
+// when stop is set.
+func parseAround(fs *flag.FlagSet, args []string, stop *bool) ([]string, error) {
 	var named []string
 	for {
-		if err := fs.Parse(args); err != nil || o.list {
-			return o, err
+		if err := fs.Parse(args); err != nil || *stop {
+			return named, err
 		}
 		if fs.NArg() == 0 {
-			break
+			return named, nil
 		}
 		named = append(named, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
-	switch names := wsgi.Names(); {
-	case len(named) > 1:
-		return o, fmt.Errorf("one app at a time, got %d: %s", len(named), strings.Join(named, " "))
-	case len(named) == 1:
-		o.app = named[0]
-	case len(names) == 1:
-		o.app = names[0]
-	default:
-		return o, fmt.Errorf("which app? name one of: %s", strings.Join(names, ", "))
-	}
+}
+
+// check checks the values of the flags serverFlags defined.
+func (o *options) check(fs *flag.FlagSet) error {
 	if err := CheckHost(o.host); err != nil {
-		return o, fmt.Errorf("invalid -host %q: %v", o.host, err)
+		return fmt.Errorf("invalid -host %q: %v", o.host, err)
 	}
 	if o.logFormat != "text" && o.logFormat != "json" {
-		return o, fmt.Errorf("invalid -log-format %q: want text or json", o.logFormat)
+		return fmt.Errorf("invalid -log-format %q: want text or json", o.logFormat)
 	}
 	if o.grace <= 0 {
-		return o, fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
+		return fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
 	}
 	if o.maxRestarts < 0 {
-		return o, fmt.Errorf("invalid -max-restarts %d: want 0 (no limit) or more", o.maxRestarts)
+		return fmt.Errorf("invalid -max-restarts %d: want 0 (no limit) or more", o.maxRestarts)
 	}
-	err := o.checkReadTimeout(fs)
-	return o, err
+	return o.checkReadTimeout(fs)
 }
 
 // checkReadTimeout checks a -read-timeout given, and leaves one not given

@@ -1,0 +1,135 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/wsgo/wsgo/python"
+	"github.com/wsgo/wsgo/serve"
+	"github.com/wsgo/wsgo/wsgi"
+)
+
+// runLong is wsgo run's help; its flags are listed by wsgo run -help.
+const runLong = `Serve a Python WSGI app in production: Go speaks HTTP (the production
+gateway: a failing app costs its client a bare 500, never a traceback), and
+Python worker processes run the app. No validator, no reload, no watcher.
+
+TARGET is what wsgo serve takes: app.py, app.py:app, mysite.wsgi,
+shop:create_app(). The flags are a built program's, with single or double
+dashes, before or after TARGET (wsgo run app.py -port 8001 -workers 2):
+
+  -host, -port (or WSGO_HOST, WSGO_PORT)   where to listen; 127.0.0.1:8000
+  -workers N, -threads N                   processes, and requests each serves at once
+  -python PATH                             the interpreter (or WSGO_PYTHON, the virtual environment's, python3)
+  -max-requests N, -max-requests-jitter N  recycle a worker after N requests (and up to jitter more)
+  -proxy ADDR|CIDR[,...], -proxy-header    the reverse proxies whose X-Forwarded-* (or Forwarded) to believe
+  -log-format text|json                    json: one object a line
+  -grace, -read-timeout                    the drain's limit, a request body's
+  -upgrade-on-hup                          SIGHUP starts new workers on the code on disk, then drains the old
+
+A socket passed under LISTEN_FDS (systemd socket activation) is served
+instead of binding one. SIGTERM drains. See docs/production.md.`
+
+func newRun() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run TARGET [flags]",
+		Short: "Serve a Python WSGI app in production",
+		Long:  runLong,
+		Example: `  wsgo run app.py:app -workers 2 -port 8001
+  wsgo run mysite.wsgi -workers 4 -threads 8 -proxy 127.0.0.1 -log-format json -upgrade-on-hup`,
+		// Flags are a built program's (serve.Main's): one parser for both.
+		DisableFlagParsing: true,
+		RunE: func(c *cobra.Command, args []string) error {
+			if os.Getenv("GOGC") == "" {
+				// This process's heap is small (the app lives in the
+				// workers), and with the default the collector runs dozens
+				// of times a second under load; GOGC in the environment
+				// still decides.
+				debug.SetGCPercent(400)
+			}
+			if code := pythonProgram().Main(args, c.OutOrStdout(), c.ErrOrStderr()); code != exitOK {
+				return &exitError{code: code}
+			}
+			return nil
+		},
+	}
+}
+
+// runOptions are wsgo run's own flags, beside a built program's.
+type runOptions struct {
+	python              string
+	workers, threads    int
+	maxRequests, jitter int
+	target              python.Target
+}
+
+// pythonProgram is wsgo run: a production program whose app is a Python
+// app's workers.
+func pythonProgram() *serve.Program {
+	o := &runOptions{}
+	return &serve.Program{
+		Command: []string{os.Args[0], "run"},
+		Usage:   "TARGET [flags]\n\nServes the Python WSGI app TARGET (app.py, app.py:app, mysite.wsgi, shop:create_app()) in production.",
+		Flags:   o.flags,
+		Check:   o.check,
+		Start:   o.start,
+	}
+}
+
+func (o *runOptions) flags(fs *flag.FlagSet) {
+	fs.StringVar(&o.python, "python", "", "the interpreter, a path or a command (or WSGO_PYTHON; else the active virtual environment's, .venv/bin/python, or python3)")
+	fs.IntVar(&o.workers, "workers", 1, "worker processes: each imports the app, and serves -threads requests at once")
+	fs.IntVar(&o.threads, "threads", python.DefaultThreads, "requests each worker serves at once, a thread each; 1 is a gunicorn sync worker")
+	fs.IntVar(&o.maxRequests, "max-requests", 0, "recycle a worker after it has served this many requests (a new one starts first); 0 never does")
+	fs.IntVar(&o.jitter, "max-requests-jitter", 0, "up to this many requests more, at random for each worker, so that workers do not recycle together")
+}
+
+// check takes the one TARGET and checks the numbers.
+func (o *runOptions) check(args []string) (string, error) {
+	switch {
+	case len(args) == 0:
+		return "", errors.New("which app? name a Python WSGI app, as wsgo run app.py:app")
+	case len(args) > 1:
+		return "", fmt.Errorf("one app at a time, got %d: %s", len(args), strings.Join(args, " "))
+	case o.workers < 1:
+		return "", fmt.Errorf("invalid -workers %d: want 1 or more", o.workers)
+	case o.threads < 1:
+		return "", fmt.Errorf("invalid -threads %d: want 1 or more", o.threads)
+	case o.maxRequests < 0 || o.jitter < 0:
+		return "", fmt.Errorf("invalid -max-requests %d or -max-requests-jitter %d: want 0 or more", o.maxRequests, o.jitter)
+	}
+	t, err := parsePythonTarget(args[0])
+	if err != nil {
+		return "", err
+	}
+	o.target = t
+	return args[0], nil
+}
+
+// start starts the workers, in production mode, and waits until every one
+// has imported the app.
+func (o *runOptions) start(ctx context.Context, name string, logs serve.Logs) (wsgi.App, func(), error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, err
+	}
+	app, err := python.Start(ctx, o.target, python.Options{
+		Python: o.python, Dir: wd, Workers: o.workers, Threads: o.threads,
+		Stdout: logs.Stdout, Stderr: logs.Stderr,
+		Logf: logs.Error.Printf, Infof: logs.Info.Printf,
+		MaxRequests: o.maxRequests, MaxRequestsJitter: o.jitter,
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s could not start: %w", name, err)
+	}
+	in := app.Interpreter()
+	logs.Info.Printf("%s imported by Python %s (%s): %d worker(s) of %d thread(s)", name, in.Version, in.Path, o.workers, o.threads)
+	return app, func() { app.Close() }, nil
+}
