@@ -60,7 +60,7 @@ type worker struct {
 	stderr   *tailWriter
 	info     readyInfo
 
-	shook   atomic.Bool   // the handshake is over: an exit closes the control channel
+	shook atomic.Bool // the handshake is over: an exit closes the control channel
 
 	// Under app.mu: requests served, how many it may serve before it is
 	// recycled, whether it is (a new worker is starting), whether it is
