@@ -18,7 +18,12 @@ with open(os.environ["HEAVY_IMPORTS"], "a") as noted:
     noted.write("imported\n")
 `
 
-const heavyApp = `import heavy
+const heavyApp = `import os
+
+import heavy
+
+with open(os.environ["HEAVY_IMPORTS"], "a") as noted:
+    noted.write("app ran\n")
 
 
 def app(environ, start_response):
@@ -78,6 +83,9 @@ func TestPreloadedWorkersSkipDependencies(t *testing.T) {
 	before := importCount(t, imports)
 	if before == 0 {
 		t.Fatal("the preloader did not import the dependency")
+	}
+	if data, _ := os.ReadFile(imports); strings.Contains(string(data), "app ran") {
+		t.Error("the preloader ran the project's code: an import's side effects would happen twice")
 	}
 	a := start(t, dir, "app.py:app", opts)
 	if body := wsgiGet(a, "/"); !strings.HasPrefix(body, "one pid ") {

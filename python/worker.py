@@ -319,7 +319,11 @@ def encode_start(status: str, headers: list[tuple[str, str]],
     if exc_info is not None:
         flag = b"\1"
         fields.insert(0, f"{exception_type_name(exc_info[1])}: {exc_info[1]}")
-    return flag + "\0".join(fields).encode("latin-1", "replace")
+    encoded = flag + "\0".join(fields).encode("latin-1", "replace")
+    if len(encoded) > MAX_FRAME:
+        raise ValueError(f"the status and headers take {len(encoded)} bytes; "
+                         f"at most {MAX_FRAME} can be sent")
+    return encoded
 
 
 class Response:
@@ -334,6 +338,7 @@ class Response:
         self.pending: list[bytes] = []
         self.started = False
         self.committed = False  # body bytes went out: the headers are final
+        self.finished = False  # the end went out: the channel is the next request's
 
     def start_response(self, status: str, headers: list[tuple[str, str]],
                        exc_info: Optional[tuple] = None) -> Callable[[bytes], None]:
@@ -354,6 +359,9 @@ class Response:
         return self.write
 
     def write(self, data: bytes) -> None:
+        if self.finished:
+            raise AssertionError("write() was called after the response was complete: "
+                                 "a thread the app started outlived its request")
         if not self.started:
             raise AssertionError("write() was called before start_response()")
         if type(data) is not bytes:
@@ -407,6 +415,7 @@ class Response:
             self.pending.append(frame(DONE))
         else:
             self.pending.append(frame(EXCEPTION, json.dumps(describe_exception(failure)).encode()))
+        self.finished = True
         self.flush()
 
 
@@ -783,7 +792,10 @@ def main(argv: list[str]) -> int:
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(WORKER_FILE)]
     if argv[1:2] == ["--preload"]:
         return preload(config)
-    return run_worker(config)
+    try:
+        return run_worker(config)
+    except (BrokenPipeError, ConnectionResetError):
+        return 0  # the server that started it is gone
 
 
 def run_worker(config: dict[str, Any]) -> int:
@@ -793,6 +805,7 @@ def run_worker(config: dict[str, Any]) -> int:
     control.sendall(frame(HELLO, struct.pack(">H", PROTOCOL_VERSION)))
     if config.get("protocol") != PROTOCOL_VERSION:
         return 2  # the Go side reports the mismatch from HELLO
+    threading.Thread(target=exit_when_closed, args=(control,), daemon=True).start()
     try:
         app = load(config)
     except LoadFailure as failure:
@@ -812,17 +825,30 @@ def run_worker(config: dict[str, Any]) -> int:
     for channel in channels:
         threading.Thread(target=serve_channel, args=(channel, app, base), daemon=True).start()
     send_json(control, READY, describe_app(app))
-    while control.recv(4096):
-        pass  # nothing is sent on it after the handshake: its end means exit
+    threading.Event().wait()  # until exit_when_closed ends the process
     return 0
+
+
+def exit_when_closed(control: socket.socket) -> None:
+    """Ends the process when the Go side closes the control channel: it
+    stopped the worker, or it is gone. It watches from the start, so that a
+    worker whose import hangs does not outlive the server that started it."""
+    try:
+        while control.recv(4096):
+            pass  # nothing is sent on it after the handshake
+    except OSError:
+        pass
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 # The preloader ------------------------------------------------------------
 #
-# A fork server: it imports the modules the app imports from outside the
-# project (the standard library, Flask, Django...) once, then forks a
-# worker for each request on its socket, so that a worker started after a
-# save imports only the project's own code. It forks only while it has a
+# A fork server: it imports the modules the project's source imports from
+# outside the project (the standard library, Flask, Django...) once, then
+# forks a worker for each request on its socket, so that a worker started
+# after a save imports only the project's own code. It forks only while it has a
 # single thread, and a forked worker re-seeds what random state needs it
 # (CPython's random module does so by itself after a fork).
 
@@ -845,30 +871,56 @@ def preload(config: dict[str, Any]) -> int:
 
 
 def outside_modules(config: dict[str, Any]) -> list[str]:
-    """Imports the app in a child process and returns the modules it
-    imported from outside the project; the child exits."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        try:
-            load(dict(config, dev=False))
-        except BaseException:
-            pass  # the worker reports it; what was imported so far is preloaded
-        names = [name for name, module in list(sys.modules.items()) if is_outside(module)]
-        with os.fdopen(write_end, "w") as out:
-            json.dump(names, out)
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read_end) as received:
-        text = received.read()
-    os.waitpid(pid, 0)
-    return json.loads(text or "[]")
+    """Returns the modules the project's source imports from outside the
+    project, as its import statements name them: read, never run, so that
+    nothing of the project's runs twice."""
+    project = config["project"]
+    roots = [project]
+    if config["target"].get("file"):
+        roots.append(os.path.dirname(os.path.join(project, config["target"]["file"])))
+    names: set[str] = set()
+    for path in project_sources(project):
+        names.update(imported_names(path))
+    return sorted(name for name in names if not is_project_module(name, roots))
 
 
-def is_outside(module: Any) -> bool:
-    filename = getattr(module, "__file__", None)
-    return bool(filename) and not FILE_KINDS.is_users(filename)
+def project_sources(project: str) -> Iterable[str]:
+    """The .py files below project, but those of virtual environments,
+    installed packages, caches and hidden directories."""
+    for directory, subdirectories, files in os.walk(project):
+        subdirectories[:] = [d for d in subdirectories if not skipped_directory(directory, d)]
+        for name in files:
+            if name.endswith(".py"):
+                yield os.path.join(directory, name)
+
+
+def skipped_directory(parent: str, name: str) -> bool:
+    if name.startswith(".") or name in ("__pycache__", "site-packages", "dist-packages", "node_modules"):
+        return True
+    return os.path.exists(os.path.join(parent, name, "pyvenv.cfg"))
+
+
+def imported_names(path: str) -> set[str]:
+    """The absolute imports of a source file, top-level statements and
+    those inside functions alike."""
+    try:
+        with open(path, "rb") as source:
+            tree = ast.parse(source.read(), path)
+    except (OSError, SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module)
+    return names
+
+
+def is_project_module(name: str, roots: list[str]) -> bool:
+    top = name.split(".")[0]
+    return any(os.path.exists(os.path.join(root, top + ".py"))
+               or os.path.isdir(os.path.join(root, top)) for root in roots)
 
 
 def import_quietly(names: list[str]) -> list[types.ModuleType]:
@@ -945,6 +997,8 @@ def run_forked(config: dict[str, Any]) -> int:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     try:
         return run_worker(config)
+    except (BrokenPipeError, ConnectionResetError):
+        return 0  # the server that asked for it is gone
     except BaseException:
         traceback.print_exc()
         return 1
