@@ -242,7 +242,8 @@ var Rules = watch.Rules{
 		}
 		return false
 	},
-	SkipDir: func(name string) bool {
+	SkipDir: func(dir string) bool {
+		name := filepath.Base(dir)
 		return strings.HasPrefix(name, "_") || name == "node_modules" || name == "tmp" || name == "testdata"
 	},
 	Assets: []string{"*.html", "*.tmpl", "*.gohtml", "*.css", "*.js", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.svg", "*.ico", "*.webp"},

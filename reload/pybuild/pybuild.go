@@ -19,11 +19,10 @@ import (
 	"github.com/wsgo/wsgo/reload/watch"
 )
 
-// skippedDirs hold no source of the project's own: bytecode caches,
-// virtual environments and installed packages, tool caches.
+// skippedDirs hold no source of the project's own: bytecode caches and
+// installed packages.
 var skippedDirs = map[string]bool{
 	"__pycache__": true, "site-packages": true, "dist-packages": true, "node_modules": true,
-	"venv": true, "env": true, "build": true, "dist": true, "htmlcov": true,
 }
 
 // Rules are what counts as Python source for a watcher: .py files, never
@@ -40,10 +39,15 @@ var Rules = watch.Rules{
 func isSource(name string) bool { return strings.HasSuffix(name, ".py") }
 
 // skipDir leaves out the directories that hold no source of the
-// project's own, by name: a virtual environment of another name is left
-// out below it, at its site-packages.
-func skipDir(name string) bool {
-	return skippedDirs[name] || strings.HasSuffix(name, ".egg-info")
+// project's own: caches, installed packages, and virtual environments,
+// whatever their name (they hold a pyvenv.cfg).
+func skipDir(dir string) bool {
+	name := filepath.Base(dir)
+	if skippedDirs[name] || strings.HasSuffix(name, ".egg-info") {
+		return true
+	}
+	_, err := os.Stat(filepath.Join(dir, "pyvenv.cfg"))
+	return err == nil
 }
 
 // Builder makes the program that serves a Python app: the same command,
@@ -65,8 +69,12 @@ func (b *Builder) Build(ctx context.Context) (*reload.Program, error) {
 }
 
 // Digest is a digest of the .py files below root, their names and their
-// contents, as Rules sees them: two equal digests, the same source.
+// contents, as Rules sees them: two equal digests, the same source. A root
+// reached through a symbolic link is read where it leads.
 func Digest(ctx context.Context, root string) (string, error) {
+	if real, err := filepath.EvalSymlinks(root); err == nil {
+		root = real
+	}
 	h := sha256.New()
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		switch {
@@ -74,7 +82,7 @@ func Digest(ctx context.Context, root string) (string, error) {
 			return nil // unreadable: whatever it holds cannot be imported either
 		case ctx.Err() != nil:
 			return ctx.Err()
-		case d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || skipDir(d.Name())):
+		case d.IsDir() && path != root && (strings.HasPrefix(d.Name(), ".") || skipDir(path)):
 			return filepath.SkipDir
 		case d.IsDir() || !isSource(d.Name()):
 			return nil

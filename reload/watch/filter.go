@@ -17,10 +17,10 @@ type Rules struct {
 	// Source reports whether a file, by its base name, is one the build
 	// reads: its change starts a build. Nil: every file.
 	Source func(name string) bool
-	// SkipDir reports whether nothing below a directory, by its base name,
+	// SkipDir reports whether nothing below a directory, by its path,
 	// is read by the build (node_modules, __pycache__). Hidden directories
 	// are always skipped.
-	SkipDir func(name string) bool
+	SkipDir func(dir string) bool
 	// Assets are patterns (path.Match, on the base name) of files that the
 	// program reads at run time, not at build time: a change reloads the
 	// pages without a build. Source wins over an asset.
@@ -59,7 +59,7 @@ func (f *filter) skipDir(abs string) bool {
 		return false
 	}
 	base := filepath.Base(abs)
-	return strings.HasPrefix(base, ".") || (f.rules.SkipDir != nil && f.rules.SkipDir(base)) || f.excluded(abs)
+	return strings.HasPrefix(base, ".") || (f.rules.SkipDir != nil && f.rules.SkipDir(abs)) || f.excluded(abs)
 }
 
 // excluded applies --exclude patterns.
