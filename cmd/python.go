@@ -52,6 +52,7 @@ func (o serveOptions) startPython(ctx context.Context, t python.Target, log *dev
 	}
 	opts := o.pythonOptions(wd, log)
 	opts.Preload = os.Getenv(envPreload)
+	os.Unsetenv(envPreload) // the app's environment is its own
 	return python.Start(ctx, t, opts)
 }
 
@@ -83,7 +84,12 @@ func servePython(ctx context.Context, now <-chan struct{}, target string, o serv
 		return err
 	}
 	interp, err := python.FindInterpreter(ctx, o.python, wd)
-	if err != nil {
+	switch {
+	case ctx.Err() != nil:
+		return nil // stopped as it began, as asked
+	case err != nil && o.python != "":
+		return &usageError{err: fmt.Errorf("invalid --python %q: %v", o.python, err)}
+	case err != nil:
 		return err
 	}
 	if err := checkAddr(o.host, o.port); err != nil {
@@ -109,6 +115,9 @@ func servePython(ctx context.Context, now <-chan struct{}, target string, o serv
 	}
 	defer w.Close()
 	o.describePythonWatch(log, wd, w)
+	if t, _ := python.ParseTarget(target); t.File != "" && !within(wd, t.File) {
+		log.Notef(" * %s is outside %s, which is watched: its saves are not seen; run wsgo serve from the project's directory", t.File, wd)
+	}
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -186,9 +195,15 @@ func (o serveOptions) resolve(ctx context.Context, name string, s *served, log *
 	if !isPythonTarget(name) {
 		return lookupApp(name)
 	}
-	t, err := parsePythonTarget(name)
+	// The file's absence is checked as wsgo serve starts; in a server
+	// process, a file deleted since is what a save puts back, and the
+	// workers say so.
+	t, err := python.ParseTarget(name)
+	if o.role == asSupervisor && err == nil {
+		t, err = parsePythonTarget(name)
+	}
 	if err != nil {
-		return wsgi.Entry{}, err
+		return wsgi.Entry{}, &usageError{err: err}
 	}
 	if err := o.checkPythonFlags(); err != nil {
 		return wsgi.Entry{}, err
@@ -279,4 +294,14 @@ func (o serveOptions) checkPythonFlags() error {
 		return invalidValue("threads", fmt.Sprint(o.threads), "want 1 or more threads a worker")
 	}
 	return nil
+}
+
+// within reports whether the file at path is at or below dir.
+func within(dir, path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(dir, abs)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }

@@ -156,7 +156,7 @@ func TestPythonMessages(t *testing.T) {
 	}{
 		{[]string{"serve", "demo_ap.py"}, 2, "demo_ap.py: no such file; did you mean demo_app.py?"},
 		{[]string{"serve", "demo_app.py:", "--port", "0"}, 2, "demo_app.py:"},
-		{[]string{"serve", "demo_app.py", "--python", "/no/such/python"}, 1, "/no/such/python"},
+		{[]string{"serve", "demo_app.py", "--python", "/no/such/python"}, 2, `invalid --python "/no/such/python"`},
 		{[]string{"serve", "demo_app.py", "--workers", "0"}, 2, "invalid --workers 0: want 1 or more worker processes"},
 		{[]string{"serve", "demo_app.py", "--threads", "-1"}, 2, "invalid --threads -1: want 1 or more threads a worker"},
 	} {

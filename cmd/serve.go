@@ -315,7 +315,8 @@ func (o serveOptions) selfSupervisor(ln *net.TCPListener, log *devserver.Logger,
 	if err != nil && ownModule() == gobuild.Wsgo {
 		// The installed wsgo, outside a module of the user's: nothing of
 		// the user's to rebuild, and wsgo's own source is not theirs.
-		return nil, nil, fmt.Errorf("these are wsgo's built-in apps; in a module of your own (go mod init, then go get %s), wsgo serve rebuilds your apps on every save", gobuild.Wsgo)
+		add, _ := gobuild.HowToAdd(wd)
+		return nil, nil, fmt.Errorf("these are wsgo's built-in apps; in a module of your own that requires wsgo (%s), wsgo serve rebuilds your apps on every save", add)
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("%w (--no-reload silences this)", err)

@@ -33,7 +33,7 @@ func (p Pages) Problem(report string) http.Handler {
 		Detail:     detail,
 		DetailHTML: p.linkFileLines(detail, dir),
 		Sources:    p.sources(detail, dir),
-		Footer:     time.Now().Format("15:04:05") + " · wsgo serves this page, only to clients on this machine, until the next good build: save a fix and this page reloads itself (or reload it).",
+		Footer:     time.Now().Format("15:04:05") + " · wsgo serves this page, only to clients on this machine, until a save fixes it: then this page reloads itself (or reload it).",
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeFailure(w, r, page)

@@ -21,7 +21,7 @@ var minMajor, minMinor = 3, 9
 type Interpreter struct {
 	Path    string // the executable, as found
 	Version string // such as "3.11.7"
-	// Source says how it was chosen: "explicit", "WSGO_PYTHON",
+	// Source says how it was chosen: "--python", "WSGO_PYTHON",
 	// "VIRTUAL_ENV", ".venv" or "PATH".
 	Source string
 }
@@ -54,7 +54,7 @@ func FindInterpreter(ctx context.Context, explicit, dir string) (Interpreter, er
 // locate finds the interpreter without running it.
 func locate(explicit, dir string) (Interpreter, error) {
 	if explicit != "" {
-		return lookPath(explicit, "explicit", "the Python interpreter %q was not found: give the path of a python3 executable")
+		return lookPath(explicit, "--python", "the Python interpreter %q was not found: give the path of a python3 executable")
 	}
 	if env := os.Getenv("WSGO_PYTHON"); env != "" {
 		return lookPath(env, "WSGO_PYTHON", "WSGO_PYTHON names %q, which was not found: set it to the path of a python3 executable, or unset it")

@@ -50,7 +50,7 @@ func TestFindInterpreterOrder(t *testing.T) {
 	}
 	t.Setenv("WSGO_PYTHON", env)
 	t.Setenv("VIRTUAL_ENV", filepath.Join(root, "venv"))
-	check(explicit, explicit, "explicit", "3.12.1")
+	check(explicit, explicit, "--python", "3.12.1")
 	check("", env, "WSGO_PYTHON", "3.11.0")
 	t.Setenv("WSGO_PYTHON", "")
 	check("", venv, "VIRTUAL_ENV", "3.10.2")
