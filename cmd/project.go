@@ -180,7 +180,7 @@ func serveProject(ctx context.Context, now <-chan struct{}, m *gobuild.Module, n
 		b.Watcher = w
 		b.FindEmbeds()
 	}
-	sup, err := o.supervisor(ln.(*net.TCPListener), b, first, w, log, now)
+	sup, err := o.supervisor(ln.(*net.TCPListener), o.withMounted(b, m.Dir, first), first, w, log, now)
 	if err != nil {
 		return err
 	}

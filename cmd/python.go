@@ -7,12 +7,15 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/internal/suggest"
 	"github.com/wsgo/wsgo/python"
+	"github.com/wsgo/wsgo/reload/gobuild"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/pybuild"
 	"github.com/wsgo/wsgo/reload/watch"
@@ -98,9 +101,6 @@ func servePython(ctx context.Context, now <-chan struct{}, target string, o serv
 	if err := o.checkReloadFlags(); err != nil {
 		return err
 	}
-	if o.noReload || !reload.Supported {
-		return o.servePythonHere(ctx, now, target, log)
-	}
 	ln, err := listen(o.host, o.port)
 	if err != nil {
 		return err
@@ -109,58 +109,64 @@ func servePython(ctx context.Context, now <-chan struct{}, target string, o serv
 		openBrowser(url, log)
 	}
 	log.Printf(" * Python %s (%s, found by %s)", interp.Version, interp.Path, interp.Source)
-	w, err := watch.New(wd, watch.Options{Rules: pybuild.Rules, Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Poll: o.poll})
-	if err != nil {
-		return err
+	if o.noReload || !reload.Supported {
+		log.Notef(" * Reload is off (--no-reload)")
+		return o.serveHere(ctx, now, target, ln, log)
 	}
-	defer w.Close()
-	o.describePythonWatch(log, wd, w)
 	if t, _ := python.ParseTarget(target); t.File != "" && !within(wd, t.File) {
 		log.Notef(" * %s is outside %s, which is watched: its saves are not seen; run wsgo serve from the project's directory", t.File, wd)
 	}
-	self, err := os.Executable()
+	sup, stop, err := o.pythonSupervisor(ctx, ln.(*net.TCPListener), target, log, now)
 	if err != nil {
 		return err
 	}
+	defer stop()
+	return sup.Run(ctx)
+}
+
+// pythonSupervisor assembles the supervisor of a server whose apps are
+// Python's, or Go's built into this program beside Python ones: a save of a
+// .py file below the working directory starts a new server, whose workers
+// import the new code. For a Python target, workers are forked from a
+// preloader that has imported the target's dependencies. stop ends the
+// watcher and the preloader.
+func (o serveOptions) pythonSupervisor(ctx context.Context, ln *net.TCPListener, target string, log *devserver.Logger, now <-chan struct{}) (sup *reload.Supervisor, stop func(), err error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return nil, nil, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return nil, nil, err
+	}
+	w, err := watch.New(wd, watch.Options{Rules: pybuild.Rules, Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Poll: o.poll})
+	if err != nil {
+		return nil, nil, err
+	}
+	o.describePythonWatch(log, wd, w)
+	stops := []func() error{w.Close}
+	stop = func() {
+		for _, f := range stops {
+			f()
+		}
+	}
 	b := &pybuild.Builder{Root: wd, Argv: asAppServer.argv(self)}
-	if !o.noPreload {
-		t, _ := python.ParseTarget(target)
+	if t, err := python.ParseTarget(target); err == nil && target != "" && !o.noPreload {
 		p, err := python.StartPreloader(ctx, t, o.pythonOptions(wd, log))
 		if err != nil {
 			log.Notef(" * Workers start from a fresh interpreter: the preloader did not start (%v)", err)
 		} else {
-			defer p.Close()
+			stops = append(stops, p.Close)
 			b.Env = []string{envPreload + "=" + p.Socket}
 		}
 	}
-	sup, err := o.supervisor(ln.(*net.TCPListener), b, nil, w, log, now)
+	sup, err = o.supervisor(ln, b, nil, w, log, now)
 	if err != nil {
-		return err
+		stop()
+		return nil, nil, err
 	}
 	sup.Words = reload.Words{Change: "starting new workers", Next: "a save fixes it", Refused: "The app could not be loaded"}
-	return sup.Run(ctx)
-}
-
-// servePythonHere serves the app from this process, with no supervisor:
-// --no-reload.
-func (o serveOptions) servePythonHere(ctx context.Context, now <-chan struct{}, target string, log *devserver.Logger) error {
-	ln, err := listen(o.host, o.port)
-	if err != nil {
-		return err
-	}
-	s, err := o.app(ctx, target, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer s.close()
-	if url := banner(log, target, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
-		openBrowser(url, log)
-	}
-	log.Notef(" * Reload is off (--no-reload)")
-	gw := devserver.NewGateway(s.app, s.name, log)
-	gw.ErrorPage = o.pages.ErrorPage
-	return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
+	return sup, stop, nil
 }
 
 func (o serveOptions) describePythonWatch(log *devserver.Logger, root string, w *watch.Watcher) {
@@ -304,4 +310,63 @@ func within(dir, path string) bool {
 	}
 	rel, err := filepath.Rel(dir, abs)
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// mountsPython reports whether a Python app is mounted beside the app to
+// serve.
+func (o serveOptions) mountsPython() bool {
+	for _, m := range o.mounts {
+		if _, app, err := serve.ParseMount(m); err == nil && isPythonTarget(app) {
+			return true
+		}
+	}
+	return false
+}
+
+// withPython is a Go builder for a server with Python apps mounted: a save
+// of a .py file below root starts a new server, since its programs are
+// named by the Go build and the Python sources both.
+type withPython struct {
+	reload.Builder
+	root string
+}
+
+func (b withPython) Build(ctx context.Context) (*reload.Program, error) {
+	prog, err := b.Builder.Build(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return b.named(ctx, prog)
+}
+
+// named adds the Python sources' digest to prog's identity.
+func (b withPython) named(ctx context.Context, prog *reload.Program) (*reload.Program, error) {
+	digest, err := pybuild.Digest(ctx, b.root)
+	if err != nil {
+		return nil, err
+	}
+	if prog.ID != "" {
+		prog.ID += "+" + digest
+	}
+	return prog, nil
+}
+
+// goAndPythonRules are Go's rules with Python's sources and assets too.
+var goAndPythonRules = watch.Rules{
+	Source:  func(name string) bool { return gobuild.Rules.Source(name) || pybuild.Rules.Source(name) },
+	SkipDir: func(dir string) bool { return gobuild.Rules.SkipDir(dir) || pybuild.Rules.SkipDir(dir) },
+	Assets:  append(slices.Clone(gobuild.Rules.Assets), pybuild.Rules.Assets...),
+}
+
+// withMounted is b, or, with Python apps mounted, b with their sources in
+// its programs' identity; first, the program running first, is named so too.
+func (o serveOptions) withMounted(b reload.Builder, root string, first *reload.Program) reload.Builder {
+	if !o.mountsPython() {
+		return b
+	}
+	wp := withPython{Builder: b, root: root}
+	if first != nil {
+		wp.named(context.Background(), first)
+	}
+	return wp
 }

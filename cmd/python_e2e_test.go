@@ -135,14 +135,15 @@ func TestPythonMountedBesideGo(t *testing.T) {
 	needPython(t)
 	legacy := "def app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [('legacy at %s%s' % (environ['SCRIPT_NAME'], environ['PATH_INFO'])).encode()]\n"
 	dir := testkit.Tree(t, map[string]string{"legacy.py": legacy})
-	c := exec.Command(wsgoBin, "serve", "demo", "--mount", "/legacy=legacy.py:app", "--port", "0", "--no-reload")
-	c.Dir = dir
-	s := startCmd(t, c)
+	s := servePy(t, dir, "demo", "--mount", "/legacy=legacy.py:app", "--port", "0")
 	waitForBody(t, s.url+"/legacy/orders", 200, "legacy at /legacy/orders")
 	waitForBody(t, s.url+"/get/prefix", 200, "The request path info was /get/prefix")
 	if !strings.Contains(s.stderr.String(), `Serving Python app "legacy.py:app" below /legacy`) {
 		t.Errorf("the banner does not name the Python app:\n%s", s.stderr)
 	}
+	// A save of the Python app shows, though the Go app is not rebuilt.
+	testkit.WriteFile(t, filepath.Join(dir, "legacy.py"), strings.Replace(legacy, "legacy at", "saved at", 1))
+	waitForBody(t, s.url+"/legacy/orders", 200, "saved at /legacy/orders")
 }
 
 // TestPythonMessages: each mistake is one sentence that says what to do.

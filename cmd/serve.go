@@ -198,8 +198,6 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	log := devserver.NewLogger(os.Stderr, o.colorOn())
 	log.Batch(logBatch)
 	defer log.Flush()
-	// Under socket activation this binary's own apps are served: systemd
-	// started it to serve, not to build a module's apps.
 	if isPythonTarget(name) {
 		return servePython(ctx, now, name, o, log)
 	}
@@ -207,6 +205,8 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 		return &usageError{err: fmt.Errorf("unknown app %q: no Go app has that name, and there is no Python module %s here (%s.py)", name, name, strings.ReplaceAll(name, ".", "/")),
 			hint: "Run wsgo where the module is, or name a file: wsgo serve path/to/app.py:app"}
 	}
+	// Under socket activation this binary's own apps are served: systemd
+	// started it to serve, not to build a module's apps.
 	if m, err := locate(name); os.Getenv("LISTEN_FDS") == "" && (m != nil || err != nil) {
 		if err != nil {
 			return err
@@ -219,22 +219,18 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if err := o.checkReloadFlags(); err != nil {
 		return err
 	}
-	s, err := o.app(ctx, name, log)
-	if err != nil {
+	if err := o.checkApps(name); err != nil {
 		return err
 	}
-	defer s.close()
-	gw := devserver.NewGateway(s.app, s.name, log)
-	gw.ErrorPage = o.pages.ErrorPage
 	if os.Getenv("LISTEN_FDS") != "" { // systemd socket activation
 		ln, err := control.Listener()
 		if err != nil {
 			return err
 		}
 		if ln != nil {
-			log.Printf(" * Serving wsgo app %q on the socket passed in (LISTEN_FDS), at http://%s", s.name, ln.Addr())
+			log.Printf(" * Serving wsgo app %q on the socket passed in (LISTEN_FDS), at http://%s", name, ln.Addr())
 			log.Notef(" * Reload is off: the socket belongs to whoever started wsgo (systemd)")
-			return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
+			return o.serveHere(ctx, now, name, ln, log)
 		}
 	}
 
@@ -242,17 +238,34 @@ func runServe(ctx context.Context, now <-chan struct{}, name string, o serveOpti
 	if err != nil {
 		return err
 	}
-	if url := banner(log, s.name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
+	if url := banner(log, name, o.mounts, ln.Addr().(*net.TCPAddr)); o.open {
 		openBrowser(url, log)
 	}
 	if !o.noReload {
 		sup, closeSup, err := o.selfSupervisor(ln.(*net.TCPListener), log, now)
+		if err != nil && o.mountsPython() {
+			log.Notef(" * The Go apps are not rebuilt: %v", err)
+			sup, closeSup, err = o.pythonSupervisor(ctx, ln.(*net.TCPListener), "", log, now)
+		}
 		if err == nil {
 			defer closeSup()
 			return sup.Run(ctx)
 		}
 		log.Notef(" * Reload is off: %v", err)
 	}
+	return o.serveHere(ctx, now, name, ln, log)
+}
+
+// serveHere serves the app from this process, with no supervisor.
+func (o serveOptions) serveHere(ctx context.Context, now <-chan struct{}, name string, ln net.Listener, log *devserver.Logger) error {
+	s, err := o.app(ctx, name, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer s.close()
+	gw := devserver.NewGateway(s.app, s.name, log)
+	gw.ErrorPage = o.pages.ErrorPage
 	return o.instance(devserver.LogRequests(gw, log), log).run(ctx, now, ln, nil)
 }
 
@@ -339,7 +352,7 @@ func (o serveOptions) selfSupervisor(ln *net.TCPListener, log *devserver.Logger,
 	b.Flags = buildFlags(o.debugInfo)
 	first := &reload.Program{Argv: asAppServer.argv(self), ID: gobuild.ProgramID(self)}
 	b.Args = first.Argv[1:]
-	sup, err := o.supervisor(ln, b, first, w, log, now)
+	sup, err := o.supervisor(ln, o.withMounted(b, src.Root, first), first, w, log, now)
 	if err != nil {
 		w.Close()
 		b.Close()
@@ -355,7 +368,11 @@ func (o serveOptions) watcher(src gobuild.Source, log *devserver.Logger) (*watch
 	if err != nil {
 		log.Notef(" * %v; only the module itself is watched", err)
 	}
-	w, err := watch.New(src.Root, watch.Options{Rules: gobuild.Rules, Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods, Poll: o.poll})
+	rules := gobuild.Rules
+	if o.mountsPython() {
+		rules = goAndPythonRules
+	}
+	w, err := watch.New(src.Root, watch.Options{Rules: rules, Delay: o.delay, Watch: o.watch, Exclude: o.exclude, Assets: o.assets, Modules: mods, Poll: o.poll})
 	if err != nil {
 		return nil, err
 	}
