@@ -12,6 +12,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/scratch"
 )
 
 // DefaultThreads is how many requests a worker process serves at once when
@@ -134,7 +136,7 @@ func Start(ctx context.Context, target Target, opts Options) (*App, error) {
 	if err != nil {
 		return nil, a.loadError(LoadWorker, err.Error())
 	}
-	if a.tmp, err = os.MkdirTemp("", "wsgo-python-"); err != nil {
+	if a.tmp, err = scratch.Dir(); err != nil {
 		return nil, a.loadError(LoadWorker, fmt.Sprintf("cannot write the worker script: %v", err))
 	}
 	a.script = filepath.Join(a.tmp, "wsgo_worker.py")

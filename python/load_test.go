@@ -1,6 +1,7 @@
 package python
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -166,9 +167,9 @@ func TestTempFilesRemoved(t *testing.T) {
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Errorf("%s is left after Close: %v", tmp, err)
 	}
-	before, _ := filepath.Glob(filepath.Join(os.TempDir(), "wsgo-python-*"))
+	before, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("wsgo-%d-*", os.Getpid())))
 	loadError(t, dir, "bad.py", Options{Threads: 1})
-	after, _ := filepath.Glob(filepath.Join(os.TempDir(), "wsgo-python-*"))
+	after, _ := filepath.Glob(filepath.Join(os.TempDir(), fmt.Sprintf("wsgo-%d-*", os.Getpid())))
 	if len(after) > len(before) {
 		t.Errorf("a failed start left a directory: %v, then %v", before, after)
 	}

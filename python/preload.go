@@ -10,6 +10,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/wsgo/wsgo/internal/scratch"
 )
 
 // A Preloader is a fork server for an app's workers: a Python process that
@@ -45,7 +47,7 @@ func StartPreloader(ctx context.Context, target Target, opts Options) (*Preloade
 	if err != nil {
 		return nil, err
 	}
-	tmp, err := os.MkdirTemp("", "wsgo-preload-")
+	tmp, err := scratch.Dir()
 	if err != nil {
 		return nil, fmt.Errorf("python: preloader: %w", err)
 	}

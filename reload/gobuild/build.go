@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/wsgo/wsgo/internal/scratch"
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/watch"
 )
@@ -53,16 +54,11 @@ type Builder struct {
 
 // NewBuilder returns a Builder for src with its temporary directory.
 func NewBuilder(src Source) (*Builder, error) {
-	sweepStale()
-	dir, err := os.MkdirTemp("", fmt.Sprintf("wsgo-%d-", os.Getpid()))
+	dir, err := scratch.Dir()
 	if err != nil {
 		return nil, fmt.Errorf("gobuild: build directory: %w", err)
 	}
 	if err := os.Mkdir(filepath.Join(dir, "work"), 0o700); err != nil {
-		os.RemoveAll(dir)
-		return nil, fmt.Errorf("gobuild: build directory: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, marker), nil, 0o600); err != nil {
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("gobuild: build directory: %w", err)
 	}
@@ -142,39 +138,6 @@ func (b *Builder) build(ctx context.Context) (string, error) {
 	}
 	b.FindEmbeds()
 	return exe, nil
-}
-
-// marker names the file that marks a directory as a Builder's, so that
-// sweepStale removes no directory wsgo did not make.
-const marker = ".wsgo-build"
-
-// sweepStale removes the build directories of wsgo processes that are gone:
-// named wsgo-PID-DIGITS, holding the marker, their PID not running.
-func sweepStale() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "wsgo-*-*"))
-	for _, d := range dirs {
-		parts := strings.Split(filepath.Base(d), "-")
-		if len(parts) != 3 || !digits(parts[2]) {
-			continue
-		}
-		pid, err := strconv.Atoi(parts[1])
-		if err != nil || pid == os.Getpid() || !processGone(pid) {
-			continue
-		}
-		if fi, err := os.Lstat(filepath.Join(d, marker)); err != nil || !fi.Mode().IsRegular() {
-			continue
-		}
-		os.RemoveAll(d)
-	}
-}
-
-func digits(s string) bool {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // goBuildPrefix starts the build id the go command writes near the start of

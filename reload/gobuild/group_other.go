@@ -6,4 +6,3 @@ import "os/exec"
 
 func interruptible(cmd *exec.Cmd) {}
 func killGroup(pid int)           {}
-func processGone(pid int) bool    { return false }

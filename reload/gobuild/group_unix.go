@@ -17,6 +17,3 @@ func interruptible(cmd *exec.Cmd) {
 
 // killGroup kills whatever is left of process group pid.
 func killGroup(pid int) { syscall.Kill(-pid, syscall.SIGKILL) }
-
-// processGone reports whether no process pid exists.
-func processGone(pid int) bool { return syscall.Kill(pid, 0) == syscall.ESRCH }

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package scratch
+
+// processGone cannot tell here: nothing is swept.
+func processGone(pid int) bool { return false }
