@@ -9,7 +9,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/fatih/color"
@@ -18,6 +17,7 @@ import (
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
 
+	"github.com/wsgo/wsgo/internal/logbatch"
 	"github.com/wsgo/wsgo/internal/recorder"
 )
 
@@ -25,20 +25,8 @@ import (
 // colour when asked to. It is safe for concurrent use. It is a [wsgi.Logger]:
 // as an io.Writer it is the wsgi.errors stream apps write to.
 type Logger struct {
-	mu  sync.Mutex
-	out io.Writer
+	out *logbatch.Writer // request lines held for a batch (see Batch), then the rest
 	now func() time.Time
-
-	// Request lines held for a batch (see Batch).
-	delay   time.Duration
-	pending []byte
-	timer   *time.Timer
-	armed   bool
-
-	// The request log's last time stamp, and the second it shows: under
-	// load, many lines share a second, which is formatted once.
-	stamp    []byte
-	stampSec int64
 
 	bold, cyan, green, yellow, boldRed, boldMagenta, red, faint *color.Color
 }
@@ -47,7 +35,7 @@ type Logger struct {
 // Whether a terminal is there, and whether NO_COLOR is set, is the caller's
 // decision: see [ColorFor].
 func NewLogger(w io.Writer, colored bool) *Logger {
-	l := &Logger{out: w, now: time.Now}
+	l := &Logger{out: logbatch.New(w, "02/Jan/2006 15:04:05"), now: time.Now}
 	l.bold = paint(colored, color.Bold)
 	l.cyan = paint(colored, color.FgCyan)
 	l.green = paint(colored, color.FgGreen)
@@ -79,85 +67,23 @@ func ColorFor(f *os.File) bool {
 }
 
 // Write writes p to the log as it is; it makes the Logger wsgi.errors.
-func (l *Logger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
-	return l.out.Write(p)
-}
-
-// maxPending is how much of the request log a batch holds before it is
-// written whatever the delay.
-const maxPending = 32 << 10
+func (l *Logger) Write(p []byte) (int, error) { return l.out.Write(p) }
 
 // Batch makes the Logger hold request lines for up to delay and write them
 // together: under load, one write carries many requests' lines instead of
 // one write each. Everything else it writes (messages, failures, what apps
 // write to wsgi.errors) first writes what is held, so that the order of
 // lines is kept. Call Flush before the process exits.
-func (l *Logger) Batch(delay time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
-	l.delay = delay
-	if l.timer == nil {
-		l.timer = time.AfterFunc(time.Hour, l.tick)
-		l.timer.Stop()
-	}
-}
+func (l *Logger) Batch(delay time.Duration) { l.out.Batch(delay) }
 
 // Flush writes the request lines held for a batch.
-func (l *Logger) Flush() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
-}
-
-func (l *Logger) tick() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
-}
-
-func (l *Logger) flushLocked() {
-	if l.armed {
-		l.timer.Stop()
-		l.armed = false
-	}
-	if len(l.pending) == 0 {
-		return
-	}
-	l.out.Write(l.pending)
-	l.pending = l.pending[:0]
-}
-
-// requestLine writes or holds one line of the request log, which add
-// appends to the buffer it is given.
-func (l *Logger) requestLine(add func([]byte) []byte) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.pending = add(l.pending)
-	if l.delay <= 0 {
-		l.flushLocked()
-		return
-	}
-	switch {
-	case len(l.pending) >= maxPending:
-		l.flushLocked()
-	case !l.armed:
-		l.armed = true
-		l.timer.Reset(l.delay)
-	}
-}
+func (l *Logger) Flush() { l.out.Flush() }
 
 func (l *Logger) line(c *color.Color, format string, args ...any) {
 	msg := fmt.Sprintf(format, args...)
 	if c != nil {
 		msg = c.Sprint(msg)
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
 	fmt.Fprintln(l.out, msg)
 }
 
@@ -169,9 +95,6 @@ func (l *Logger) Failf(detail, format string, args ...any) {
 	for line := range strings.Lines(detail) {
 		b.WriteString("    " + strings.ReplaceAll(strings.TrimSuffix(line, "\n"), "\t", "    ") + "\n")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
 	io.WriteString(l.out, b.String())
 }
 
@@ -221,9 +144,6 @@ func (l *Logger) failed(r *http.Request, f *wsgi.Failure, c classifier) {
 	if why != "" {
 		b.WriteString("    " + l.yellow.Sprint(hidden(why)) + "\n")
 	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.flushLocked()
 	io.WriteString(l.out, b.String())
 }
 
@@ -266,10 +186,10 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 	}
 	// Formatted in place, in the buffer that holds the batch: a line costs
 	// no allocation of its own.
-	l.requestLine(func(b []byte) []byte {
+	l.out.Hold(l.now(), func(b, stamp []byte) []byte {
 		b = append(b, host...)
 		b = append(b, " - - ["...)
-		b = l.appendStamp(b, l.now())
+		b = append(b, stamp...)
 		b = append(b, "] \""...)
 		if req != "" {
 			b = append(b, req...)
@@ -292,15 +212,6 @@ func (l *Logger) Request(r *http.Request, status int, size int64, took time.Dura
 		}
 		return append(b, '\n')
 	})
-}
-
-// appendStamp appends t as the request log shows it; l.mu is held.
-func (l *Logger) appendStamp(b []byte, t time.Time) []byte {
-	if sec := t.Unix(); sec != l.stampSec || l.stamp == nil {
-		l.stamp = t.AppendFormat(l.stamp[:0], "02/Jan/2006 15:04:05")
-		l.stampSec = sec
-	}
-	return append(b, l.stamp...)
 }
 
 // statusColor follows Werkzeug's table, except that every 2xx is plain.

@@ -14,6 +14,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/wsgo/wsgo/internal/logbatch"
 	"github.com/wsgo/wsgo/internal/termsafe"
 	"github.com/wsgo/wsgo/wsgi"
 )
@@ -28,12 +29,12 @@ type logs struct {
 	app    wsgi.Logger                   // the gateway's: failures and wsgi.errors
 	output func(stream string) io.Writer // for what an app's own processes print on stream
 	access func(*entry)
-	out    *batchWriter // under them all
+	out    *logbatch.Writer // under them all
 }
 
 // batch makes the access log's lines wait up to delay to be written
-// together; see batchWriter.
-func (l logs) batch(delay time.Duration) { l.out.batch(delay) }
+// together; see logbatch.Writer.
+func (l logs) batch(delay time.Duration) { l.out.Batch(delay) }
 
 // flush writes the access log's lines that wait.
 func (l logs) flush() { l.out.Flush() }
@@ -45,11 +46,11 @@ func (l logs) flush() { l.out.Flush() }
 //
 // Access lines are written at once until batch is called.
 func newLogs(format string, w io.Writer) logs {
-	out := &batchWriter{w: w}
+	out := logbatch.New(w, "2006/01/02 15:04:05 ")
 	if format != "json" {
 		std := log.New(out, "", log.LstdFlags)
 		access := func(e *entry) {
-			out.hold(func(b []byte) []byte { return appendText(out.appendStamp(b, time.Now()), e) })
+			out.Hold(time.Now(), func(b, stamp []byte) []byte { return appendText(append(b, stamp...), e) })
 		}
 		return logs{
 			std:    std,
@@ -64,7 +65,8 @@ func newLogs(format string, w io.Writer) logs {
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
 	access := func(e *entry) {
-		out.hold(func(b []byte) []byte { return appendJSON(b, time.Now(), e) })
+		now := time.Now()
+		out.Hold(now, func(b, _ []byte) []byte { return appendJSON(b, now, e) })
 	}
 	return logs{
 		std:    log.New(jsonWriter{sl, slog.LevelInfo}, "", 0),
