@@ -194,9 +194,12 @@ func environment(opts Options) []string {
 	return os.Environ()
 }
 
-func (a *App) logf(format string, args ...any) {
-	if a.opts.Logf != nil {
-		a.opts.Logf(format, args...)
+func (a *App) logf(format string, args ...any) { logf(a.opts, format, args...) }
+
+// logf reports through opts.Logf, or the log package's standard logger.
+func logf(opts Options, format string, args ...any) {
+	if opts.Logf != nil {
+		opts.Logf(format, args...)
 		return
 	}
 	log.Printf(format, args...)

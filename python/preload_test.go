@@ -171,3 +171,24 @@ func TestForkedWorkerThatFailsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestPreloaderStartsAgainWhenItDies: a preloader killed outright starts
+// again by itself, and workers are forked from it as before.
+func TestPreloaderStartsAgainWhenItDies(t *testing.T) {
+	dir, imports, p, opts := preloadProject(t)
+	killed := p.Pid()
+	killGroup(killed)
+	for deadline := time.Now().Add(wait); p.Pid() == killed || !p.Ready(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the preloader did not start again")
+		}
+	}
+	before := importCount(t, imports)
+	a := start(t, dir, "app.py:app", opts)
+	if body := wsgiGet(a, "/"); !strings.HasPrefix(body, "one pid ") {
+		t.Fatalf("body %q", body)
+	}
+	if n := importCount(t, imports); n != before {
+		t.Errorf("the worker was not forked from the preloader that started again (%d more imports)", n-before)
+	}
+}
