@@ -14,11 +14,11 @@ import (
 	"github.com/wsgo/wsgo/devserver"
 	"github.com/wsgo/wsgo/internal/suggest"
 	"github.com/wsgo/wsgo/python"
-	"github.com/wsgo/wsgo/reload/gobuild"
-	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/reload"
+	"github.com/wsgo/wsgo/reload/gobuild"
 	"github.com/wsgo/wsgo/reload/pybuild"
 	"github.com/wsgo/wsgo/reload/watch"
+	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 )
 
