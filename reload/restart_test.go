@@ -4,6 +4,7 @@ package reload
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -188,5 +189,56 @@ func TestDevCrashLoopBacksOff(t *testing.T) {
 	h.log.wait(t, "rebuilding to restart it in 200ms (restart 3 in a row; a save or Enter restarts it now)", 1)
 	if n := strings.Count(h.log.String(), "Ready in") + strings.Count(h.log.String(), "ready in"); n > 4 {
 		t.Errorf("%d starts for 3 restarts:\n%s", n, h.log)
+	}
+}
+
+// TestSlowRestartAnswers503: in production, while the server that replaces
+// a crashed one takes its time to start, requests get 503 at once rather
+// than wait in the socket's queue; the new server then serves.
+func TestSlowRestartAnswers503(t *testing.T) {
+	slow := filepath.Join(t.TempDir(), "slow")
+	h := supervise(t, nil, newDiskBuilder(t, "slow:"+slow), production)
+	h.log.wait(t, "Ready in", 1)
+	waitBody(t, h.url, "up")
+	os.WriteFile(slow, nil, 0o644) // the next start waits for this to go
+	h.killServer(t)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for i := 0; i < 3; i++ {
+		resp, err := client.Get(h.url)
+		if err != nil {
+			t.Fatalf("while the new server starts, a request was not answered within 2s: %v", err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusServiceUnavailable {
+			t.Fatalf("while the new server starts: %d, want 503", resp.StatusCode)
+		}
+	}
+	os.Remove(slow)
+	h.log.wait(t, "Ready in", 2)
+	waitBody(t, h.url, "up")
+}
+
+// TestStopRefusesNewConnections: once Run begins to stop, a new connection
+// is refused at once instead of waiting for a server that drains.
+func TestStopRefusesNewConnections(t *testing.T) {
+	h := supervise(t, fakeProgram(t, "hang:one", ""), &fakeBuilder{t: t}, nil)
+	h.log.wait(t, "Ready in", 1)
+	resp, err := http.Get(h.url + "/hang") // holds the drain for its grace
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	h.cancel()
+	h.log.wait(t, "Stopping", 1)
+	addr := strings.TrimPrefix(h.url, "http://")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err != nil {
+			return // refused
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("connections were still accepted while the server drained")
+		}
 	}
 }

@@ -69,6 +69,7 @@ type supervision struct {
 	live   map[*proc]bool // every server started and not yet exited
 	coming int            // builds, starts and error pages under way
 	closed bool           // Run is stopping: the standby stays off
+	served bool           // a server has been ready: in production, the standby answers while the next starts
 	n      int            // servers started, for their build ids
 }
 
@@ -258,9 +259,13 @@ func (c *supervision) busy(delta int) {
 }
 
 // syncStandby starts the standby when no server is alive or coming, and
-// stops it otherwise, before a server can start. c.mu is held.
+// stops it otherwise, before a server can start. In production, once a
+// server has served, it answers until the next one is ready, beside it if
+// need be: a restart that takes long keeps no client waiting, and what it
+// accepts once the new server is ready is only a 503 more. c.mu is held.
 func (c *supervision) syncStandby() {
-	if c.closed || c.coming > 0 || len(c.live) > 0 {
+	starting := c.coming > 0 || len(c.live) > 0
+	if c.closed || c.current != nil || starting && !(c.s.Production && c.served) {
 		c.standby.stop()
 		return
 	}
@@ -310,6 +315,8 @@ func (c *supervision) swap(next *proc, program string) {
 	old := c.current
 	c.mu.Lock()
 	c.current, c.program, c.since = next, program, time.Now()
+	c.served = c.served || next != nil
+	c.syncStandby()
 	c.mu.Unlock()
 	if old == nil || old == next {
 		return
@@ -534,6 +541,10 @@ func (c *supervision) stop() error {
 	c.closed = true
 	c.syncStandby()
 	c.mu.Unlock()
+	// New connections are refused, not queued for a server that drains:
+	// its own copy of the socket closes as it begins to.
+	c.spec.socket.Close()
+	c.s.Listener.Close()
 	defer c.last.discard()
 	finished := make(chan error, 1)
 	go func() { finished <- c.drainAll() }()

@@ -66,6 +66,14 @@ func fakeServer(mode string) int {
 			return 2
 		}
 		text = "up"
+	case "slow": // a start that takes as long as the file text names exists
+		for i := 0; i < 6000; i++ {
+			if _, err := os.Stat(text); err != nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		text = "up"
 	}
 	var reloads atomic.Int64 // control.ReloadPages messages received
 	var mu sync.Mutex
