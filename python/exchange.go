@@ -73,8 +73,15 @@ func (a *App) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]b
 			return // the gateway knows why, and reports it
 		}
 		c, err := a.acquire(env.Context())
-		if err != nil {
-			panic(err)
+		switch {
+		case err == nil:
+		case env.Context().Err() != nil:
+			return // the client went away while it waited: the gateway says so
+		case a.opts.Dev:
+			panic(err) // for the development server's page
+		default:
+			a.unavailable(env, start, err, yield)
+			return
 		}
 		a.count(c.w)
 		x := exchange{app: a, c: c, env: env, start: start}
@@ -272,11 +279,7 @@ func (x *exchange) broken(err error, yield func([]byte) bool) {
 	if x.app.opts.Dev {
 		panic(err)
 	}
-	what := x.env.Get("REQUEST_METHOD") + " " + x.env.Get("REQUEST_URI")
-	if id := x.env.Get("wsgo.request_id"); id != "" {
-		what += " (request id " + id + ")"
-	}
-	x.app.logf("%v: %s answered 502 Bad Gateway", err, what)
+	x.app.logf("%v: %s answered 502 Bad Gateway", err, describeRequest(x.env))
 	h := wsgi.Headers{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}}
 	if x.write != nil {
 		x.start("502 Bad Gateway", h, err) // aborts the response if it is under way
@@ -284,6 +287,29 @@ func (x *exchange) broken(err error, yield func([]byte) bool) {
 		x.start("502 Bad Gateway", h)
 	}
 	yield([]byte("502 Bad Gateway\n"))
+}
+
+// unavailable answers a request no worker can take, since none is running
+// (the app does not load any more) or the app is stopping: 503 with
+// Retry-After, which a proxy in front takes to another instance, and a
+// line to Options.Logf that says why.
+func (a *App) unavailable(env wsgi.Environ, start wsgi.StartResponse, err error, yield func([]byte) bool) {
+	a.logf("%v: %s answered 503 Service Unavailable", err, describeRequest(env))
+	start("503 Service Unavailable", wsgi.Headers{
+		{Name: "Content-Type", Value: "text/plain; charset=utf-8"},
+		{Name: "Cache-Control", Value: "no-store"},
+		{Name: "Retry-After", Value: "1"},
+	})
+	yield([]byte("503 Service Unavailable\n"))
+}
+
+// describeRequest names a request in a log line, with its id if it has one.
+func describeRequest(env wsgi.Environ) string {
+	what := env.Get("REQUEST_METHOD") + " " + env.Get("REQUEST_URI")
+	if id := env.Get("wsgo.request_id"); id != "" {
+		what += " (request id " + id + ")"
+	}
+	return what
 }
 
 // failure explains a broken channel to the gateway, which logs it: the

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -294,8 +295,8 @@ func TestCloseStopsEverything(t *testing.T) {
 			t.Errorf("worker %d is still there after Close", pid)
 		}
 	}
-	if r := wsgitest.Get(a, "/"); r.Code != 500 || !strings.Contains(r.Log, ErrClosed.Error()) {
-		t.Errorf("after Close: %d\n%s", r.Code, r.Log)
+	if r := wsgitest.Get(a, "/"); r.Code != 503 {
+		t.Errorf("after Close: %d, want 503\n%s", r.Code, r.Log)
 	}
 	a.Close()
 }
@@ -324,8 +325,8 @@ func TestShutdownWaitsForRequests(t *testing.T) {
 	for !a.isClosing() && time.Now().Before(deadline) {
 		runtime.Gosched()
 	}
-	if r := wsgitest.Get(a, "/fast"); r.Code != 500 {
-		t.Errorf("a request during Shutdown: %d %q", r.Code, r.Body)
+	if r := wsgitest.Get(a, "/fast"); r.Code != 503 {
+		t.Errorf("a request during Shutdown: %d %q, want 503", r.Code, r.Body)
 	}
 	f.WriteString("go\n")
 	f.Close()
@@ -357,4 +358,47 @@ func getLater(url string) <-chan string {
 		got <- string(b)
 	}()
 	return got
+}
+
+// TestNoWorkerAnswers503: in production, when no worker runs (the one
+// there died, and its replacement cannot load the app now), a request is
+// answered 503 with Retry-After at once, which a proxy takes to another
+// instance, and not 500, which it would not.
+func TestNoWorkerAnswers503(t *testing.T) {
+	needPython(t)
+	app := "import os\n\ndef app(environ, start_response):\n    start_response('200 OK', [('Content-Type', 'text/plain')])\n    return [str(os.getpid()).encode()]\n"
+	dir := project(t, map[string]string{"app.py": app})
+	ev := newEvents()
+	a := start(t, dir, "app.py", Options{Threads: 1, Logf: func(format string, args ...any) { fmt.Fprintf(ev, format+"\n", args...) }})
+	pid, err := strconv.Atoi(wsgiGet(a, "/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "app.py"), []byte("raise RuntimeError('the database is down')\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := kill9(pid); err != nil {
+		t.Fatal(err)
+	}
+	srv, _ := serve(t, a)
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		resp, err := client.Get(srv.URL + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			if resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			break
+		}
+		// 200 until the worker's death is seen, 502 for a request that
+		// met its channel as it died.
+		ok := resp.StatusCode == http.StatusOK || resp.StatusCode == http.StatusBadGateway
+		if !ok || time.Now().After(deadline) {
+			t.Fatalf("with no worker running: %d, want 503", resp.StatusCode)
+		}
+	}
+	ev.waitFor(t, "answered 503 Service Unavailable")
 }
