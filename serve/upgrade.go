@@ -13,6 +13,8 @@ import (
 	"syscall"
 
 	"github.com/wsgo/wsgo/reload"
+
+	"github.com/wsgo/wsgo/internal/scratch"
 )
 
 // supervise runs the program under a reload.Supervisor that holds the
@@ -51,9 +53,15 @@ func supervise(ctx context.Context, now <-chan struct{}, prog string, args []str
 	// be replaced or removed, and `kill -HUP $(pidof NAME)` must reach this
 	// supervisor alone.
 	args = slices.DeleteFunc(slices.Clone(args), isUpgradeFlag)
+	dir, err := scratch.Dir()
+	if err != nil {
+		logger.Printf("-upgrade-on-hup: a directory for the program's copies: %v", err)
+		return ExitFailure
+	}
+	defer os.RemoveAll(dir)
 	sup := &reload.Supervisor{
 		Listener:      tcp,
-		Builder:       &onDisk{path: path, args: args},
+		Builder:       &onDisk{path: path, args: args, dir: dir},
 		Changes:       changes,
 		Grace:         o.grace,
 		Log:           supervisorLog{l},
@@ -84,6 +92,7 @@ func isUpgradeFlag(a string) bool {
 type onDisk struct {
 	path string
 	args []string // each server's arguments
+	dir  string   // where the copies go: swept by the next wsgo program if this one is killed
 }
 
 func (d *onDisk) Build(ctx context.Context) (*reload.Program, error) {
@@ -91,7 +100,7 @@ func (d *onDisk) Build(ctx context.Context) (*reload.Program, error) {
 	if err != nil {
 		return nil, &reload.BuildError{Command: "reading " + d.path, Output: err.Error() + "\n(put the new program in place by a rename, then send SIGHUP)"}
 	}
-	f, err := os.CreateTemp("", "wsgo-upgrade-*")
+	f, err := os.CreateTemp(d.dir, "program-*")
 	if err != nil {
 		return nil, fmt.Errorf("a copy of %s: %w", d.path, err)
 	}

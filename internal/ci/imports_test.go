@@ -35,7 +35,7 @@ var allowedImports = map[string][]string{
 	"reload/watch":      {"reload"},
 	"reload/gobuild":    {"internal/scratch", "reload", "reload/watch"},
 	"reload/pybuild":    {"reload", "reload/watch"},
-	"serve":             {"internal/logbatch", "internal/recorder", "internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
+	"serve":             {"internal/logbatch", "internal/recorder", "internal/scratch", "internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
 	"wsgi":              nil,
 	"wsgi/proxy":        {"wsgi"},
 	"wsgi/validate":     {"wsgi"},
