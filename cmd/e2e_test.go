@@ -78,7 +78,9 @@ func startCmd(t *testing.T, c *exec.Cmd) *server {
 		s.cmd.Process.Kill()
 		<-s.exited
 	})
-	for i := 0; i < 400; i++ {
+	// A user module's program is built before the banner: on a loaded
+	// machine, with the race detector, that takes a while.
+	for i := 0; i < 4800; i++ {
 		if m := runningOn.FindStringSubmatch(s.stderr.String()); m != nil {
 			s.url = m[1]
 			return s
