@@ -96,10 +96,11 @@ func startCmd(t *testing.T, c *exec.Cmd) *server {
 	return nil
 }
 
-// waitForOutput waits, a bounded time, for wsgo to print want.
+// waitForOutput waits, a bounded time, for wsgo to print want: a minute,
+// which a build or a Python import can take on a loaded machine.
 func (s *server) waitForOutput(t *testing.T, want string) {
 	t.Helper()
-	for i := 0; i < 400; i++ {
+	for i := 0; i < 2400; i++ {
 		if strings.Contains(s.stderr.String(), want) {
 			return
 		}
