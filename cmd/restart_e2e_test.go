@@ -49,29 +49,18 @@ type supervised struct {
 	url    string
 	cmd    *exec.Cmd
 	log    *syncbuf.Buffer
-	exited chan struct{}
+	exited <-chan struct{}
 }
 
 func startSupervised(t *testing.T, program string, env []string, args ...string) *supervised {
 	t.Helper()
 	port := freePort(t)
-	s := &supervised{path: filepath.Join(t.TempDir(), "site"), url: "http://127.0.0.1:" + port + "/", log: &syncbuf.Buffer{}, exited: make(chan struct{})}
+	s := &supervised{path: filepath.Join(t.TempDir(), "site"), url: "http://127.0.0.1:" + port + "/", log: &syncbuf.Buffer{}}
 	copyProgram(t, program, s.path)
 	s.cmd = exec.Command(s.path, append([]string{"-upgrade-on-hup", "-port", port}, args...)...)
 	s.cmd.Env = append(os.Environ(), env...)
 	s.cmd.Stderr = s.log
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { s.cmd.Wait(); close(s.exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
-		<-s.exited
-		if t.Failed() {
-			t.Logf("log:\n%s", s.log)
-		}
-	})
+	s.exited = startGroup(t, s.cmd, s.log, "log")
 	waitForBody(t, s.url, 200, "flaky up")
 	return s
 }

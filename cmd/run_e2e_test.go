@@ -86,7 +86,7 @@ func deployPy(t *testing.T, dir, content string) {
 // A runInstance is a running wsgo run.
 type runInstance struct {
 	*prodInstance
-	exited chan struct{} // closed once it has exited
+	exited <-chan struct{} // closed once it has exited
 }
 
 // startRun runs wsgo run with args in dir, in a process group of its own,
@@ -99,23 +99,12 @@ func startRun(t *testing.T, dir, port string, args ...string) *runInstance {
 // startRunEnv is startRun with env added to the environment.
 func startRunEnv(t *testing.T, dir, port string, env []string, args ...string) *runInstance {
 	t.Helper()
-	in := &runInstance{&prodInstance{port: port, log: &syncbuf.Buffer{}}, make(chan struct{})}
+	in := &runInstance{prodInstance: &prodInstance{port: port, log: &syncbuf.Buffer{}}}
 	in.cmd = exec.Command(wsgoBin, append([]string{"run"}, args...)...)
 	in.cmd.Dir = dir
 	in.cmd.Env = append(os.Environ(), env...)
 	in.cmd.Stdout, in.cmd.Stderr = in.log, in.log
-	in.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := in.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { in.cmd.Wait(); close(in.exited) }()
-	t.Cleanup(func() {
-		syscall.Kill(-in.cmd.Process.Pid, syscall.SIGKILL)
-		<-in.exited
-		if t.Failed() {
-			t.Logf("wsgo run on %s:\n%s", in.port, in.log)
-		}
-	})
+	in.exited = startGroup(t, in.cmd, in.log, "wsgo run on "+port)
 	waitForBody(t, "http://127.0.0.1:"+port+"/", 200, "build-")
 	return in
 }
