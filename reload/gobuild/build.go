@@ -31,7 +31,7 @@ import (
 // writes, its output and the go command's own work directories (through
 // TMPDIR), stays in one temporary directory that Close removes, so that a cancelled or killed
 // build leaves nothing behind; a directory left by a wsgo that was killed
-// is removed by the next GoBuilder.
+// is removed by the next wsgo (see internal/scratch).
 type Builder struct {
 	Source Source
 	Flags  []string // extra go build flags, such as -ldflags=-w
