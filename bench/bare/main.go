@@ -20,16 +20,15 @@ package main
 import (
 	"flag"
 	"fmt"
-	"io"
 	"iter"
-	"net"
 	"net/http"
 	"os"
 	"runtime/debug"
-	"strconv"
 
 	"github.com/wsgo/wsgo/bench/allocs"
 	"github.com/wsgo/wsgo/wsgi"
+
+	"github.com/wsgo/wsgo/internal/tutorial"
 )
 
 func main() {
@@ -40,7 +39,7 @@ func main() {
 	flag.Parse()
 	allocs.ServeFromEnv()
 	if *mode == "tutorial" {
-		listen(*addr, http.HandlerFunc(tutorial))
+		listen(*addr, http.HandlerFunc(tutorial.Bare))
 	}
 	body, err := os.ReadFile(*bodyFile)
 	if err != nil {
@@ -83,19 +82,4 @@ func listen(addr string, h http.Handler) {
 		fmt.Fprintln(os.Stderr, "bare:", err)
 		os.Exit(1)
 	}
-}
-
-// tutorial is the WSGI tutorial's app written for net/http.
-func tutorial(w http.ResponseWriter, r *http.Request) {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	body := "The request method was " + r.Method +
-		"\nThe request path info was " + r.URL.Path +
-		"\nThe remote host was " + host +
-		"\nThe query string was " + r.URL.RawQuery
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	io.WriteString(w, body)
 }

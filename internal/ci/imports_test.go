@@ -30,6 +30,7 @@ var allowedImports = map[string][]string{
 	"apps":              {"wsgi"},
 	"python":            {"internal/scratch", "wsgi"},
 	"internal/scratch":  nil,
+	"internal/tutorial": {"wsgi"},
 	"reload":            {"reload/control"},
 	"reload/control":    nil,
 	"reload/watch":      {"reload"},
