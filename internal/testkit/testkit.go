@@ -111,3 +111,20 @@ func StalledPost(t testing.TB, addr, path, sent string) (net.Conn, *bufio.Reader
 	fmt.Fprintf(c, "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Length: 1000\r\n\r\n%s", path, addr, sent)
 	return c, bufio.NewReader(c)
 }
+
+// Next waits, a bounded time (10 s, which a watcher's batch takes at most
+// on a loaded machine), for the next value on values; an error on errs
+// fails the test.
+func Next[T any](t testing.TB, values <-chan T, errs <-chan error) T {
+	t.Helper()
+	var zero T
+	select {
+	case v := <-values:
+		return v
+	case err := <-errs:
+		t.Fatalf("error: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came in 10s")
+	}
+	return zero
+}

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/wsgo/wsgo/internal/testkit"
-	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/watch"
 )
 
@@ -63,26 +62,13 @@ func TestEmbeddedFilesCount(t *testing.T) {
 	w.SetBuildFiles(Source{Root: root, Module: "example.com/e", Package: "."}.Embeds(context.Background()))
 	// Not embedded: an asset, which reloads pages and builds nothing.
 	os.WriteFile(filepath.Join(root, "static/other.html"), []byte("<p>edited"), 0o644)
-	if c := nextChange(t, w); len(c.Paths) != 0 || !slices.Equal(c.Assets, []string{"static/other.html"}) {
+	if c := testkit.Next(t, w.Changes, w.Errors); len(c.Paths) != 0 || !slices.Equal(c.Assets, []string{"static/other.html"}) {
 		t.Errorf("edit of a file not embedded: %+v, want an asset", c)
 	}
 	os.WriteFile(filepath.Join(root, "static/page.html"), []byte("<p>edited"), 0o644)
-	if c := nextChange(t, w); !slices.Equal(c.Paths, []string{"static/page.html"}) {
+	if c := testkit.Next(t, w.Changes, w.Errors); !slices.Equal(c.Paths, []string{"static/page.html"}) {
 		t.Errorf("edit of embedded file: %+v, want a build", c)
 	}
-}
-
-func nextChange(t *testing.T, w *watch.Watcher) reload.Change {
-	t.Helper()
-	select {
-	case c := <-w.Changes:
-		return c
-	case err := <-w.Errors:
-		t.Fatalf("watch error: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no change reported")
-	}
-	return reload.Change{}
 }
 
 func TestLocalModules(t *testing.T) {

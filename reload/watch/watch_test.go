@@ -39,15 +39,7 @@ func startWatch(t *testing.T, root string, o Options) *Watcher {
 // next waits, a bounded time, for the next batch.
 func next(t *testing.T, w *Watcher) reload.Change {
 	t.Helper()
-	select {
-	case c := <-w.Changes:
-		return c
-	case err := <-w.Errors:
-		t.Fatalf("watch error: %v", err)
-	case <-time.After(10 * time.Second):
-		t.Fatal("no change reported")
-	}
-	return reload.Change{}
+	return testkit.Next(t, w.Changes, w.Errors)
 }
 
 // none checks that no batch arrives within a few quiet periods, after a
