@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/wsgo/wsgo/devserver"
@@ -46,18 +47,26 @@ func parsePythonTarget(target string) (python.Target, error) {
 	return t, nil
 }
 
-// startPython starts the workers of a Python app, in development mode
-// unless told otherwise, and waits until they have imported it.
+// startPython starts the workers of a Python app, in development mode,
+// and waits until they have imported it.
 func (o serveOptions) startPython(ctx context.Context, t python.Target, log *devserver.Logger) (*python.App, error) {
 	wd, err := os.Getwd()
 	if err != nil {
 		return nil, err
 	}
 	opts := o.pythonOptions(wd, log)
-	opts.Preload = os.Getenv(envPreload)
-	os.Unsetenv(envPreload) // the app's environment is its own
+	opts.Preload = preloadSocket()
 	return python.Start(ctx, t, opts)
 }
+
+// preloadSocket is the socket of the supervisor's preloader, if it has one,
+// taken from the environment once, for every Python app this process
+// starts: the apps' environment is their own.
+var preloadSocket = sync.OnceValue(func() string {
+	s := os.Getenv(envPreload)
+	os.Unsetenv(envPreload)
+	return s
+})
 
 // envPreload names the socket of the supervisor's preloader, for the app
 // servers it starts.
@@ -258,9 +267,6 @@ func pythonLoadFailed(err error) bool {
 // or ":", or the dotted name of a Python module in the working directory
 // (mysite.wsgi, for mysite/wsgi.py) that is no Go app's name.
 func isPythonTarget(name string) bool {
-	if strings.HasPrefix(name, "-") {
-		return false
-	}
 	if python.IsTarget(name) {
 		return true
 	}
