@@ -15,7 +15,8 @@
 // A server that stops by itself is restarted: at once, then, if it does
 // not stay up, after a wait that doubles each time up to a cap, until
 // [Supervisor.MaxRestarts] restarts in a row have failed and Run gives
-// up. While no server is alive and none is on its way, the supervisor
+// up. While no server is alive and none is on its way (in production, also
+// while the server that replaces a crashed one starts), the supervisor
 // answers on the socket itself, 503 Service Unavailable with Retry-After,
 // rather than let connections wait in its queue.
 package reload
@@ -71,7 +72,9 @@ type Program struct {
 	// never equals another.
 	ID string
 	// Temporary says that Argv[0] is the supervisor's to remove once the
-	// process has started from it: a fresh build of its own.
+	// process has started from it: a fresh build of its own, whose time
+	// the supervisor tells ("Built in"). A program that is not temporary
+	// was not built: an interpreter reads its source as it starts.
 	Temporary bool
 }
 
@@ -100,7 +103,8 @@ type Change struct {
 // Supervisor runs a server process and replaces it on every change.
 type Supervisor struct {
 	// Listener is bound once. The supervisor accepts on it only while no
-	// server is alive or on its way, to answer 503 at once.
+	// server serves, to answer 503 at once (see the package comment), and
+	// closes it as Run begins to stop, so that new connections are refused.
 	Listener *net.TCPListener
 	Builder  Builder
 	Changes  <-chan Change // a Watcher's Changes, or any other source
