@@ -31,7 +31,7 @@ dashes, before or after TARGET (wsgo run app.py -port 8001 -workers 2):
   -max-requests N, -max-requests-jitter N  recycle a worker after N requests (and up to jitter more)
   -proxy ADDR|CIDR[,...], -proxy-header    the reverse proxies whose X-Forwarded-* (or Forwarded) to believe
   -log-format text|json                    json: one object a line
-  -grace, -read-timeout                    the drain's limit, a request body's
+  -grace, -read-timeout, -write-timeout    the drain's limit, a request body's, a client's reading
   -upgrade-on-hup                          SIGHUP starts new workers on the code on disk, then drains the old
 
 A socket passed under LISTEN_FDS (systemd socket activation) is served

@@ -57,6 +57,10 @@ def app(environ, start_response):
     if path == '/stream':
         start_response('200 OK', [('Content-Type', 'application/octet-stream')])
         return Stream()
+    if path == '/echo':
+        size = len(environ['wsgi.input'].read())
+        start_response('200 OK', [('Content-Type', 'text/plain')])
+        return [b'read %d' % size]
     if path == '/upload':
         first = environ['wsgi.input'].read(5)
         start_response('200 OK', [('Content-Type', 'text/plain')])
@@ -259,15 +263,16 @@ func rawConn(t *testing.T, addr string) net.Conn {
 // TestRunHostileClients: the clients Go's server is hardened against never
 // reach the Python app nor hold its one thread: a request smuggled behind
 // Content-Length and Transfer-Encoding, slow headers, huge headers, bodies
-// that never come; a client that goes away in the middle of a response
-// frees the thread, and the body's close() is called; a request body is
-// streamed to the app as the client sends it. Between each, the one thread
+// that never come or trickle in, a client that stops reading a stream; a
+// client that goes away in the middle of a response frees the thread, and
+// the body's close() is called; a large request body is streamed to the
+// app as the client sends it. Between each, the one thread
 // answers at once.
 func TestRunHostileClients(t *testing.T) {
 	needPython(t)
 	dir := testkit.Tree(t, map[string]string{"app.py": pyWhoami})
 	port := freePort(t)
-	startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "1", "-threads", "1", "-read-timeout", "1m", "-grace", "2m")
+	startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "1", "-threads", "1", "-read-timeout", "1m", "-write-timeout", "2s", "-grace", "2m")
 	addr := "127.0.0.1:" + port
 	free := func(what string) {
 		t.Helper()
@@ -323,11 +328,43 @@ func TestRunHostileClients(t *testing.T) {
 		}
 	})
 
+	t.Run("trickled body", func(t *testing.T) {
+		// A small body comes whole to Go before the request takes the
+		// thread: a client that sends it a byte at a time waits alone.
+		c := rawConn(t, addr)
+		fmt.Fprintf(c, "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n%s", strings.Repeat("x", 10))
+		free("a body trickling in")
+		if strings.Contains(seen(t, dir), "/echo") {
+			t.Errorf("a request whose body was still coming took the thread:\n%s", seen(t, dir))
+		}
+		fmt.Fprint(c, strings.Repeat("x", 990))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(resp); body != "read 1000" {
+			t.Errorf("once the body had come: %d %q", resp.StatusCode, body)
+		}
+	})
+
+	t.Run("client that stops reading", func(t *testing.T) {
+		// The write to a client that takes nothing fails after
+		// -write-timeout, and the thread stops the stream.
+		c := rawConn(t, addr)
+		fmt.Fprintf(c, "GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+		if _, err := io.ReadFull(c, make([]byte, 1<<20)); err != nil {
+			t.Fatal(err)
+		}
+		free("a client that stopped reading")
+		waitForClose(t, dir, 1)
+	})
+
 	t.Run("streamed body", func(t *testing.T) {
 		// The app answers with the body's first bytes while the rest has
-		// not been sent: nothing waits for the whole body.
+		// not been sent: nothing waits for the whole body, only for the
+		// start Go reads before the request takes a thread.
 		c := rawConn(t, addr)
-		fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nhello")
+		fmt.Fprintf(c, "POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 10000000\r\n\r\nhello%s", strings.Repeat("x", 100<<10))
 		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 		if err != nil {
 			t.Fatal(err)
@@ -346,14 +383,21 @@ func TestRunHostileClients(t *testing.T) {
 		}
 		c.Close()
 		free("a client gone mid-response")
-		for i := 0; i < 600; i++ {
-			if b, _ := os.ReadFile(filepath.Join(dir, "CLOSED")); len(b) > 0 {
-				return
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		t.Error("the body's close() was not called after its client went away")
+		waitForClose(t, dir, 2)
 	})
+}
+
+// waitForClose waits until the app's streams have been closed n times in
+// all, as the app notes in CLOSED.
+func waitForClose(t *testing.T, dir string, n int) {
+	t.Helper()
+	for i := 0; i < 600; i++ {
+		if b, _ := os.ReadFile(filepath.Join(dir, "CLOSED")); strings.Count(string(b), "\n") >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Errorf("the body's close() was not called (%d in all) after its client went away or stopped reading", n)
 }
 
 func readBody(resp *http.Response) string {

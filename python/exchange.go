@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"net"
+	"strconv"
 
 	"github.com/wsgo/wsgo/wsgi"
 )
@@ -89,25 +90,33 @@ func (a *App) ServeWSGI(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]b
 	}
 }
 
-// awaitBody waits for the first bytes of the request's body, if it may
-// have one, before the request takes a worker's thread: a client that
-// announces a body and sends none, or sends it slowly, waits on Go's side
-// (until the server's read timeout), never on a thread. It reports false
-// when the body could not be read. A request that expects 100 Continue is
-// left to the app, which may refuse it before its body comes.
+// prefetchSize is how much of a request's body comes to Go before the
+// request takes a worker's thread.
+const prefetchSize = 64 << 10
+
+// awaitBody reads the start of the request's body, if it may have one,
+// before the request takes a worker's thread: the whole body if it is
+// smaller than prefetchSize, else that much. A client that announces a body
+// and sends none, or sends it slowly, waits on Go's side (until the server
+// cuts it off, see serve.MinBodyRate), never on a thread; a larger body
+// streams to the app from then on. It reports false when the body could
+// not be read. A request that expects 100 Continue is left to the app,
+// which may refuse it before its body comes.
 func awaitBody(env wsgi.Environ) bool {
 	if env.Get("CONTENT_LENGTH") == "0" || env.Get("HTTP_EXPECT") != "" {
 		return true
 	}
+	size := prefetchSize
+	if n, err := strconv.Atoi(env.Get("CONTENT_LENGTH")); err == nil && n >= 0 && n < size {
+		size = n
+	}
 	in := env.Input()
-	var first [1]byte
-	n, err := io.ReadFull(in, first[:])
-	switch {
-	case n == 1:
-		env["wsgi.input"] = io.MultiReader(bytes.NewReader(first[:]), in)
-	case err != io.EOF:
+	start := make([]byte, size)
+	n, err := io.ReadFull(in, start)
+	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false
 	}
+	env["wsgi.input"] = io.MultiReader(bytes.NewReader(start[:n]), in)
 	return true
 }
 

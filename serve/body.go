@@ -36,23 +36,35 @@ func (s *Server) bounded(w http.ResponseWriter, r *http.Request) *http.Request {
 	return r2
 }
 
+// MinBodyRate is the slowest a request body may come, in bytes a second,
+// once the client has kept a reader waiting for the read timeout in all:
+// a client that sends a byte just before each read would time out holds
+// the handler for as long as it likes otherwise. Only the time the app
+// spends waiting in Read counts, as Kestrel's MinRequestBodyDataRate
+// counts it; 240 is Kestrel's default too, below any real network.
+const MinBodyRate = 240
+
 // idleBody is a request body whose each read must bring bytes within
-// timeout.
+// timeout, and which must come at MinBodyRate or faster once a reader has
+// waited for timeout in all.
 type idleBody struct {
 	io.ReadCloser
 	rc      *http.ResponseController
 	timeout time.Duration
-	ended   bool // a read failed, or the body came to its end
+	ended   bool          // a read failed, or the body came to its end
+	waited  time.Duration // in Read, in all
+	got     int64         // bytes read
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
 	if b.ended {
 		return b.ReadCloser.Read(p)
 	}
-	b.rc.SetReadDeadline(time.Now().Add(b.timeout))
+	start := time.Now()
+	b.rc.SetReadDeadline(start.Add(b.timeout))
 	n, err := b.ReadCloser.Read(p)
 	if err == nil {
-		return n, nil
+		return n, b.checkRate(n, time.Since(start))
 	}
 	b.ended = true
 	if errors.Is(err, os.ErrDeadlineExceeded) {
@@ -63,6 +75,32 @@ func (b *idleBody) Read(p []byte) (int, error) {
 	// from the read above would end that watch, and cancel the request.
 	b.rc.SetReadDeadline(time.Time{})
 	return n, err
+}
+
+// checkRate counts a read of n bytes that waited d, and fails the body if
+// it has come too slowly: the connection's next read fails at once, so
+// that net/http closes it rather than read the rest.
+func (b *idleBody) checkRate(n int, d time.Duration) error {
+	b.waited += d
+	b.got += int64(n)
+	if b.waited <= b.timeout || float64(b.got) >= MinBodyRate*b.waited.Seconds() {
+		return nil
+	}
+	b.ended = true
+	b.rc.SetReadDeadline(time.Unix(1, 0))
+	return &SlowBodyError{Bytes: b.got, Waited: b.waited}
+}
+
+// A SlowBodyError is a read of a request body that failed because the
+// client sent it slower than [MinBodyRate].
+type SlowBodyError struct {
+	Bytes  int64         // the body's bytes read
+	Waited time.Duration // how long reads waited for them
+}
+
+func (e *SlowBodyError) Error() string {
+	return fmt.Sprintf("the request body came too slowly: %d bytes in %s of waiting, less than %d bytes a second",
+		e.Bytes, e.Waited.Round(time.Millisecond), MinBodyRate)
 }
 
 // A StalledError is a read of a request body that failed because the

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,13 +18,18 @@ import (
 // bodyServer serves h with a read timeout of d on a loopback port, and
 // returns the server and its address.
 func bodyServer(t *testing.T, d time.Duration, h http.HandlerFunc) (*Server, net.Listener) {
+	return testServer(t, h, func(s *Server) { s.readTimeout = d })
+}
+
+// testServer serves h on a loopback port, set as set says.
+func testServer(t *testing.T, h http.HandlerFunc, set func(*Server)) (*Server, net.Listener) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv := NewServer(h, io.Discard)
-	srv.readTimeout = d
+	set(srv)
 	srv.Go(ln)
 	t.Cleanup(func() { srv.Close() })
 	return srv, ln
@@ -134,5 +140,73 @@ func TestReadTimeoutSparesLongRequests(t *testing.T) {
 				t.Errorf("the request was cancelled once the read timeout had passed")
 			}
 		})
+	}
+}
+
+// TestTrickledBodyIsCut: a client that sends a byte just often enough never
+// to stall a read loses its connection once the reads have waited the
+// read timeout in all and the body has come slower than MinBodyRate.
+func TestTrickledBodyIsCut(t *testing.T) {
+	const timeout = time.Second
+	read := make(chan error, 1)
+	_, ln := bodyServer(t, timeout, func(w http.ResponseWriter, r *http.Request) {
+		_, err := io.ReadAll(r.Body)
+		read <- err
+	})
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n")
+	go func() {
+		// At most the whole body, a byte each 50 ms: a tenth of a read timeout.
+		for range 1000 {
+			if _, err := c.Write([]byte("x")); err != nil {
+				return
+			}
+			time.Sleep(timeout / 20)
+		}
+	}()
+	select {
+	case err := <-read:
+		var slow *SlowBodyError
+		if !errors.As(err, &slow) || slow.Waited <= timeout {
+			t.Fatalf("the app's read of a trickled body ended with %v, want a SlowBodyError after %s of waiting", err, timeout)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the app's read of a trickled body never ended")
+	}
+	c.SetReadDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.ReadAll(c); err != nil {
+		t.Errorf("the client's connection was not closed: %v", err)
+	}
+}
+
+// TestSlowAppIsNotASlowBody: only the time a read waits for the client
+// counts against its rate; an app that takes its time between reads of a
+// body that came at once is not cut.
+func TestSlowAppIsNotASlowBody(t *testing.T) {
+	const timeout = 100 * time.Millisecond
+	read := make(chan error, 1)
+	_, ln := bodyServer(t, timeout, func(w http.ResponseWriter, r *http.Request) {
+		p := make([]byte, 10)
+		var err error
+		for err == nil {
+			_, err = r.Body.Read(p)
+			time.Sleep(timeout / 4)
+		}
+		if err == io.EOF {
+			err = nil
+		}
+		read <- err
+	})
+	resp, err := http.Post("http://"+ln.Addr().String()+"/", "text/plain", strings.NewReader(strings.Repeat("x", 200)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := <-read; err != nil {
+		t.Errorf("an app reading a body that came at once, slowly, failed: %v", err)
 	}
 }

@@ -65,6 +65,7 @@ type options struct {
 	port         int
 	grace        time.Duration
 	readTimeout  time.Duration
+	writeTimeout time.Duration
 	mounts       []string
 	app          string
 	proxy        []netip.Prefix // trusted proxies; none by default
@@ -151,7 +152,7 @@ func (o options) serve(ctx context.Context, now <-chan struct{}, prog string, ar
 }
 
 func (o options) newRun(h http.Handler, logs logs) *Run {
-	return &Run{Handler: h, Grace: o.grace, ReadTimeout: o.readTimeout, ErrorLog: logs.errors}
+	return &Run{Handler: h, Grace: o.grace, ReadTimeout: o.readTimeout, WriteTimeout: o.writeTimeout, ErrorLog: logs.errors}
 }
 
 // asChild serves under the -upgrade-on-hup supervisor that started it: it
@@ -248,6 +249,7 @@ func serverFlags(fs *flag.FlagSet) (*options, error) {
 	})
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long requests in flight may take to finish when stopping")
 	fs.DurationVar(&o.readTimeout, "read-timeout", DefaultReadTimeout, "how long to wait for the next bytes of a request body (and its first, from the request's start) before dropping the connection; less than -grace, and at most half of it unless given")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", DefaultWriteTimeout, "how long a write of a response may wait for the client to take bytes before dropping the connection (and ending the request)")
 	fs.Func("proxy", "trust the X-Forwarded-* headers of requests from these proxies, as ADDR or CIDR[,…] (such as 127.0.0.1 or 10.0.0.0/8); off by default", func(v string) error {
 		p, err := proxy.ParsePrefixes(v)
 		o.proxy = append(o.proxy, p...)
@@ -292,6 +294,9 @@ func (o *options) check(fs *flag.FlagSet) error {
 	}
 	if o.grace <= 0 {
 		return fmt.Errorf("invalid -grace %s: want a positive duration, such as 10s", o.grace)
+	}
+	if o.writeTimeout <= 0 {
+		return fmt.Errorf("invalid -write-timeout %s: want a positive duration, such as 30s", o.writeTimeout)
 	}
 	if o.maxRestarts < 0 {
 		return fmt.Errorf("invalid -max-restarts %d: want 0 (no limit) or more", o.maxRestarts)

@@ -55,6 +55,20 @@ func TestParseReadTimeout(t *testing.T) {
 	}
 }
 
+func TestParseWriteTimeout(t *testing.T) {
+	o, err := parse("site", []string{"hello"}, io.Discard)
+	if err != nil || o.writeTimeout != DefaultWriteTimeout {
+		t.Errorf("not given: %s, %v; want %s", o.writeTimeout, err, DefaultWriteTimeout)
+	}
+	o, err = parse("site", []string{"hello", "-write-timeout", "2m"}, io.Discard)
+	if err != nil || o.writeTimeout != 2*time.Minute || o.newRun(nil, logs{}).WriteTimeout != 2*time.Minute {
+		t.Errorf("-write-timeout 2m: %s, %v", o.writeTimeout, err)
+	}
+	if _, err := parse("site", []string{"hello", "-write-timeout", "0s"}, io.Discard); err == nil || !strings.Contains(err.Error(), "invalid -write-timeout 0s: want a positive duration") {
+		t.Errorf("-write-timeout 0s: %v", err)
+	}
+}
+
 // TestRunReadTimeout: a Run's read timeout is its own, or the default, but
 // never as long as its grace, so that a client that sends nothing cannot
 // hold a drain for all of it.

@@ -26,6 +26,12 @@ type Run struct {
 	// Grace if that is shorter.
 	ReadTimeout time.Duration
 
+	// WriteTimeout is the longest a write of a response waits for the
+	// client to take bytes; a client that takes none for that long loses
+	// its connection, and the request its handler. If zero, it is
+	// DefaultWriteTimeout.
+	WriteTimeout time.Duration
+
 	OnDrain  func()       // ends long-lived streams when the drain starts
 	Ready    func() error // tells a supervisor this server serves
 	Reload   func()       // tells the browsers to reload their pages
@@ -41,6 +47,9 @@ func (r *Run) Serve(ctx context.Context, now <-chan struct{}, ln net.Listener, m
 	tracked := TrackInFlight(r.Handler)
 	srv := NewServer(tracked, r.ErrorLog)
 	srv.readTimeout = r.readTimeout()
+	if r.WriteTimeout > 0 {
+		srv.writeTimeout = r.WriteTimeout
+	}
 	if r.OnDrain != nil {
 		srv.OnDrain(r.OnDrain)
 	}

@@ -27,16 +27,19 @@ type Server struct {
 	fresh   map[net.Conn]bool // connections on which no request has begun
 	onDrain []func()
 
-	readTimeout time.Duration // the longest wait for a request body's next bytes
+	readTimeout  time.Duration // the longest wait for a request body's next bytes
+	writeTimeout time.Duration // the longest wait for a client to take a response's bytes
 }
 
 // NewServer returns a Server for h with a ReadHeaderTimeout (net/http has
 // none by default, which lets a slow client hold a connection open forever),
 // a bound of [DefaultReadTimeout] on the wait for each next bytes of a
-// request body (net/http has none either), a cap on header size, and an
-// idle timeout. Its own errors go to errorLog.
+// request body (net/http has none either), a bound of
+// [DefaultWriteTimeout] on each wait for the client to take a response's
+// bytes, a cap on header size, and an idle timeout. Its own errors go to
+// errorLog.
 func NewServer(h http.Handler, errorLog io.Writer) *Server {
-	s := &Server{fresh: map[net.Conn]bool{}, readTimeout: DefaultReadTimeout}
+	s := &Server{fresh: map[net.Conn]bool{}, readTimeout: DefaultReadTimeout, writeTimeout: DefaultWriteTimeout}
 	s.Server = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if s.closing.Load() || ambiguousFraming(r) {
@@ -138,6 +141,9 @@ func (s *Server) Go(ln net.Listener) <-chan error {
 
 func (s *Server) serve(ln net.Listener) error {
 	defer s.serving.Done()
+	if s.writeTimeout > 0 {
+		ln = idleWriteListener{Listener: ln, timeout: s.writeTimeout}
+	}
 	return s.Server.Serve(ln)
 }
 
