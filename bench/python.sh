@@ -10,6 +10,8 @@
 # /usr/bin/python3, started once and loaded in turn, in every round:
 #
 #   wsgo-2x1              wsgo run -workers 2 -threads 1
+#   wsgo-2x1-allprocs     the same with GOMAXPROCS=$(nproc), Go's default,
+#                         where wsgo run otherwise takes half
 #   gunicorn-sync-2       gunicorn -w 2 (sync workers)
 #   wsgo-2x4              wsgo run -workers 2 -threads 4
 #   gunicorn-gthread-2x4  gunicorn -w 2 -k gthread --threads 4
@@ -64,6 +66,7 @@ for app in demo flask; do
   # the server's port.
   file=${target/:/.py:}
   add wsgo-2x1 $app "$work/wsgo" run "$file" -python $py -workers 2 -threads 1 -port PORT
+  add wsgo-2x1-allprocs $app env GOMAXPROCS="$(nproc)" "$work/wsgo" run "$file" -python $py -workers 2 -threads 1 -port PORT
   add gunicorn-sync-2 $app $py -m gunicorn -w 2 -b 127.0.0.1:PORT "$target"
   add wsgo-2x4 $app "$work/wsgo" run "$file" -python $py -workers 2 -threads 4 -port PORT
   add gunicorn-gthread-2x4 $app $py -m gunicorn -w 2 -k gthread --threads 4 -b 127.0.0.1:PORT "$target"
@@ -87,7 +90,7 @@ for k in "${!cmd[@]}"; do
 done
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-servers=(wsgo-2x1 gunicorn-sync-2 wsgo-2x4 gunicorn-gthread-2x4 wsgo-1x4 waitress-1x4)
+servers=(wsgo-2x1 wsgo-2x1-allprocs gunicorn-sync-2 wsgo-2x4 gunicorn-gthread-2x4 wsgo-1x4 waitress-1x4)
 results=$work/results.tsv
 for r in $(seq "$rounds"); do
   # Alternate the order from round to round.

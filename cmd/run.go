@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strings"
 
@@ -54,12 +55,25 @@ func newRun() *cobra.Command {
 				// still decides.
 				debug.SetGCPercent(400)
 			}
+			if os.Getenv("GOMAXPROCS") == "" {
+				runtime.GOMAXPROCS(goProcs(runtime.GOMAXPROCS(0)))
+			}
 			if code := pythonProgram().Main(args, c.OutOrStdout(), c.ErrOrStderr()); code != exitOK {
 				return &exitError{code: code}
 			}
 			return nil
 		},
 	}
+}
+
+// goProcs is how many of the n processors Go may use at once beside the
+// Python workers: half of them. The workers do the app's work, a processor
+// each while they compute, and Go only speaks HTTP and passes frames; with
+// every processor, Go's scheduler spins and wakes threads across
+// processors for each frame, which cost more CPU a request than it saved
+// (docs/benchmarks.md). GOMAXPROCS in the environment still decides.
+func goProcs(n int) int {
+	return max(1, n/2)
 }
 
 // runOptions are wsgo run's own flags, beside a built program's.

@@ -12,7 +12,7 @@ from collections import defaultdict
 # Each server, and the wsgo configurations with the same processes it is
 # compared with: the same threads, and (against sync workers) wsgo's
 # threads, which a sync worker does not have.
-PAIRS = [("gunicorn-sync-2", ["wsgo-2x1", "wsgo-2x4"]),
+PAIRS = [("gunicorn-sync-2", ["wsgo-2x1", "wsgo-2x1-allprocs", "wsgo-2x4"]),
          ("gunicorn-gthread-2x4", ["wsgo-2x4"]),
          ("waitress-1x4", ["wsgo-1x4"])]
 
