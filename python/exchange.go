@@ -8,6 +8,7 @@ import (
 	"io"
 	"iter"
 	"net"
+	"net/http"
 	"strconv"
 
 	"github.com/wsgo/wsgo/wsgi"
@@ -128,6 +129,7 @@ type exchange struct {
 	start wsgi.StartResponse
 	write func([]byte) error
 	in    []byte // the request body's block being sent
+	begun bool   // body bytes went to the gateway: the headers may be out
 }
 
 // The end of an exchange, as far as the channel is concerned.
@@ -165,6 +167,7 @@ func (x *exchange) run(yield func([]byte) bool) {
 		}
 		switch kind {
 		case frameChunk:
+			x.begun = x.begun || len(p) > 0
 			if !yield(p) {
 				return
 			}
@@ -186,6 +189,7 @@ func (x *exchange) run(yield func([]byte) bool) {
 				x.broken(protocolErrorf("a write frame came before a start frame"), yield)
 				return
 			}
+			x.begun = x.begun || len(p) > 0
 			if x.write(p) != nil {
 				return // the gateway knows why, and reports it
 			}
@@ -281,12 +285,17 @@ func (x *exchange) stop() {
 
 // broken ends a request whose channel failed. In development it panics
 // with the failure, as a failing app does. In production the client gets
-// 502 Bad Gateway (the response is aborted if its headers are out), and
-// the log says why.
+// 502 Bad Gateway, or, once body bytes went out, loses its connection (no
+// status can follow them, and a cut is what tells it the body is not
+// whole); the log says which, and why, in one line.
 func (x *exchange) broken(err error, yield func([]byte) bool) {
 	err = x.failure(err)
 	if x.app.opts.Dev {
 		panic(err)
+	}
+	if x.begun {
+		x.app.logf("%v: %s was cut off after its first body bytes", err, describeRequest(x.env))
+		panic(http.ErrAbortHandler)
 	}
 	x.app.logf("%v: %s answered 502 Bad Gateway", err, describeRequest(x.env))
 	h := wsgi.Headers{{Name: "Content-Type", Value: "text/plain; charset=utf-8"}, {Name: "Cache-Control", Value: "no-store"}}

@@ -1,6 +1,7 @@
 package python
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -177,6 +178,58 @@ func workerKilledMidRequest(t *testing.T, logf *events, opts Options) {
 	next := wsgiGet(a, "/pid")
 	if !strings.HasPrefix(next, "/pid ") || next == first {
 		t.Errorf("after the kill: %q (before: %q)", next, first)
+	}
+}
+
+// TestWorkerKilledMidStream: a worker that dies after its response's first
+// body bytes went out costs the client its connection, since no 502 can
+// follow a 200, and the log one line that says the response was cut off,
+// not a Go stack nor a 502 the client never saw.
+func TestWorkerKilledMidStream(t *testing.T) {
+	needPython(t)
+	dir := t.TempDir()
+	gate := fifo(t, dir, "gate")
+	logf := newEvents()
+	opts := Options{Threads: 2, Logf: func(format string, args ...any) { fmt.Fprintf(logf, format+"\n", args...) }}
+	a := start(t, project(t, map[string]string{"app.py": fmt.Sprintf(`
+import os
+
+def app(environ, start_response):
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    yield b'pid %%d\n' %% os.getpid()
+    with open(%q) as f:
+        f.readline()
+    yield b'end\n'
+`, gate)}), "app.py", opts)
+	srv, ev := serve(t, a)
+	resp, err := client.Get(srv.URL + "/stream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	br := bufio.NewReader(resp.Body)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(line, "pid ")))
+	if err != nil {
+		t.Fatalf("first line %q", line)
+	}
+	f, err := os.OpenFile(gate, os.O_WRONLY, 0) // the app waits at the gate
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := kill9(pid); err != nil {
+		t.Fatal(err)
+	}
+	if rest, err := io.ReadAll(br); err == nil {
+		t.Errorf("the client read the cut response to its end: %q", rest)
+	}
+	logf.waitFor(t, fmt.Sprintf("the worker (pid %d) was killed (signal: killed) while it served this request; another is starting: GET /stream was cut off after its first body bytes", pid))
+	if strings.Contains(logf.String(), "502") || strings.Contains(ev.String(), "failed") {
+		t.Errorf("the log tells of a 502 or a failure the client never saw:\n%s%s", logf, ev)
 	}
 }
 
