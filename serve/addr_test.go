@@ -76,3 +76,25 @@ func TestListenInUseAdvice(t *testing.T) {
 		t.Errorf("Listen on a busy port: %v", err)
 	}
 }
+
+// TestBadFlagSaidOnce: a flag the program refuses is told once, with the
+// usage, and the program exits 2; a check of the values after the flags is
+// told once too, without the usage.
+func TestBadFlagSaidOnce(t *testing.T) {
+	for _, tt := range []struct {
+		args  []string
+		said  string
+		usage bool
+	}{
+		{[]string{"-port", "0x50"}, `invalid value "0x50" for flag -port`, true},
+		{[]string{"-bogus"}, "flag provided but not defined: -bogus", true},
+		{[]string{"a", "-grace", "0s"}, "invalid -grace 0s", false},
+	} {
+		var stderr strings.Builder
+		code := run("site", tt.args, io.Discard, &stderr)
+		out := stderr.String()
+		if code != ExitUsage || strings.Count(out, tt.said) != 1 || strings.Contains(out, "Usage:") != tt.usage {
+			t.Errorf("%q: exit %d, want %d, and %q once (usage: %t):\n%s", tt.args, code, ExitUsage, tt.said, tt.usage, out)
+		}
+	}
+}

@@ -83,8 +83,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
-		return ExitUsage
+		return usageError(stderr, prog, err)
 	}
 	if o.list {
 		fmt.Fprintln(stdout, strings.Join(wsgi.Names(), "\n"))
@@ -269,12 +268,16 @@ func serverFlags(fs *flag.FlagSet) (*options, error) {
 
 // parseAround parses args with fs, flags before and after the positional
 // arguments (./site hello -port 80), and returns those; it stops early
-// when stop is set.
+// when stop is set. A flag the flag package refused comes back as a
+// shownError: it printed the error and the usage already.
 func parseAround(fs *flag.FlagSet, args []string, stop *bool) ([]string, error) {
 	var named []string
 	for {
-		if err := fs.Parse(args); err != nil || *stop {
-			return named, err
+		if err := fs.Parse(args); err != nil {
+			return named, shownError{err}
+		}
+		if *stop {
+			return named, nil
 		}
 		if fs.NArg() == 0 {
 			return named, nil
@@ -282,6 +285,21 @@ func parseAround(fs *flag.FlagSet, args []string, stop *bool) ([]string, error) 
 		named = append(named, fs.Arg(0))
 		args = fs.Args()[1:]
 	}
+}
+
+// A shownError is a command-line error already printed, with the usage,
+// which the program must not print again.
+type shownError struct{ error }
+
+func (e shownError) Unwrap() error { return e.error }
+
+// usageError prints err, unless it was shown already, and returns the
+// usage exit code.
+func usageError(stderr io.Writer, prog string, err error) int {
+	if !errors.As(err, new(shownError)) {
+		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+	}
+	return ExitUsage
 }
 
 // check checks the values of the flags serverFlags defined.

@@ -79,8 +79,7 @@ func (p *Program) Main(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", name, err)
-		return ExitUsage
+		return usageError(stderr, name, err)
 	}
 	again := append(p.Command[1:len(p.Command):len(p.Command)], args...)
 	return o.serve(ctx, now, p.Command[0], again, stderr, p.Start)
