@@ -138,7 +138,8 @@ func pidOf(t *testing.T, body string) int {
 // TestRunProduction: wsgo run serves a Python app in production: a failing
 // app costs its client a bare 500 and the traceback goes to the log; a
 // worker killed in the middle of a request costs that request a 502 at
-// once, logged with its request id, and another worker serves the next.
+// once, logged with its request id, and another worker serves the next;
+// SIGHUP without -upgrade-on-hup does not stop it.
 func TestRunProduction(t *testing.T) {
 	needPython(t)
 	dir := testkit.Tree(t, map[string]string{"app.py": pyWhoami})
@@ -185,6 +186,12 @@ func TestRunProduction(t *testing.T) {
 	if pidOf(t, body) == pid {
 		t.Errorf("the killed worker %d still serves", pid)
 	}
+
+	// Without -upgrade-on-hup, SIGHUP (gunicorn's reload) is refused with a
+	// warning, and the program goes on serving.
+	in.cmd.Process.Signal(syscall.SIGHUP)
+	in.waitForLog(t, "WARN SIGHUP ignored: this program upgrades on SIGHUP only when started with -upgrade-on-hup")
+	waitForBody(t, url+"/", 200, "build-1")
 }
 
 // TestRunUpgradeOnHUP: under -upgrade-on-hup and a steady client, SIGHUP

@@ -127,6 +127,7 @@ func (o options) serve(ctx context.Context, now <-chan struct{}, prog string, ar
 	if o.upgradeOnHUP {
 		return supervise(ctx, now, prog, args, ln, o, logs)
 	}
+	defer ignoreHangups(logs)()
 	app, stop, err := start(ctx, o.app, logs.forApp())
 	if err != nil {
 		ln.Close()
@@ -148,6 +149,30 @@ func (o options) serve(ctx context.Context, now <-chan struct{}, prog string, ar
 	}
 	logger.Printf("stopped")
 	return 0
+}
+
+// ignoreHangups keeps SIGHUP, which would end the program, from stopping
+// a program that was not started with -upgrade-on-hup: gunicorn's users,
+// and service managers' reload commands, send it to reload. Each one is
+// a warning that says what to do instead.
+func ignoreHangups(logs logs) (stop func()) {
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-hups:
+				logs.warn.Print("SIGHUP ignored: this program upgrades on SIGHUP only when started with -upgrade-on-hup; restart it to run new code")
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hups)
+		close(done)
+	}
 }
 
 func (o options) newRun(h http.Handler, logs logs) *Run {
