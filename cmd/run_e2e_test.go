@@ -279,7 +279,7 @@ func TestRunHostileClients(t *testing.T) {
 	needPython(t)
 	dir := testkit.Tree(t, map[string]string{"app.py": pyWhoami})
 	port := freePort(t)
-	startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "1", "-threads", "1", "-read-timeout", "1m", "-write-timeout", "2s", "-grace", "2m")
+	in := startRun(t, dir, port, "app.py:app", "-port", port, "-workers", "1", "-threads", "1", "-read-timeout", "1m", "-write-timeout", "2s", "-grace", "2m")
 	addr := "127.0.0.1:" + port
 	free := func(what string) {
 		t.Helper()
@@ -364,6 +364,7 @@ func TestRunHostileClients(t *testing.T) {
 		}
 		free("a client that stopped reading")
 		waitForClose(t, dir, 1)
+		in.waitForLog(t, "the client stopped reading the response, and a write to it waited for the server's write timeout")
 	})
 
 	t.Run("streamed body", func(t *testing.T) {

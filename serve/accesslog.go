@@ -85,6 +85,9 @@ func logRequests(h http.Handler, write func(*entry)) http.Handler {
 			e.status, e.bytes, e.took = rec.Status(), rec.Size(), time.Since(e.start)
 			if v := recover(); v != nil {
 				e.aborted = true
+				if !rec.Answered() {
+					e.status = 0 // no response went out at all
+				}
 				write(e)
 				panic(v)
 			}

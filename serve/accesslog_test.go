@@ -166,3 +166,36 @@ func TestEscapeC1LeavesOtherTextAlone(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", b.String(), want)
 	}
 }
+
+// TestAbortedLogLine: a request cut off is logged "aborted", with status 0
+// when no response had begun (a client gone while the app waited, a body
+// that stalled) and with the status sent when one had.
+func TestAbortedLogLine(t *testing.T) {
+	cut := wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		if env.PathInfo() == "/after-headers" {
+			start("200 OK", wsgi.Headers{{Name: "Content-Type", Value: "text/plain"}})
+		}
+		return func(yield func([]byte) bool) {
+			if env.PathInfo() == "/after-headers" {
+				yield([]byte("part"))
+				yield([]byte(strings.Repeat("x", 64<<10))) // past the gateway's hold
+			}
+			panic(http.ErrAbortHandler)
+		}
+	})
+	var out syncbuf.Buffer
+	o := options{app: "cut", logFormat: "text"}
+	srv := httptest.NewServer(o.gateway(cut, newLogs(o.logFormat, &out)))
+	for _, path := range []string{"/before-headers", "/after-headers"} {
+		if res, err := http.Get(srv.URL + path); err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+	}
+	srv.Close()
+	for _, want := range []string{`"GET /before-headers HTTP/1.1" 0 0 `, `"GET /after-headers HTTP/1.1" 200 `} {
+		if !regexp.MustCompile(regexp.QuoteMeta(want) + `.* aborted\n`).MatchString(out.String()) {
+			t.Errorf("no line %q… aborted in:\n%s", want, out.String())
+		}
+	}
+}

@@ -98,6 +98,9 @@ type SlowBodyError struct {
 	Waited time.Duration // how long reads waited for them
 }
 
+// Unwrap makes a SlowBodyError a timeout, as a stalled body's is.
+func (e *SlowBodyError) Unwrap() error { return os.ErrDeadlineExceeded }
+
 func (e *SlowBodyError) Error() string {
 	return fmt.Sprintf("the request body came too slowly: %d bytes in %s of waiting, less than %d bytes a second",
 		e.Bytes, e.Waited.Round(time.Millisecond), MinBodyRate)

@@ -86,7 +86,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// gone, or sent nothing for as long as the server waits.
 		what := "client went away while sending the request body"
 		if errors.Is(in.fail, os.ErrDeadlineExceeded) {
-			what = "client stopped sending the request body"
+			what = "the server cut off a request body the client stopped sending, or sent too slowly"
 		}
 		log.Notef("app %q: %s (%d bytes of %s read: %v); the body was closed",
 			name, what, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
@@ -100,7 +100,7 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if errors.Is(err, errClientGone) {
 		log.Notef("app %q: %v after %d bytes; the body was closed", name, err, rs.written)
-		return
+		panic(http.ErrAbortHandler) // for the server's log: no whole response went out
 	}
 	f := &Failure{App: name, Err: err, Environ: env}
 	var ae *appError
@@ -129,6 +129,19 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 var errClientGone = errors.New("the connection closed before the response was done (the client left, or the server was stopping)")
+
+// errClientStalled is errClientGone when a write to the client timed out:
+// the client stopped reading (see serve.DefaultWriteTimeout).
+var errClientStalled = fmt.Errorf("the client stopped reading the response, and a write to it waited for the server's write timeout: %w", errClientGone)
+
+// goneFor is the error for a response whose write to the client failed
+// with err.
+func goneFor(err error) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errClientStalled
+	}
+	return errClientGone
+}
 
 // appError is an app's failure, with the stack where it happened when known.
 type appError struct {
@@ -327,7 +340,7 @@ func (rs *response) send(p []byte) error {
 	case errors.Is(err, http.ErrBodyNotAllowed):
 		return errNoBody(rs.code)
 	case err != nil:
-		return errClientGone
+		return goneFor(err)
 	case over:
 		return ruleError("Content-Length exceeded", "the app declared %d bytes and produced more", rs.declared)
 	}
@@ -373,6 +386,9 @@ func (rs *response) end() error {
 		return rs.err
 	}
 	if !rs.started {
+		if rs.req.Context().Err() != nil {
+			return errClientGone // the app gave up on a request whose client left first
+		}
 		return ruleError("no start_response", "the app returned without calling start_response")
 	}
 	// A HEAD response may declare GET's length and send no body, as
@@ -413,7 +429,7 @@ func (rs *response) flushNow() {
 		}
 	}
 	if err := http.NewResponseController(rs.w).Flush(); err != nil {
-		rs.err = errClientGone
+		rs.err = goneFor(err)
 	}
 }
 

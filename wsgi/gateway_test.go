@@ -2,6 +2,7 @@ package wsgi
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -591,5 +592,38 @@ func TestStalledBodyIsLoggedAsSuch(t *testing.T) {
 	defer srv.Close()
 	conn := testkit.Dial(t, srv)
 	io.WriteString(conn, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nabc")
-	testkit.WaitForLog(t, log, `app "test": client stopped sending the request body (3 bytes of 1000 read`)
+	testkit.WaitForLog(t, log, `app "test": the server cut off a request body the client stopped sending, or sent too slowly (3 bytes of 1000 read`)
+}
+
+// TestClientGoneBeforeStart: an app that gives up on a request whose
+// client went away before it answered (as a Python app's request queued
+// for a thread does) is not reported as an app that broke a rule.
+func TestClientGoneBeforeStart(t *testing.T) {
+	entered, gone := make(chan struct{}), make(chan struct{})
+	srv, log := newServer(t, AppFunc(func(env Environ, start StartResponse) iter.Seq[[]byte] {
+		close(entered)
+		<-env.Context().Done()
+		close(gone)
+		return nil
+	}))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/queued", nil)
+	go func() {
+		if res, err := http.DefaultClient.Do(req); err == nil {
+			res.Body.Close()
+		}
+	}()
+	for _, step := range []chan struct{}{entered, gone} {
+		select {
+		case <-step:
+		case <-time.After(time.Minute):
+			t.Fatal("the request never reached the app, or the app never saw its client go")
+		}
+		cancel()
+	}
+	srv.Close() // waits for the handler, and so for its log line
+	if got := log.String(); strings.Contains(got, "start_response") || !strings.Contains(got, "the connection closed before the response was done") {
+		t.Errorf("log:\n%s", got)
+	}
 }

@@ -35,6 +35,10 @@ func (r *Response) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// Answered reports whether a status was set or body bytes were written:
+// whether a response began, as far as the handler goes.
+func (r *Response) Answered() bool { return r.status != 0 }
+
 // Status is the final status sent, 200 if none was set.
 func (r *Response) Status() int {
 	if r.status == 0 {
