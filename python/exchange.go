@@ -287,14 +287,19 @@ func (x *exchange) stop() {
 // with the failure, as a failing app does. In production the client gets
 // 502 Bad Gateway, or, once body bytes went out, loses its connection (no
 // status can follow them, and a cut is what tells it the body is not
-// whole); the log says which, and why, in one line.
+// whole); a request whose connection closed already (the drain's grace
+// ran out) is cut too. The log says which, and why, in one line.
 func (x *exchange) broken(err error, yield func([]byte) bool) {
 	err = x.failure(err)
 	if x.app.opts.Dev {
 		panic(err)
 	}
-	if x.begun {
+	switch {
+	case x.begun:
 		x.app.logf("%v: %s was cut off after its first body bytes", err, describeRequest(x.env))
+		panic(http.ErrAbortHandler)
+	case x.env.Context().Err() != nil:
+		x.app.logf("%v: %s was cut off: its connection had closed", err, describeRequest(x.env))
 		panic(http.ErrAbortHandler)
 	}
 	x.app.logf("%v: %s answered 502 Bad Gateway", err, describeRequest(x.env))
@@ -338,7 +343,7 @@ func (x *exchange) failure(err error) error {
 		return err
 	}
 	if x.app.isClosing() {
-		return fmt.Errorf("python: the app was stopped while it served this request (%v)", err)
+		return errors.New("python: the app was stopped while it served this request")
 	}
 	if w.waitExit(killGrace) {
 		return fmt.Errorf("python: the worker (pid %d) %s while it served this request; another is starting", w.pid, w.exitDescription())
