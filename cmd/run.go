@@ -92,9 +92,39 @@ func pythonProgram() *serve.Program {
 		Command: []string{os.Args[0], "run"},
 		Usage:   "TARGET [flags]\n\nServes the Python WSGI app TARGET (app.py, app.py:app, mysite.wsgi, shop:create_app()) in production.",
 		Flags:   o.flags,
+		Hint:    gunicornHint,
 		Check:   o.check,
 		Start:   o.start,
 	}
+}
+
+// gunicornFlags are gunicorn's flags that wsgo run users reach for, and
+// what does their work here.
+var gunicornFlags = map[string]string{
+	"b":                   "-host and -port",
+	"bind":                "-host and -port",
+	"w":                   "-workers",
+	"k":                   "-threads (every worker has a pool of threads)",
+	"worker-class":        "-threads (every worker has a pool of threads)",
+	"graceful-timeout":    "-grace",
+	"forwarded-allow-ips": "-proxy",
+	"reload":              "wsgo serve, the development server",
+	"access-logfile":      "the standard error, where the access log goes (-log-format json for a pipeline)",
+	"error-logfile":       "the standard error, where every message goes",
+	"chdir":               "the working directory, where wsgo run finds TARGET",
+	"D":                   "a service manager's work (systemd)",
+	"daemon":              "a service manager's work (systemd)",
+}
+
+// gunicornHint says what does the work of gunicorn's flag name.
+func gunicornHint(name string) string {
+	if name == "timeout" || name == "t" {
+		return "wsgo run has no request timeout, as gunicorn's -" + name + ": a request that hangs holds its thread until the app returns; see docs/production.md."
+	}
+	if v, ok := gunicornFlags[name]; ok {
+		return "For gunicorn's -" + name + ", use " + v + "."
+	}
+	return ""
 }
 
 func (o *runOptions) flags(fs *flag.FlagSet) {

@@ -83,7 +83,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	if err != nil {
-		return usageError(stderr, prog, err)
+		return usageError(stderr, prog, err, nil)
 	}
 	if o.list {
 		fmt.Fprintln(stdout, strings.Join(wsgi.Names(), "\n"))
@@ -215,12 +215,7 @@ func (o options) asChild(ctx context.Context, now <-chan struct{}, child *contro
 }
 
 func parse(prog string, args []string, stderr io.Writer) (options, error) {
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s [flags] [APP]\n\nServes APP, one of: %s\n\nFlags:\n", prog, strings.Join(wsgi.Names(), ", "))
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(prog, stderr, fmt.Sprintf("[flags] [APP]\n\nServes APP, one of: %s", strings.Join(wsgi.Names(), ", ")))
 	o, err := serverFlags(fs)
 	if err != nil {
 		return *o, err
@@ -233,7 +228,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		o.mounts = append(o.mounts, v)
 		return nil
 	})
-	named, err := parseAround(fs, args, &o.list)
+	named, err := parseAround(fs, args, &o.list, stderr)
 	if err != nil || o.list {
 		return *o, err
 	}
@@ -291,15 +286,38 @@ func serverFlags(fs *flag.FlagSet) (*options, error) {
 	return o, nil
 }
 
+// newFlagSet returns a flag set for prog whose -help prints the usage,
+// "Usage: prog " then usage, and the flags, to stderr. A mistake prints
+// nothing: the program says it in one line (see usageError), rather than
+// bury it above the whole usage, as the flag package does.
+func newFlagSet(prog string, stderr io.Writer, usage string) *flag.FlagSet {
+	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		if fs.Output() == stderr {
+			fmt.Fprintf(stderr, "Usage: %s %s\n\nFlags:\n", prog, usage)
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
 // parseAround parses args with fs, flags before and after the positional
 // arguments (./site hello -port 80), and returns those; it stops early
 // when stop is set. A flag the flag package refused comes back as a
-// shownError: it printed the error and the usage already.
-func parseAround(fs *flag.FlagSet, args []string, stop *bool) ([]string, error) {
+// flagError; -help prints the usage (see newFlagSet) and returns
+// flag.ErrHelp.
+func parseAround(fs *flag.FlagSet, args []string, stop *bool, stderr io.Writer) ([]string, error) {
 	var named []string
 	for {
-		if err := fs.Parse(args); err != nil {
-			return named, shownError{err}
+		err := fs.Parse(args)
+		if errors.Is(err, flag.ErrHelp) {
+			fs.SetOutput(stderr)
+			fs.Usage()
+			return named, err
+		}
+		if err != nil {
+			return named, flagError{err}
 		}
 		if *stop {
 			return named, nil
@@ -312,18 +330,26 @@ func parseAround(fs *flag.FlagSet, args []string, stop *bool) ([]string, error) 
 	}
 }
 
-// A shownError is a command-line error already printed, with the usage,
-// which the program must not print again.
-type shownError struct{ error }
+// A flagError is a flag the flag package refused: unknown, or with a value
+// it could not take.
+type flagError struct{ error }
 
-func (e shownError) Unwrap() error { return e.error }
+func (e flagError) Unwrap() error { return e.error }
 
-// usageError prints err, unless it was shown already, and returns the
-// usage exit code.
-func usageError(stderr io.Writer, prog string, err error) int {
-	if !errors.As(err, new(shownError)) {
-		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+// usageError says err in one line, and for a refused flag what to run to
+// see the flags, and hint's word on it if it has one; it returns the usage
+// exit code.
+func usageError(stderr io.Writer, prog string, err error, hint func(flag string) string) int {
+	fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+	if !errors.As(err, new(flagError)) {
+		return ExitUsage
 	}
+	if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok && hint != nil {
+		if h := hint(name); h != "" {
+			fmt.Fprintf(stderr, "%s\n", h)
+		}
+	}
+	fmt.Fprintf(stderr, "Run '%s -help' to see the flags.\n", prog)
 	return ExitUsage
 }
 

@@ -33,6 +33,10 @@ type Program struct {
 	Usage string
 	// Flags defines the program's own flags, beside Main's.
 	Flags func(fs *flag.FlagSet)
+	// Hint, if set, gives a word on a flag the program does not have (its
+	// name without dashes): the flag of the same meaning, for a user who
+	// knows another server's. "" when it has none.
+	Hint func(flag string) string
 	// Check checks the arguments left once the flags are parsed, and
 	// returns the name of the app they give, for the log. Its error is a
 	// mistake on the command line.
@@ -79,7 +83,7 @@ func (p *Program) Main(args []string, stdout, stderr io.Writer) int {
 		return ExitOK
 	}
 	if err != nil {
-		return usageError(stderr, name, err)
+		return usageError(stderr, name, err, p.Hint)
 	}
 	again := append(p.Command[1:len(p.Command):len(p.Command)], args...)
 	return o.serve(ctx, now, p.Command[0], again, stderr, p.Start)
@@ -87,12 +91,7 @@ func (p *Program) Main(args []string, stdout, stderr io.Writer) int {
 
 // parse reads the command line of p.
 func (p *Program) parse(name string, args []string, stderr io.Writer) (options, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: %s %s\n\nFlags:\n", name, p.Usage)
-		fs.PrintDefaults()
-	}
+	fs := newFlagSet(name, stderr, p.Usage)
 	o, err := serverFlags(fs)
 	if err != nil {
 		return *o, err
@@ -101,7 +100,7 @@ func (p *Program) parse(name string, args []string, stderr io.Writer) (options, 
 		p.Flags(fs)
 	}
 	var never bool
-	positional, err := parseAround(fs, args, &never)
+	positional, err := parseAround(fs, args, &never, stderr)
 	if err != nil {
 		return *o, err
 	}
