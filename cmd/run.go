@@ -146,8 +146,12 @@ func (o *runOptions) check(args []string) (string, error) {
 		return "", fmt.Errorf("invalid -workers %d: want 1 or more", o.workers)
 	case o.threads < 1:
 		return "", fmt.Errorf("invalid -threads %d: want 1 or more", o.threads)
-	case o.maxRequests < 0 || o.jitter < 0:
-		return "", fmt.Errorf("invalid -max-requests %d or -max-requests-jitter %d: want 0 or more", o.maxRequests, o.jitter)
+	case o.maxRequests < 0:
+		return "", fmt.Errorf("invalid -max-requests %d: want 0 (never) or more", o.maxRequests)
+	case o.jitter < 0:
+		return "", fmt.Errorf("invalid -max-requests-jitter %d: want 0 or more", o.jitter)
+	case o.jitter > 0 && o.maxRequests == 0:
+		return "", fmt.Errorf("-max-requests-jitter %d without -max-requests: jitter spreads the recycling that -max-requests N asks for, as -max-requests 1000 -max-requests-jitter 100", o.jitter)
 	}
 	t, err := parsePythonTarget(args[0])
 	if err != nil {

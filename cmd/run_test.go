@@ -32,3 +32,20 @@ func TestRunGunicornFlags(t *testing.T) {
 		}
 	}
 }
+
+// TestRunCheck: each bad number is named alone, and jitter needs
+// -max-requests.
+func TestRunCheck(t *testing.T) {
+	for args, want := range map[string]string{
+		"-max-requests -5":                         "invalid -max-requests -5: want 0 (never) or more",
+		"-max-requests 10 -max-requests-jitter -1": "invalid -max-requests-jitter -1: want 0 or more",
+		"-max-requests-jitter 5":                   "-max-requests-jitter 5 without -max-requests",
+		"-workers 0":                               "invalid -workers 0: want 1 or more",
+	} {
+		var stderr strings.Builder
+		code := pythonProgram().Main(append([]string{"app.py"}, strings.Fields(args)...), io.Discard, &stderr)
+		if code != exitUsage || !strings.Contains(stderr.String(), want) {
+			t.Errorf("%s: exit %d, want %d and %q:\n%s", args, code, exitUsage, want, stderr.String())
+		}
+	}
+}

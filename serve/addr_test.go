@@ -1,11 +1,15 @@
 package serve
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/wsgo/wsgo/wsgi"
 )
 
 // TestParsePortDecimalOnly: a port is written in decimal, in both the dev
@@ -74,6 +78,29 @@ func TestListenInUseAdvice(t *testing.T) {
 	_, err = Listen("127.0.0.1", port, "-port", "-host")
 	if err == nil || !strings.Contains(err.Error(), "port "+strconv.Itoa(port)+" is in use; try -port ") {
 		t.Errorf("Listen on a busy port: %v", err)
+	}
+}
+
+// TestListenFailureInLogFormat: a program that cannot listen says so in
+// its log's format, a JSON record at ERROR under -log-format json, and
+// exits 1.
+func TestListenFailureInLogFormat(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	p := &Program{
+		Command: []string{"site"},
+		Check:   func([]string) (string, error) { return "app", nil },
+		Start:   func(context.Context, string, Logs) (wsgi.App, func(), error) { panic("started without a socket") },
+	}
+	var stderr strings.Builder
+	code := p.Main([]string{"-port", port, "-log-format", "json"}, io.Discard, &stderr)
+	var rec struct{ Level, Msg string }
+	if err := json.Unmarshal([]byte(stderr.String()), &rec); err != nil || code != ExitFailure || rec.Level != "ERROR" || !strings.Contains(rec.Msg, "port "+port+" is in use") {
+		t.Errorf("exit %d, want %d, and one JSON record at ERROR (%v):\n%s", code, ExitFailure, err, stderr.String())
 	}
 }
 

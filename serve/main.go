@@ -121,7 +121,7 @@ func (o options) serve(ctx context.Context, now <-chan struct{}, prog string, ar
 	}
 	ln, err := o.listener()
 	if err != nil {
-		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
+		logs.error.Print(err) // in the log's format: a JSON pipeline reads it too
 		return ExitFailure
 	}
 	if o.upgradeOnHUP {
