@@ -34,6 +34,7 @@ dashes, before or after TARGET (wsgo run app.py -port 8001 -workers 2):
   -log-format text|json                    json: one object a line
   -grace, -read-timeout, -write-timeout    the drain's limit, a request body's, a client's reading
   -upgrade-on-hup                          SIGHUP starts new workers on the code on disk, then drains the old
+  -max-restarts N                          with -upgrade-on-hup: failed restarts in a row before exiting 1
 
 A socket passed under LISTEN_FDS (systemd socket activation) is served
 instead of binding one. SIGTERM drains. See docs/production.md.`
