@@ -32,7 +32,7 @@ func TestLoadErrors(t *testing.T) {
 		want   []string
 	}{
 		{"syntax.py", LoadSyntax, []string{"SyntaxError", "syntax.py:3:", "def f(:", "^"}},
-		{"imports.py", LoadImport, []string{"importing imports failed: ModuleNotFoundError: No module named 'no_such_module_wsgo'", "imports.py:2 in <module>", "import no_such_module_wsgo"}},
+		{"imports.py", LoadImport, []string{"importing imports failed: ModuleNotFoundError: No module named 'no_such_module_wsgo'; is 'no_such_module_wsgo' installed for /", "Another interpreter: --python", "imports.py:2 in <module>", "import no_such_module_wsgo"}},
 		{"raises.py", LoadException, []string{"importing raises raised ZeroDivisionError: division by zero", "raises.py:4 in <module>", "raises.py:2 in boom", "return 1 / 0"}},
 		{"missing.py", LoadMissingModule, []string{"missing.py does not exist"}},
 		{"no_such_pkg.wsgi:app", LoadMissingModule, []string{"no module named 'no_such_pkg.wsgi'"}},

@@ -606,13 +606,29 @@ def import_module(name: str, directory: str) -> types.ModuleType:
             raise LoadFailure("missing-module", f"no module named {name!r} in {directory}: "
                                                 f"give a .py file, or a module importable "
                                                 f"from there") from None
-        raise LoadFailure("import", f"importing {name} failed: {first_line(error)}", error)
+        raise LoadFailure("import", f"importing {name} failed: {first_line(error)}"
+                                    f"{not_installed_hint(error, directory)}", error)
     except ImportError as error:
         raise LoadFailure("import", f"importing {name} failed: {first_line(error)}", error)
     except SyntaxError as error:
         raise LoadFailure("syntax", f"{type(error).__name__}: {error.msg}", error)
     except BaseException as error:
         raise LoadFailure("exception", f"importing {name} raised {first_line(error)}", error)
+
+
+def not_installed_hint(error: ModuleNotFoundError, directory: str) -> str:
+    """Asks whether a missing package is installed for this interpreter.
+
+    The same project often runs under several interpreters (the system's, a
+    virtual environment's): the package may be installed for another one.
+    A module of the project itself gets no hint.
+    """
+    top = (error.name or "").split(".")[0]
+    if not top or any(os.path.exists(os.path.join(directory, top + suffix))
+                      for suffix in ("", ".py")):
+        return ""
+    return (f"; is {top!r} installed for {sys.executable}? Another interpreter: "
+            f"--python, or a virtual environment")
 
 
 def first_line(error: BaseException) -> str:
