@@ -125,6 +125,25 @@ func TestProductionTextLog(t *testing.T) {
 	}
 }
 
+// TestProductionTextLogFailure: an app's failure in the text log is at
+// ERROR and carries the request's id, as its JSON record does.
+func TestProductionTextLogFailure(t *testing.T) {
+	var out syncbuf.Buffer
+	o := options{app: "whoami", logFormat: "text"}
+	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
+	req, _ := http.NewRequest("GET", srv.URL+"/fail", nil)
+	req.Header.Set("X-Request-Id", "req-9")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	srv.Close()
+	if !regexp.MustCompile(`ERROR app "whoami" failed on GET "/fail" \(request id req-9\): .*broken`).MatchString(out.String()) {
+		t.Errorf("text log of a failure:\n%s", out.String())
+	}
+}
+
 // TestJSONLogEscapesC1: a C1 control character (U+009B, which a terminal
 // takes for the start of a command) in the path or the User-Agent is
 // written escaped in a JSON log line, as in the text log, and a JSON reader

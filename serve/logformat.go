@@ -58,7 +58,7 @@ func newLogs(format string, w io.Writer) logs {
 			error:  log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix),
 			errors: out,
 			output: func(string) io.Writer { return out },
-			app:    wsgi.LogTo(std),
+			app:    textAppLog{Logger: wsgi.LogTo(std), error: log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix)},
 			access: access,
 			out:    out,
 		}
@@ -270,6 +270,22 @@ func (j jsonLogger) Write(p []byte) (int, error) {
 }
 
 func (j jsonLogger) Notef(format string, args ...any) { j.l.Info(fmt.Sprintf(format, args...)) }
+
+// textAppLog is the gateway's log in a text log: wsgi.errors and notes as
+// they come, and a failure at ERROR with the request's id, as the JSON log
+// has them, so that a grep for ERROR or for an id finds it.
+type textAppLog struct {
+	wsgi.Logger
+	error *log.Logger
+}
+
+func (l textAppLog) Failed(r *http.Request, f *wsgi.Failure) {
+	id := ""
+	if e := entryOf(r.Context()); e != nil {
+		id = " (request id " + e.id + ")"
+	}
+	l.error.Printf("app %q failed on %s %q%s: %s\n%s", f.App, r.Method, r.RequestURI, id, termsafe.Escape(f.Err.Error()), f.Stack)
+}
 
 func (j jsonLogger) Failed(r *http.Request, f *wsgi.Failure) {
 	attrs := []slog.Attr{
