@@ -96,17 +96,21 @@ class Channel:
         self.poller = select.poll()
         self.poller.register(sock.fileno(), select.POLLIN)
         self.stop_seen = False
+        # A thread the app started may write to wsgi.errors while the
+        # request's thread sends its body: frames must not interleave.
+        self.send_lock = threading.Lock()
 
     def send(self, data: bytes) -> None:
         """Sends encoded frames, in one system call when it can."""
-        self.sock.sendall(data)
+        with self.send_lock:
+            self.sock.sendall(data)
 
     def send_frames(self, frames: list[bytes]) -> None:
         """Sends a list of encoded frames together."""
         if len(frames) == 1:
-            self.sock.sendall(frames[0])
+            self.send(frames[0])
         elif frames:
-            self.sock.sendall(b"".join(frames))
+            self.send(b"".join(frames))
 
     def receive(self) -> tuple[int, bytes]:
         """Returns the next frame's kind and payload; ChannelClosed at the end."""
@@ -227,13 +231,17 @@ class Errors:
     """wsgi.errors: text for the Go server's log, sent a line at a time."""
 
     def __init__(self, channel: Channel) -> None:
-        self.channel = channel
+        self.channel: Optional[Channel] = channel
         self.parts: list[str] = []
+        self.lock = threading.Lock()
 
     def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"wsgi.errors takes str, not {type(text).__name__}")
-        self.parts.append(text)
+        if self.channel is None:
+            return sys.stderr.write(text)
+        with self.lock:
+            self.parts.append(text)
         if "\n" in text:
             self.flush()
         return len(text)
@@ -243,11 +251,23 @@ class Errors:
             self.write(line)
 
     def flush(self) -> None:
-        if self.parts:
+        with self.lock:
             text = "".join(self.parts)
             self.parts.clear()
-            for part in frames_of(ERRORS, text.encode("utf-8", "backslashreplace")):
-                self.channel.send(part)
+        channel = self.channel
+        if not text:
+            return
+        if channel is None:
+            sys.stderr.write(text)
+            return
+        for part in frames_of(ERRORS, text.encode("utf-8", "backslashreplace")):
+            channel.send(part)
+
+    def close(self) -> None:
+        """Sends what is left; what a thread of the app writes later, once the
+        channel may serve another request, goes to the worker's stderr."""
+        self.flush()
+        self.channel = None
 
 
 class FileWrapper:
@@ -477,8 +497,9 @@ def handle_request(channel: Channel, app: Callable, base: dict[str, Any],
         failure = error
     closing = close_body(result)
     if gone:
+        errors.channel = None
         raise ChannelClosed()
-    errors.flush()
+    errors.close()
     response.finish(failure or closing)
 
 

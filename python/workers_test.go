@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wsgo/wsgo/internal/syncbuf"
 	"github.com/wsgo/wsgo/wsgi/wsgitest"
 )
 
@@ -454,4 +455,52 @@ func TestNoWorkerAnswers503(t *testing.T) {
 		}
 	}
 	ev.waitFor(t, "answered 503 Service Unavailable")
+}
+
+// TestErrorsFromAnotherThread: a thread the app started writes to
+// wsgi.errors while the request's thread streams its body, and goes on
+// after the response: the frames never interleave (the worker lives, both
+// responses are whole), and what it writes once the request is over goes
+// to the worker's stderr, not into another request's log.
+func TestErrorsFromAnotherThread(t *testing.T) {
+	needPython(t)
+	var stderr syncbuf.Buffer
+	a := start(t, project(t, map[string]string{"app.py": `
+import os, threading, time
+
+def app(environ, start_response):
+    if environ['PATH_INFO'] == '/chatty':
+        errors = environ['wsgi.errors']
+        def chatter():
+            for i in range(3000):
+                errors.write('line %d %s\n' % (i, 'q' * 200))
+            time.sleep(0.2)
+            errors.write('after the request\n')
+        threading.Thread(target=chatter, daemon=True).start()
+        start_response('200 OK', [('Content-Type', 'application/octet-stream')])
+        return (b'y' * (1 << 20) for _ in range(20))
+    start_response('200 OK', [('Content-Type', 'text/plain')])
+    return [b'pid %d' % os.getpid()]
+`}), "app.py", Options{Threads: 1, Stderr: &stderr})
+	before := wsgiGet(a, "/pid")
+	srv, _ := serve(t, a)
+	resp, err := client.Get(srv.URL + "/chatty")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err != nil || n != 20<<20 {
+		t.Fatalf("the streamed body: %d bytes, %v; want 20 MiB", n, err)
+	}
+	if after := wsgiGet(a, "/pid"); after != before {
+		t.Fatalf("the worker was replaced (%q, then %q): the channel broke", before, after)
+	}
+	deadline := time.Now().Add(wait)
+	for !strings.Contains(stderr.String(), "after the request") && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "after the request") {
+		t.Errorf("the line written after the request is not on the worker's stderr:\n%.2000s", stderr.String())
+	}
 }
