@@ -354,6 +354,27 @@ func TestRunHostileClients(t *testing.T) {
 		}
 	})
 
+	t.Run("100-continue and no body", func(t *testing.T) {
+		// Go sends 100 Continue and waits for the body itself: a client
+		// that asks and sends nothing holds no thread.
+		c := rawConn(t, addr)
+		fmt.Fprint(c, "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n")
+		br := bufio.NewReader(c)
+		if line, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(line, "HTTP/1.1 100 Continue") {
+			t.Fatalf("want 100 Continue first: %q %v", line, err)
+		}
+		free("a request that asked for 100 Continue and sent no body")
+		fmt.Fprint(c, strings.Repeat("x", 10))
+		br.ReadString('\n') // the blank line after the interim response
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readBody(resp); body != "read 10" {
+			t.Errorf("once the body had come: %d %q", resp.StatusCode, body)
+		}
+	})
+
 	t.Run("client that stops reading", func(t *testing.T) {
 		// The write to a client that takes nothing fails after
 		// -write-timeout, and the thread stops the stream.

@@ -101,10 +101,11 @@ const prefetchSize = 64 << 10
 // and sends none, or sends it slowly, waits on Go's side (until the server
 // cuts it off, see serve.MinBodyRate), never on a thread; a larger body
 // streams to the app from then on. It reports false when the body could
-// not be read. A request that expects 100 Continue is left to the app,
-// which may refuse it before its body comes.
+// not be read. A request that expects 100 Continue gets it from this first
+// read, as nginx in front would send it: an app cannot refuse the body
+// before it comes, but a client cannot hold a thread by never sending it.
 func awaitBody(env wsgi.Environ) bool {
-	if env.Get("CONTENT_LENGTH") == "0" || env.Get("HTTP_EXPECT") != "" {
+	if env.Get("CONTENT_LENGTH") == "0" {
 		return true
 	}
 	size := prefetchSize

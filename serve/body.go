@@ -37,23 +37,25 @@ func (s *Server) bounded(w http.ResponseWriter, r *http.Request) *http.Request {
 }
 
 // MinBodyRate is the slowest a request body may come, in bytes a second,
-// once the client has kept a reader waiting for the read timeout in all:
-// a client that sends a byte just before each read would time out holds
-// the handler for as long as it likes otherwise. Only the time the app
-// spends waiting in Read counts, as Kestrel's MinRequestBodyDataRate
-// counts it; 240 is Kestrel's default too, below any real network.
+// over each stretch of the read timeout that reads spend waiting: a client
+// that sends a byte just before each read would time out holds the handler
+// for as long as it likes otherwise. Only the time the app spends waiting
+// in Read counts, as Kestrel's MinRequestBodyDataRate counts it; 240 is
+// Kestrel's default too, below any real network. Each stretch is judged
+// on its own, so that bytes sent fast first buy no time for a trickle
+// after them.
 const MinBodyRate = 240
 
 // idleBody is a request body whose each read must bring bytes within
-// timeout, and which must come at MinBodyRate or faster once a reader has
-// waited for timeout in all.
+// timeout, and which must bring MinBodyRate bytes a second over each
+// stretch of timeout spent waiting.
 type idleBody struct {
 	io.ReadCloser
 	rc      *http.ResponseController
 	timeout time.Duration
 	ended   bool          // a read failed, or the body came to its end
-	waited  time.Duration // in Read, in all
-	got     int64         // bytes read
+	waited  time.Duration // in Read, in this stretch
+	got     int64         // bytes read in this stretch
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -78,12 +80,16 @@ func (b *idleBody) Read(p []byte) (int, error) {
 }
 
 // checkRate counts a read of n bytes that waited d, and fails the body if
-// it has come too slowly: the connection's next read fails at once, so
-// that net/http closes it rather than read the rest.
+// the stretch it ends came too slowly: the connection's next read fails at
+// once, so that net/http closes it rather than read the rest.
 func (b *idleBody) checkRate(n int, d time.Duration) error {
 	b.waited += d
 	b.got += int64(n)
-	if b.waited <= b.timeout || float64(b.got) >= MinBodyRate*b.waited.Seconds() {
+	if b.waited <= b.timeout {
+		return nil
+	}
+	if float64(b.got) >= MinBodyRate*b.waited.Seconds() {
+		b.waited, b.got = 0, 0 // the next stretch starts
 		return nil
 	}
 	b.ended = true
@@ -94,7 +100,7 @@ func (b *idleBody) checkRate(n int, d time.Duration) error {
 // A SlowBodyError is a read of a request body that failed because the
 // client sent it slower than [MinBodyRate].
 type SlowBodyError struct {
-	Bytes  int64         // the body's bytes read
+	Bytes  int64         // the bytes that came in the stretch judged
 	Waited time.Duration // how long reads waited for them
 }
 

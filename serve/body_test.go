@@ -145,9 +145,18 @@ func TestReadTimeoutSparesLongRequests(t *testing.T) {
 }
 
 // TestTrickledBodyIsCut: a client that sends a byte just often enough never
-// to stall a read loses its connection once the reads have waited the
-// read timeout in all and the body has come slower than MinBodyRate.
+// to stall a read loses its connection once the reads have waited the read
+// timeout and the body came slower than MinBodyRate meanwhile; bytes sent
+// fast before the trickle buy it no more than one more stretch.
 func TestTrickledBodyIsCut(t *testing.T) {
+	for name, first := range map[string]int{"from the start": 0, "after 100 KB at once": 100 << 10} {
+		t.Run(name, func(t *testing.T) {
+			trickledBodyIsCut(t, first)
+		})
+	}
+}
+
+func trickledBodyIsCut(t *testing.T, first int) {
 	const timeout = time.Second
 	read := make(chan error, 1)
 	_, ln := bodyServer(t, timeout, func(w http.ResponseWriter, r *http.Request) {
@@ -159,10 +168,11 @@ func TestTrickledBodyIsCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\n")
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%s", first+100000, strings.Repeat("f", first))
 	go func() {
-		// At most the whole body, a byte each 50 ms: a tenth of a read timeout.
-		for range 1000 {
+		// A byte each 50 ms, a twentieth of the read timeout, for at most
+		// 100 s: the rest of the body.
+		for range 2000 {
 			if _, err := c.Write([]byte("x")); err != nil {
 				return
 			}
@@ -176,7 +186,7 @@ func TestTrickledBodyIsCut(t *testing.T) {
 			t.Fatalf("the app's read of a trickled body ended with %v, want a SlowBodyError after %s of waiting", err, timeout)
 		}
 	case <-time.After(time.Minute):
-		t.Fatal("the app's read of a trickled body never ended")
+		t.Fatal("the app's read of a trickled body was not cut within a minute")
 	}
 	c.SetReadDeadline(time.Now().Add(20 * time.Second))
 	if _, err := io.ReadAll(c); err != nil {
