@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -162,6 +163,11 @@ func (o *runOptions) check(args []string) (string, error) {
 	return args[0], nil
 }
 
+// importPatience is how long an import may take before the log says that
+// it is still going on: an import that waits for ever would otherwise be
+// silent, with nothing listening.
+var importPatience = 10 * time.Second
+
 // start starts the workers, in production mode, and waits until every one
 // has imported the app.
 func (o *runOptions) start(ctx context.Context, name string, logs serve.Logs) (wsgi.App, func(), error) {
@@ -169,6 +175,10 @@ func (o *runOptions) start(ctx context.Context, name string, logs serve.Logs) (w
 	if err != nil {
 		return nil, nil, err
 	}
+	slow := time.AfterFunc(importPatience, func() {
+		logs.Info.Printf("%s: still importing after %s (is its import waiting on something? SIGTERM stops it)", name, importPatience)
+	})
+	defer slow.Stop()
 	app, err := python.Start(ctx, o.target, python.Options{
 		Python: o.python, Dir: wd, Workers: o.workers, Threads: o.threads,
 		Stdout: logs.Stdout, Stderr: logs.Stderr,

@@ -217,6 +217,9 @@ func (w *worker) handshakeDone() {
 // startFailure explains a worker that stopped talking before it was ready.
 func (w *worker) startFailure(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
+		if errors.Is(context.Cause(ctx), context.Canceled) {
+			return w.app.loadError(LoadWorker, "stopped while the app was still loading")
+		}
 		return w.app.loadError(LoadWorker, fmt.Sprintf("the app did not finish loading in time (%v): is its import waiting on something?", context.Cause(ctx)))
 	}
 	if !w.waitExit(killGrace) {
