@@ -25,6 +25,8 @@ func TestLoadErrors(t *testing.T) {
 		"flaskish.py":     "class Flask:\n    def wsgi_app(self): pass\n    def __call__(self, e, s): pass\n\nserver = Flask()\n",
 		"pkg/__init__.py": "",
 		"pkg/site.py":     "from . import missing_sibling\n",
+		"json.py":         "def app(environ, start_response):\n    pass\n",
+		"my.site.py":      "def app(environ, start_response):\n    pass\n",
 	})
 	tests := []struct {
 		target string
@@ -43,6 +45,8 @@ func TestLoadErrors(t *testing.T) {
 		{"factory.py:create_app('shop')", LoadException, []string{"create_app('shop') raised RuntimeError: no config for shop", "factory.py:2 in create_app"}},
 		{"factory.py:create_app(open('x'))", LoadBadTarget, []string{"must be Python literals"}},
 		{"pkg/site.py", LoadImport, []string{"importing pkg.site failed: ImportError", "site.py:1 in <module>"}},
+		{"json.py:app", LoadBadTarget, []string{"json.py has the name of another module, json (", "rename the file"}},
+		{"my.site.py:app", LoadBadTarget, []string{"my.site.py cannot be imported: Python reads the dot in 'my.site' as a package's; rename it"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.target, func(t *testing.T) {

@@ -615,8 +615,25 @@ def import_file(path: str, shown: str) -> tuple[types.ModuleType, str]:
     while os.path.isfile(os.path.join(directory, "__init__.py")):
         directory, package = os.path.split(directory)
         parts.insert(0, package)
+    for part in parts:
+        if "." in part:
+            raise LoadFailure("target", f"{shown} cannot be imported: Python reads the dot "
+                                        f"in {part!r} as a package's; rename it")
     sys.path.insert(0, directory)
-    return import_module(".".join(parts), directory), shown
+    module = import_module(".".join(parts), directory)
+    check_is_file(module, path, shown)
+    return module, shown
+
+
+def check_is_file(module: types.ModuleType, path: str, shown: str) -> None:
+    """Refuses a module imported in the file's name that is not the file:
+    one of the standard library's, or an installed package, took it."""
+    found = getattr(module, "__file__", None)
+    if found and os.path.realpath(found) == os.path.realpath(path):
+        return
+    where = found or "built into Python"
+    raise LoadFailure("target", f"{shown} has the name of another module, {module.__name__} "
+                                f"({where}), which Python imports first: rename the file")
 
 
 def import_module(name: str, directory: str) -> types.ModuleType:
