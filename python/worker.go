@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -79,7 +80,7 @@ type worker struct {
 func (a *App) spawn(ctx context.Context) (*worker, error) {
 	parents, children, err := socketPairs(1 + a.threads)
 	if err != nil {
-		return nil, a.loadError(LoadWorker, fmt.Sprintf("cannot create the worker's channels: %v", err))
+		return nil, a.loadError(LoadWorker, channelsError(a.threads, err))
 	}
 	defer closeFiles(children)
 	config := workerConfig{
@@ -117,6 +118,16 @@ func (a *App) spawn(ctx context.Context) (*worker, error) {
 		return nil, err
 	}
 	return w, nil
+}
+
+// channelsError explains why a worker's n+1 socket pairs could not be
+// made: most often the open-file limit, which a worker's threads count
+// against twice.
+func channelsError(threads int, err error) string {
+	if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
+		return fmt.Sprintf("cannot create the channels of a worker of %d threads: too many open files; use fewer threads, or raise the limit (ulimit -n)", threads)
+	}
+	return fmt.Sprintf("cannot create the worker's channels: %v", err)
 }
 
 // testHookBeforeHandshake, when a test sets it, runs between a worker's
