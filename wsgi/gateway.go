@@ -76,8 +76,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log := g.logger()
 	rs := &response{w: w, req: r, declared: -1}
-	env := newEnviron(r, log, &g.cache)
-	in := env["wsgi.input"].(*input) // taken now: middleware may replace it
+	rs.in.r = r.Body
+	env := newEnviron(r, log, &g.cache, &rs.in)
+	in := &rs.in // the gateway's own: middleware may replace wsgi.input
 	err := rs.run(g.App, env)
 	rs.close()
 	name := g.name(env)
@@ -158,6 +159,7 @@ func (e *panicError) Unwrap() error { return e.err }
 type response struct {
 	w   http.ResponseWriter
 	req *http.Request
+	in  input // wsgi.input: in the same allocation, which one request needs
 
 	mu        sync.Mutex
 	started   bool // start_response has been called

@@ -24,7 +24,7 @@ var version = Version{Major: 1, Minor: 0}
 // name holds "_" is dropped, since it would otherwise read as the dashed header
 // of the same name. Nothing from the process environment is copied in.
 func NewEnviron(r *http.Request) Environ {
-	return newEnviron(r, os.Stderr, &shared)
+	return newEnviron(r, os.Stderr, &shared, &input{r: r.Body})
 }
 
 // shared is NewEnviron's cache, as a Gateway keeps its own.
@@ -121,7 +121,8 @@ func (c *serverAddrCache) is(a *net.TCPAddr) bool {
 	return c.addr.Port == a.Port && c.addr.IP.Equal(a.IP) && c.addr.Zone == a.Zone
 }
 
-func newEnviron(r *http.Request, errs io.Writer, cache *envCache) Environ {
+// newEnviron builds r's environ, with in, which reads r.Body, as wsgi.input.
+func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Environ {
 	var addrs *atomic.Pointer[serverAddrCache]
 	var hosts, remotes *boxCache
 	if cache != nil {
@@ -158,7 +159,7 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache) Environ {
 	} else {
 		env["wsgi.url_scheme"] = "http"
 	}
-	env["wsgi.input"] = &input{r: r.Body}
+	env["wsgi.input"] = in
 	env["wsgi.errors"] = errs
 	env["wsgi.multithread"] = true
 	env["wsgi.multiprocess"] = false

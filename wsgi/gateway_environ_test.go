@@ -249,7 +249,7 @@ func TestNewEnvironCachesServerAddr(t *testing.T) {
 	if env["SERVER_NAME"] != "127.0.0.1" || env["SERVER_PORT"] != "8123" {
 		t.Fatalf("SERVER_NAME, SERVER_PORT = %v, %v", env["SERVER_NAME"], env["SERVER_PORT"])
 	}
-	uncached := testing.AllocsPerRun(100, func() { env = newEnviron(r, nil, nil) })
+	uncached := testing.AllocsPerRun(100, func() { env = newEnviron(r, nil, nil, &input{}) })
 	if cached >= uncached {
 		t.Errorf("NewEnviron costs %.0f allocations, as many as with no cache (%.0f)", cached, uncached)
 	}
@@ -262,16 +262,16 @@ func TestEnvironSharesRepeatedValues(t *testing.T) {
 	var cache envCache
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Host, r.RemoteAddr = "example.test:8000", "192.0.2.1:40000"
-	newEnviron(r, nil, &cache)
-	again := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache) })
-	fresh := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &envCache{}) })
+	newEnviron(r, nil, &cache, &input{})
+	again := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache, &input{}) })
+	fresh := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &envCache{}, &input{}) })
 	if again > fresh-2 {
 		t.Errorf("an environ with HTTP_HOST and REMOTE_ADDR as before: %.0f allocations, want 2 fewer than %.0f", again, fresh)
 	}
 	other := r.Clone(r.Context())
 	other.Host, other.RemoteAddr = "other.test", "192.0.2.2:40001"
 	for _, req := range []*http.Request{other, r} {
-		env := newEnviron(req, nil, &cache)
+		env := newEnviron(req, nil, &cache, &input{})
 		if env["HTTP_HOST"] != req.Host || env["REMOTE_ADDR"] != strings.Split(req.RemoteAddr, ":")[0] {
 			t.Errorf("HTTP_HOST %v, REMOTE_ADDR %v; want %s, %s", env["HTTP_HOST"], env["REMOTE_ADDR"], req.Host, req.RemoteAddr)
 		}
