@@ -75,7 +75,7 @@ var (
 			"Pragma", "Priority", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform",
 			"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
 			"Upgrade-Insecure-Requests", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
-			"X-Requested-With", "Expect", "Range", "If-Match", "If-Range",
+			"X-Requested-With", "Expect", "Range", "If-Match", "If-Range", "X-Request-Id",
 		} {
 			m[name] = headerKey(name)
 		}
