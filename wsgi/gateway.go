@@ -236,7 +236,7 @@ func (rs *response) start(status string, headers Headers, excInfo ...error) func
 		if err := CheckHeader(h); err != nil {
 			panic(err)
 		}
-		if len(h.Name) == len("Content-Length") && http.CanonicalHeaderKey(h.Name) == "Content-Length" {
+		if len(h.Name) == len("Content-Length") && strings.EqualFold(h.Name, "Content-Length") {
 			if declared >= 0 {
 				panic(ruleError("bad Content-Length", "given twice"))
 			}
@@ -355,7 +355,7 @@ func (rs *response) sendHeaders(length int64) {
 		}
 		set(name, kv.Value)
 	}
-	if h.Get("Server") == "" {
+	if s := h["Server"]; len(s) == 0 || s[0] == "" { // the key is canonical
 		set("Server", Software)
 	}
 	// A HEAD body left empty says nothing of GET's length: none is sent.
