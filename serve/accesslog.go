@@ -54,8 +54,10 @@ func entryOf(ctx context.Context) *entry {
 }
 
 // logRequests returns h with a request id given to every request and a
-// line written by write for every request, once it has ended.
-func logRequests(h http.Handler, write func(*entry)) http.Handler {
+// line written by write for every request, once it has ended. If seen, the
+// request's context carries its entry, for [seen] to find: a copy of the
+// request, which a log of what the request itself says does without.
+func logRequests(h http.Handler, write func(*entry), seen bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		given := r.Header.Get("X-Request-Id")
 		e := &entry{
@@ -90,23 +92,29 @@ func logRequests(h http.Handler, write func(*entry)) http.Handler {
 			}
 			write(e)
 		}()
-		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
+		if seen {
+			r = r.WithContext(context.WithValue(r.Context(), entryKey{}, e))
+		}
+		h.ServeHTTP(rec, r)
 	})
 }
 
-// noted is the app as logRequests sees it: the request id goes into the
-// environ, and the client, scheme and host the app sees (a trusted proxy's
-// word, if app is behind one) into the log entry.
+// noted is the app with the request's id in its environ. logRequests put
+// the id in X-Request-Id, whose value in the environ is shared, not boxed
+// again.
 func noted(app wsgi.App) wsgi.App {
 	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		env[RequestIDKey] = env["HTTP_X_REQUEST_ID"]
+		return app.ServeWSGI(env, start)
+	})
+}
+
+// seen is the app that notes in the log entry the client, scheme and host
+// it sees, which a trusted proxy in front of it may have changed from what
+// the request says.
+func seen(app wsgi.App) wsgi.App {
+	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
 		if e := entryOf(env.Context()); e != nil {
-			// The id came in X-Request-Id, or was put there: its value
-			// in the environ is shared, not boxed again.
-			id, ok := env["HTTP_X_REQUEST_ID"]
-			if s, _ := id.(string); !ok || s != e.id {
-				id = e.id
-			}
-			env[RequestIDKey] = id
 			e.client, e.scheme, e.host = env.RemoteAddr(), env.Get("wsgi.url_scheme"), env.Get("HTTP_HOST")
 		}
 		return app.ServeWSGI(env, start)

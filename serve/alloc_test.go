@@ -79,7 +79,7 @@ func BenchmarkProduction(b *testing.B) {
 // address, as net/http's do, whose SERVER_NAME and SERVER_PORT are then
 // shared): allocation counts, unlike times, are the same from run to run.
 func TestProductionAllocations(t *testing.T) {
-	const most = 25
+	const most = 23
 	for _, format := range []string{"text", "json"} {
 		h, w, r := production(format, tutorial.App), &sink{h: http.Header{}}, tutorialRequest()
 		serveOnce(h, w, r)

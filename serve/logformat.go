@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -278,8 +279,9 @@ func (j jsonLogger) Failed(r *http.Request, f *wsgi.Failure) {
 		slog.String("uri", r.RequestURI),
 		slog.String("error", f.Err.Error()),
 	}
-	if e := entryOf(r.Context()); e != nil {
-		attrs = append(attrs, slog.String("request_id", e.id))
+	// The id the app saw, which logRequests also put in the request.
+	if id := cmp.Or(f.Environ.Get(RequestIDKey), r.Header.Get("X-Request-Id")); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
 	}
 	if f.Stack != nil {
 		attrs = append(attrs, slog.String("stack", string(f.Stack)))
