@@ -146,5 +146,9 @@ func hostOf(addr string) string {
 	return addr
 }
 
+// end is when the request ended, the time of its line: one reading of the
+// clock for both.
+func (e *entry) end() time.Time { return e.start.Add(e.took) }
+
 // ms is how long the request took, in milliseconds.
 func (e *entry) ms() float64 { return float64(e.took.Microseconds()) / 1000 }

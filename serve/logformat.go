@@ -51,7 +51,7 @@ func newLogs(format string, w io.Writer) logs {
 	if format != "json" {
 		std := log.New(out, "", log.LstdFlags)
 		access := func(e *entry) {
-			out.Hold(time.Now(), func(b, stamp []byte) []byte { return appendText(append(b, stamp...), e) })
+			out.Hold(e.end(), func(b, stamp []byte) []byte { return appendText(append(b, stamp...), e) })
 		}
 		return logs{
 			std:    std,
@@ -66,7 +66,7 @@ func newLogs(format string, w io.Writer) logs {
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
 	access := func(e *entry) {
-		now := time.Now()
+		now := e.end()
 		out.Hold(now, func(b, _ []byte) []byte { return appendJSON(b, now, e) })
 	}
 	return logs{
