@@ -3,6 +3,7 @@ package wsgi
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -274,6 +275,30 @@ func TestEnvironSharesRepeatedValues(t *testing.T) {
 		env := newEnviron(req, nil, &cache, &input{})
 		if env["HTTP_HOST"] != req.Host || env["REMOTE_ADDR"] != strings.Split(req.RemoteAddr, ":")[0] {
 			t.Errorf("HTTP_HOST %v, REMOTE_ADDR %v; want %s, %s", env["HTTP_HOST"], env["REMOTE_ADDR"], req.Host, req.RemoteAddr)
+		}
+	}
+}
+
+// TestEnvironsAreTheirOwn: an environ is the app's to change; the next
+// request's, cloned from the same blank, has none of the changes, whatever
+// the number of its headers.
+func TestEnvironsAreTheirOwn(t *testing.T) {
+	for _, headers := range []int{0, 10, 40} {
+		r := httptest.NewRequest("GET", "/", nil)
+		for i := range headers {
+			r.Header.Set(fmt.Sprintf("X-H%d", i), "v")
+		}
+		env := NewEnviron(r)
+		env["SCRIPT_NAME"] = "/changed"
+		delete(env, "wsgi.version")
+		clear(NewEnviron(r))
+		again := NewEnviron(r)
+		if again["SCRIPT_NAME"] != "" || again["wsgi.version"] != version || again["wsgi.url_scheme"] != "http" {
+			t.Errorf("%d headers: the next environ has SCRIPT_NAME %q, wsgi.version %v, wsgi.url_scheme %v",
+				headers, again["SCRIPT_NAME"], again["wsgi.version"], again["wsgi.url_scheme"])
+		}
+		if want := 21 + headers; len(again) != want {
+			t.Errorf("%d headers: %d keys, want %d", headers, len(again), want)
 		}
 	}
 }
