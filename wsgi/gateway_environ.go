@@ -177,9 +177,14 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 	}
 	env := blankEnviron(24 + len(r.Header))
 	env["REQUEST_METHOD"] = methodValue(r.Method)
-	env["PATH_INFO"] = r.URL.Path
+	path := any(r.URL.Path)
+	env["PATH_INFO"] = path
 	env["QUERY_STRING"] = r.URL.RawQuery
-	env["REQUEST_URI"] = r.RequestURI
+	if r.RequestURI == r.URL.Path {
+		env["REQUEST_URI"] = path // boxed once: a path with no query or escapes is both
+	} else {
+		env["REQUEST_URI"] = r.RequestURI
+	}
 	env["SERVER_PROTOCOL"] = protoValue(r.Proto)
 	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r, addrs)
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {

@@ -302,3 +302,20 @@ func TestEnvironsAreTheirOwn(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvironSharesPathAndURI: a request target that is a plain path is
+// both PATH_INFO and REQUEST_URI, boxed once; an escaped one is two values.
+func TestEnvironSharesPathAndURI(t *testing.T) {
+	var cache envCache
+	plain, escaped := httptest.NewRequest("GET", "/items/a", nil), httptest.NewRequest("GET", "/items/%61", nil)
+	allocs := func(r *http.Request) float64 {
+		return testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache, &input{}) })
+	}
+	env := newEnviron(escaped, nil, &cache, &input{})
+	if env["PATH_INFO"] != "/items/a" || env["REQUEST_URI"] != "/items/%61" {
+		t.Errorf("PATH_INFO %v, REQUEST_URI %v", env["PATH_INFO"], env["REQUEST_URI"])
+	}
+	if p, e := allocs(plain), allocs(escaped); p != e-1 {
+		t.Errorf("a plain path costs %.0f allocations, an escaped one %.0f: want one fewer", p, e)
+	}
+}
