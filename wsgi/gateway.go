@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // flushDelay is the longest the gateway lets output sit in its buffer while
@@ -67,7 +68,7 @@ func (g *Gateway) logger() Logger {
 
 // ServeHTTP runs the app for one request.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.IndexFunc(r.URL.Path, unicode.IsControl) >= 0 {
+	if hasControl(r.URL.Path) {
 		// net/http refuses raw control bytes but decodes %00 or %1b into
 		// PATH_INFO, where no app expects them and a log would print them.
 		w.Header().Set("Server", Software)
@@ -81,6 +82,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	in := &rs.in // the gateway's own: middleware may replace wsgi.input
 	err := rs.run(g.App, env)
 	rs.close()
+	if in.fail == nil && err == nil {
+		return
+	}
 	name := g.name(env)
 	if in.fail != nil {
 		// The body broke off: whatever the app made of it, the client is
@@ -92,9 +96,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Notef("app %q: %s (%d bytes of %s read: %v); the body was closed",
 			name, what, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
 		panic(http.ErrAbortHandler)
-	}
-	if err == nil {
-		return
 	}
 	if errors.Is(err, http.ErrAbortHandler) {
 		panic(http.ErrAbortHandler)
@@ -127,6 +128,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page = PlainErrorPage
 	}
 	page(w, r, f)
+}
+
+// hasControl reports whether s holds a control character, as
+// unicode.IsControl has them: C0, DEL and C1. A path is mostly ASCII, which
+// is looked at byte by byte, without decoding runes.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return strings.IndexFunc(s[i:], unicode.IsControl) >= 0
+		case c < 0x20 || c == 0x7f:
+			return true
+		}
+	}
+	return false
 }
 
 var errClientGone = errors.New("the connection closed before the response was done (the client left, or the server was stopping)")
