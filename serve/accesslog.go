@@ -32,6 +32,7 @@ type entry struct {
 	start   time.Time
 	took    time.Duration // from start to the end of the response
 	id      string
+	ids     [2]string // the values of the request's and the response's X-Request-Id
 	method  string
 	uri     string
 	proto   string
@@ -75,9 +76,11 @@ func logRequests(h http.Handler, write func(*entry), seen bool) http.Handler {
 		if r.TLS != nil {
 			e.scheme = "https"
 		}
-		// One array for the id in both headers, where Set would allocate
-		// one for each; the request keeps the one it came with if usable.
-		ids := []string{e.id, e.id}
+		// The entry holds the id's array for both headers, where Set would
+		// allocate one for each; the request keeps the one it came with if
+		// usable.
+		e.ids = [2]string{e.id, e.id}
+		ids := e.ids[:]
 		if given != e.id || len(r.Header["X-Request-Id"]) != 1 {
 			r.Header["X-Request-Id"] = ids[0:1:1]
 		}
