@@ -81,7 +81,7 @@ func BenchmarkProduction(b *testing.B) {
 // the log entry took fewer): allocation counts, unlike times, are the same from
 // run to run.
 func TestProductionAllocations(t *testing.T) {
-	const most = 22
+	const most = 21
 	for _, format := range []string{"text", "json"} {
 		h, w, r := production(format, tutorial.App), &sink{h: http.Header{}}, tutorialRequest()
 		serveOnce(h, w, r)

@@ -184,11 +184,12 @@ type response struct {
 	done      bool // the handler has returned; the flusher must not write
 	code      int  // status code from start_response
 	headers   Headers
-	declared  int64  // the app's Content-Length, or -1
-	held      []byte // first chunk, held until the body's length is known
-	written   int64  // body bytes handed to w
-	err       error  // first failure, which ends the response
-	waiting   bool   // output waits for a flush: rs is in flushes' list
+	declared  int64     // the app's Content-Length, or -1
+	held      []byte    // first chunk, held until the body's length is known
+	vals      [5]string // the values of the headers sent, if they are few
+	written   int64     // body bytes handed to w
+	err       error     // first failure, which ends the response
+	waiting   bool      // output waits for a flush: rs is in flushes' list
 
 	// Under flushes.mu: rs's place in the list, and the tick it joined at.
 	since      uint64
@@ -357,8 +358,12 @@ func (rs *response) send(p []byte) error {
 func (rs *response) sendHeaders(length int64) {
 	h := rs.w.Header()
 	// A header's values are a slice: one array holds them all, where
-	// h.Add would allocate one for each header.
-	vals := make([]string, 0, len(rs.headers)+2)
+	// h.Add would allocate one for each header, and for a few headers it
+	// is the response's own.
+	vals := rs.vals[:0]
+	if n := len(rs.headers) + 2; n > len(rs.vals) {
+		vals = make([]string, 0, n)
+	}
 	set := func(name, value string) {
 		vals = append(vals, value)
 		h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
