@@ -78,8 +78,8 @@ func BenchmarkProduction(b *testing.B) {
 // values were made cheaper; 28 once the request carried its local address,
 // as net/http's do, whose SERVER_NAME and SERVER_PORT are then shared; 21
 // since wsgi.input, X-Request-Id's key, BodyString, the header values and
-// the log entry took fewer): allocation counts, unlike times, are the same from
-// run to run.
+// the log entry took fewer): allocation counts, unlike times, are the same
+// from run to run.
 func TestProductionAllocations(t *testing.T) {
 	const most = 21
 	for _, format := range []string{"text", "json"} {
