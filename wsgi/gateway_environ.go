@@ -2,7 +2,6 @@ package wsgi
 
 import (
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -108,52 +107,6 @@ func protoValue(p string) any {
 	return p
 }
 
-// blankEnviron returns a new environ with room for size keys, holding
-// those whose values are the same in every request's (wsgi.url_scheme is
-// "http", to be changed over TLS).
-//
-// It is a clone of a blank of the same room, if one is big enough: a clone
-// copies the blank's table, where setting each key would hash it and probe
-// the map. The clones share the blank's hash seed, which stays random for
-// each process and unknown to clients, where a new map has a seed of its
-// own: the price of taking a fifth off the environ's cost.
-func blankEnviron(size int) Environ {
-	for _, b := range blanks {
-		if size <= b.room {
-			return maps.Clone(b.env)
-		}
-	}
-	env := make(Environ, size)
-	setConstants(env)
-	return env
-}
-
-// blanks are the environs that blankEnviron clones: one with room for the
-// keys of a request with few headers (and a few that middleware adds), and
-// one for that of a browser's request, whose headers are many. Their room
-// is what a Go map of that many slots holds before it grows.
-var blanks = []struct {
-	room int
-	env  Environ
-}{{28, newBlank(28)}, {56, newBlank(56)}}
-
-func newBlank(room int) Environ {
-	env := make(Environ, room)
-	setConstants(env)
-	return env
-}
-
-func setConstants(env Environ) {
-	env["SCRIPT_NAME"] = ""
-	env["SERVER_SOFTWARE"] = Software
-	env["GATEWAY_INTERFACE"] = "CGI/1.1"
-	env["wsgi.version"] = versionValue
-	env["wsgi.url_scheme"] = "http"
-	env["wsgi.multithread"] = true
-	env["wsgi.multiprocess"] = false
-	env["wsgi.run_once"] = false
-}
-
 // serverAddrCache remembers SERVER_NAME and SERVER_PORT, boxed, for the
 // last local address seen: every connection to a listener shares one.
 type serverAddrCache struct {
@@ -175,8 +128,9 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 	if cache != nil {
 		addrs, hosts, remotes = &cache.addr, &cache.host, &cache.remote
 	}
-	env := blankEnviron(24 + len(r.Header))
+	env := make(Environ, 24+len(r.Header))
 	env["REQUEST_METHOD"] = methodValue(r.Method)
+	env["SCRIPT_NAME"] = ""
 	path := any(r.URL.Path)
 	env["PATH_INFO"] = path
 	env["QUERY_STRING"] = r.URL.RawQuery
@@ -186,6 +140,8 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 		env["REQUEST_URI"] = r.RequestURI
 	}
 	env["SERVER_PROTOCOL"] = protoValue(r.Proto)
+	env["SERVER_SOFTWARE"] = Software
+	env["GATEWAY_INTERFACE"] = "CGI/1.1"
 	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r, addrs)
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		env["REMOTE_ADDR"], env["REMOTE_PORT"] = remotes.box(host), port
@@ -202,11 +158,17 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 		env[cgiKey(name)] = strings.Join(values, ",")
 	}
 
+	env["wsgi.version"] = versionValue
 	if r.TLS != nil {
 		env["wsgi.url_scheme"] = "https"
+	} else {
+		env["wsgi.url_scheme"] = "http"
 	}
 	env["wsgi.input"] = in
 	env["wsgi.errors"] = errs
+	env["wsgi.multithread"] = true
+	env["wsgi.multiprocess"] = false
+	env["wsgi.run_once"] = false
 	env["wsgo.context"] = r.Context()
 	return env
 }

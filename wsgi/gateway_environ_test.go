@@ -280,8 +280,7 @@ func TestEnvironSharesRepeatedValues(t *testing.T) {
 }
 
 // TestEnvironsAreTheirOwn: an environ is the app's to change; the next
-// request's, cloned from the same blank, has none of the changes, whatever
-// the number of its headers.
+// request's has none of the changes, whatever the number of its headers.
 func TestEnvironsAreTheirOwn(t *testing.T) {
 	for _, headers := range []int{0, 10, 40} {
 		r := httptest.NewRequest("GET", "/", nil)
