@@ -107,7 +107,9 @@ func logRequests(h http.Handler, write func(*entry), seen bool) http.Handler {
 // again.
 func noted(app wsgi.App) wsgi.App {
 	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
-		env[RequestIDKey] = env["HTTP_X_REQUEST_ID"]
+		if id, ok := env["HTTP_X_REQUEST_ID"]; ok {
+			env[RequestIDKey] = id
+		}
 		return app.ServeWSGI(env, start)
 	})
 }
