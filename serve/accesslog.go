@@ -32,6 +32,7 @@ type entry struct {
 	start   time.Time
 	took    time.Duration // from start to the end of the response
 	id      string
+	ids     [2]string // the values of the request's and the response's X-Request-Id
 	method  string
 	uri     string
 	proto   string
@@ -54,8 +55,10 @@ func entryOf(ctx context.Context) *entry {
 }
 
 // logRequests returns h with a request id given to every request and a
-// line written by write for every request, once it has ended.
-func logRequests(h http.Handler, write func(*entry)) http.Handler {
+// line written by write for every request, once it has ended. If seen, the
+// request's context carries its entry, for [seen] to find: a copy of the
+// request, which a log of what the request itself says does without.
+func logRequests(h http.Handler, write func(*entry), seen bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		given := r.Header.Get("X-Request-Id")
 		e := &entry{
@@ -73,9 +76,11 @@ func logRequests(h http.Handler, write func(*entry)) http.Handler {
 		if r.TLS != nil {
 			e.scheme = "https"
 		}
-		// One array for the id in both headers, where Set would allocate
-		// one for each; the request keeps the one it came with if usable.
-		ids := []string{e.id, e.id}
+		// The entry holds the id's array for both headers, where Set would
+		// allocate one for each; the request keeps the one it came with if
+		// usable.
+		e.ids = [2]string{e.id, e.id}
+		ids := e.ids[:]
 		if given != e.id || len(r.Header["X-Request-Id"]) != 1 {
 			r.Header["X-Request-Id"] = ids[0:1:1]
 		}
@@ -93,23 +98,31 @@ func logRequests(h http.Handler, write func(*entry)) http.Handler {
 			}
 			write(e)
 		}()
-		h.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), entryKey{}, e)))
+		if seen {
+			r = r.WithContext(context.WithValue(r.Context(), entryKey{}, e))
+		}
+		h.ServeHTTP(rec, r)
 	})
 }
 
-// noted is the app as logRequests sees it: the request id goes into the
-// environ, and the client, scheme and host the app sees (a trusted proxy's
-// word, if app is behind one) into the log entry.
+// noted is the app with the request's id in its environ. logRequests put
+// the id in X-Request-Id, whose value in the environ is shared, not boxed
+// again.
 func noted(app wsgi.App) wsgi.App {
 	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
-		if e := entryOf(env.Context()); e != nil {
-			// The id came in X-Request-Id, or was put there: its value
-			// in the environ is shared, not boxed again.
-			id, ok := env["HTTP_X_REQUEST_ID"]
-			if s, _ := id.(string); !ok || s != e.id {
-				id = e.id
-			}
+		if id, ok := env["HTTP_X_REQUEST_ID"]; ok {
 			env[RequestIDKey] = id
+		}
+		return app.ServeWSGI(env, start)
+	})
+}
+
+// seen is the app that notes in the log entry the client, scheme and host
+// it sees, which a trusted proxy in front of it may have changed from what
+// the request says.
+func seen(app wsgi.App) wsgi.App {
+	return wsgi.AppFunc(func(env wsgi.Environ, start wsgi.StartResponse) iter.Seq[[]byte] {
+		if e := entryOf(env.Context()); e != nil {
 			e.client, e.scheme, e.host = env.RemoteAddr(), env.Get("wsgi.url_scheme"), env.Get("HTTP_HOST")
 		}
 		return app.ServeWSGI(env, start)
@@ -140,6 +153,10 @@ func hostOf(addr string) string {
 	}
 	return addr
 }
+
+// end is when the request ended, the time of its line: one reading of the
+// clock for both.
+func (e *entry) end() time.Time { return e.start.Add(e.took) }
 
 // ms is how long the request took, in milliseconds.
 func (e *entry) ms() float64 { return float64(e.took.Microseconds()) / 1000 }

@@ -118,8 +118,12 @@ func TestProductionTextLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	srv.Close()
+	if string(body) != "req-7 127.0.0.1" {
+		t.Errorf("the app saw %q, want the request id and the peer", body)
+	}
 	if !regexp.MustCompile(`127\.0\.0\.1 "GET /x HTTP/1.1" 200 \d+ [\d.]+ms id=req-7\n`).MatchString(out.String()) {
 		t.Errorf("text access log:\n%s", out.String())
 	}
@@ -216,5 +220,34 @@ func TestAbortedLogLine(t *testing.T) {
 		if !regexp.MustCompile(regexp.QuoteMeta(want) + `.* aborted\n`).MatchString(out.String()) {
 			t.Errorf("no line %q… aborted in:\n%s", want, out.String())
 		}
+	}
+}
+
+// TestJSONFailureIDWithoutProxy: with no trusted proxy the request is not
+// copied with its log entry, and a failure's line still carries its id.
+func TestJSONFailureIDWithoutProxy(t *testing.T) {
+	var out syncbuf.Buffer
+	o := options{app: "whoami", logFormat: "json"}
+	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
+	req, _ := http.NewRequest("GET", srv.URL+"/fail", nil)
+	req.Header.Set("X-Request-Id", "req-9")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	srv.Close()
+	var failed bool
+	for line := range strings.Lines(out.String()) {
+		var m map[string]any
+		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "app failed" {
+			failed = true
+			if m["request_id"] != "req-9" {
+				t.Errorf("the failure's line has request_id %v, want req-9", m["request_id"])
+			}
+		}
+	}
+	if !failed {
+		t.Errorf("no failure line in:\n%s", out.String())
 	}
 }

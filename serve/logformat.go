@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -50,7 +51,7 @@ func newLogs(format string, w io.Writer) logs {
 	if format != "json" {
 		std := log.New(out, "", log.LstdFlags)
 		access := func(e *entry) {
-			out.Hold(time.Now(), func(b, stamp []byte) []byte { return appendText(append(b, stamp...), e) })
+			out.Hold(e.end(), func(b, stamp []byte) []byte { return appendText(append(b, stamp...), e) })
 		}
 		return logs{
 			std:    std,
@@ -65,7 +66,7 @@ func newLogs(format string, w io.Writer) logs {
 	}
 	sl := slog.New(slog.NewJSONHandler(escapeC1{out}, nil))
 	access := func(e *entry) {
-		now := time.Now()
+		now := e.end()
 		out.Hold(now, func(b, _ []byte) []byte { return appendJSON(b, now, e) })
 	}
 	return logs{
@@ -271,6 +272,12 @@ func (j jsonLogger) Write(p []byte) (int, error) {
 
 func (j jsonLogger) Notef(format string, args ...any) { j.l.Info(fmt.Sprintf(format, args...)) }
 
+// requestIDOf is the id of the request f failed on: the one the app saw,
+// which logRequests also put in the request.
+func requestIDOf(r *http.Request, f *wsgi.Failure) string {
+	return cmp.Or(f.Environ.Get(RequestIDKey), r.Header.Get("X-Request-Id"))
+}
+
 // textAppLog is the gateway's log in a text log: wsgi.errors and notes as
 // they come, and a failure at ERROR with the request's id, as the JSON log
 // has them, so that a grep for ERROR or for an id finds it.
@@ -281,8 +288,8 @@ type textAppLog struct {
 
 func (l textAppLog) Failed(r *http.Request, f *wsgi.Failure) {
 	id := ""
-	if e := entryOf(r.Context()); e != nil {
-		id = " (request id " + e.id + ")"
+	if v := requestIDOf(r, f); v != "" {
+		id = " (request id " + v + ")"
 	}
 	l.error.Printf("app %q failed on %s %q%s: %s\n%s", f.App, r.Method, r.RequestURI, id, termsafe.Escape(f.Err.Error()), f.Stack)
 }
@@ -294,8 +301,8 @@ func (j jsonLogger) Failed(r *http.Request, f *wsgi.Failure) {
 		slog.String("uri", r.RequestURI),
 		slog.String("error", f.Err.Error()),
 	}
-	if e := entryOf(r.Context()); e != nil {
-		attrs = append(attrs, slog.String("request_id", e.id))
+	if id := requestIDOf(r, f); id != "" {
+		attrs = append(attrs, slog.String("request_id", id))
 	}
 	if f.Stack != nil {
 		attrs = append(attrs, slog.String("stack", string(f.Stack)))

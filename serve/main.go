@@ -422,10 +422,11 @@ func lookup(name string) (wsgi.App, error) {
 // every request, behind the trusted proxies if there are any.
 func (o options) gateway(app wsgi.App, l logs) http.Handler {
 	app = noted(app)
-	if len(o.proxy) > 0 {
-		app = proxy.Config{Trusted: o.proxy, Forwarded: o.forwarded}.Wrap(app)
+	trust := len(o.proxy) > 0
+	if trust {
+		app = proxy.Config{Trusted: o.proxy, Forwarded: o.forwarded}.Wrap(seen(app))
 	}
-	return logRequests(&wsgi.Gateway{App: app, Name: o.app, Log: l.app}, l.access)
+	return logRequests(&wsgi.Gateway{App: app, Name: o.app, Log: l.app}, l.access, trust)
 }
 
 // listener is the socket passed in (LISTEN_FDS), or a new one.

@@ -106,5 +106,17 @@ func Body(chunks ...[]byte) iter.Seq[[]byte] {
 // BodyString returns a body made of the strings joined together, as one chunk,
 // so that the server can send it with a Content-Length.
 func BodyString(parts ...string) iter.Seq[[]byte] {
-	return Body([]byte(strings.Join(parts, "")))
+	// Joined straight into the chunk, which the body holds by itself: two
+	// allocations, where Body of a joined string takes three or four.
+	n := 0
+	for _, p := range parts {
+		n += len(p)
+	}
+	chunk := make([]byte, 0, n)
+	for _, p := range parts {
+		chunk = append(chunk, p...)
+	}
+	return func(yield func([]byte) bool) {
+		yield(chunk)
+	}
 }

@@ -62,6 +62,19 @@ func TestBodyHelpers(t *testing.T) {
 	if got := collect(BodyString("a", "b", "c")); len(got) != 1 || got[0] != "abc" {
 		t.Errorf("BodyString chunks %q, want one chunk", got)
 	}
+	if got := collect(BodyString()); len(got) != 1 || got[0] != "" {
+		t.Errorf("BodyString() chunks %q, want one empty chunk", got)
+	}
+	// Every response of an app that answers with BodyString pays for it.
+	parts := []string{"Hello, ", "world"}
+	size := 0
+	if n := testing.AllocsPerRun(100, func() {
+		for c := range BodyString(parts...) {
+			size += len(c)
+		}
+	}); n > 2 {
+		t.Errorf("BodyString: %.0f allocations, want 2", n)
+	}
 	// A consumer that stops early stops the body.
 	n := 0
 	for range Body([]byte("1"), []byte("2"), []byte("3")) {

@@ -1,8 +1,10 @@
 package wsgi_test
 
 import (
+	"context"
 	"io"
 	"iter"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/wsgo/wsgo/apps"
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/internal/tutorial"
 	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/validate"
@@ -99,6 +102,75 @@ func BenchmarkServeStack(b *testing.B) {
 				h.ServeHTTP(httptest.NewRecorder(), r)
 			}
 		})
+	}
+}
+
+// devTutorial is the handler `wsgo serve tutorial --no-reload` runs, as
+// bench/serve.sh loads it: the server's own handler, the in-flight count,
+// the request log (batched, to io.Discard), the development gateway and the
+// validator, around the tutorial's app.
+func devTutorial() http.Handler {
+	log := devserver.NewLogger(io.Discard, false)
+	log.Batch(20 * time.Millisecond)
+	gw := devserver.NewGateway(validate.Wrap("tutorial", tutorial.App), "tutorial", log)
+	return serve.NewServer(serve.TrackInFlight(devserver.LogRequests(gw, log)), io.Discard).Handler
+}
+
+// sink is a ResponseWriter that keeps nothing but its header map, which
+// serveOnce clears for the next request, as net/http's own writer starts
+// afresh.
+type sink struct{ h http.Header }
+
+func (s *sink) Header() http.Header         { return s.h }
+func (s *sink) Write(p []byte) (int, error) { return len(p), nil }
+func (s *sink) WriteHeader(int)             {}
+
+func serveOnce(h http.Handler, w *sink, r *http.Request) {
+	clear(w.h)
+	h.ServeHTTP(w, r)
+}
+
+// tutorialRequest is bench/serve.sh's request as net/http hands it over,
+// with the address it arrived on in its context.
+func tutorialRequest() *http.Request {
+	r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	r.Host = "127.0.0.1:8000"
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000}
+	return r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+}
+
+// BenchmarkDevTutorial is what the dev server does for one request of
+// bench/serve.sh's tutorial app, without the network, beside the same
+// answer from a bare net/http handler.
+func BenchmarkDevTutorial(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		h    http.Handler
+	}{
+		{"bare", http.HandlerFunc(tutorial.Bare)},
+		{"serve", devTutorial()},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			w, r := &sink{h: http.Header{}}, tutorialRequest()
+			b.ReportAllocs()
+			for b.Loop() {
+				serveOnce(c.h, w, r)
+			}
+		})
+	}
+}
+
+// TestDevTutorialAllocations holds what the dev server allocates for one
+// request of the tutorial's app, beyond net/http's own, to its count (28
+// before wsgi.input, the header values, the validator and BodyString took
+// fewer allocations); counts, unlike times, are the same from run to run.
+func TestDevTutorialAllocations(t *testing.T) {
+	const most = 24
+	h, w, r := devTutorial(), &sink{h: http.Header{}}, tutorialRequest()
+	serveOnce(h, w, r)
+	if n := testing.AllocsPerRun(200, func() { serveOnce(h, w, r) }); n > most {
+		t.Errorf("%.1f allocations a request, want at most %d", n, most)
 	}
 }
 

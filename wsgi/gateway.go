@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // flushDelay is the longest the gateway lets output sit in its buffer while
@@ -67,7 +68,7 @@ func (g *Gateway) logger() Logger {
 
 // ServeHTTP runs the app for one request.
 func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if strings.IndexFunc(r.URL.Path, unicode.IsControl) >= 0 {
+	if hasControl(r.URL.Path) {
 		// net/http refuses raw control bytes but decodes %00 or %1b into
 		// PATH_INFO, where no app expects them and a log would print them.
 		w.Header().Set("Server", Software)
@@ -76,10 +77,14 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	log := g.logger()
 	rs := &response{w: w, req: r, declared: -1}
-	env := newEnviron(r, log, &g.cache)
-	in := env["wsgi.input"].(*input) // taken now: middleware may replace it
+	rs.in.r = r.Body
+	env := newEnviron(r, log, &g.cache, &rs.in)
+	in := &rs.in // the gateway's own: middleware may replace wsgi.input
 	err := rs.run(g.App, env)
 	rs.close()
+	if in.fail == nil && err == nil {
+		return
+	}
 	name := g.name(env)
 	if in.fail != nil {
 		// The body broke off: whatever the app made of it, the client is
@@ -91,9 +96,6 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		log.Notef("app %q: %s (%d bytes of %s read: %v); the body was closed",
 			name, what, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
 		panic(http.ErrAbortHandler)
-	}
-	if err == nil {
-		return
 	}
 	if errors.Is(err, http.ErrAbortHandler) {
 		panic(http.ErrAbortHandler)
@@ -126,6 +128,21 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		page = PlainErrorPage
 	}
 	page(w, r, f)
+}
+
+// hasControl reports whether s holds a control character, as
+// unicode.IsControl has them: C0, DEL and C1. A path is mostly ASCII, which
+// is looked at byte by byte, without decoding runes.
+func hasControl(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= utf8.RuneSelf:
+			return strings.IndexFunc(s[i:], unicode.IsControl) >= 0
+		case c < 0x20 || c == 0x7f:
+			return true
+		}
+	}
+	return false
 }
 
 var errClientGone = errors.New("the connection closed before the response was done (the client left, or the server was stopping)")
@@ -171,6 +188,7 @@ func (e *panicError) Unwrap() error { return e.err }
 type response struct {
 	w   http.ResponseWriter
 	req *http.Request
+	in  input // wsgi.input: in the same allocation, which one request needs
 
 	mu        sync.Mutex
 	started   bool // start_response has been called
@@ -179,11 +197,12 @@ type response struct {
 	done      bool // the handler has returned; the flusher must not write
 	code      int  // status code from start_response
 	headers   Headers
-	declared  int64  // the app's Content-Length, or -1
-	held      []byte // first chunk, held until the body's length is known
-	written   int64  // body bytes handed to w
-	err       error  // first failure, which ends the response
-	waiting   bool   // output waits for a flush: rs is in flushes' list
+	declared  int64     // the app's Content-Length, or -1
+	held      []byte    // first chunk, held until the body's length is known
+	vals      [5]string // the values of the headers sent, if they are few
+	written   int64     // body bytes handed to w
+	err       error     // first failure, which ends the response
+	waiting   bool      // output waits for a flush: rs is in flushes' list
 
 	// Under flushes.mu: rs's place in the list, and the tick it joined at.
 	since      uint64
@@ -247,7 +266,7 @@ func (rs *response) start(status string, headers Headers, excInfo ...error) func
 		if err := CheckHeader(h); err != nil {
 			panic(err)
 		}
-		if len(h.Name) == len("Content-Length") && http.CanonicalHeaderKey(h.Name) == "Content-Length" {
+		if len(h.Name) == len("Content-Length") && strings.EqualFold(h.Name, "Content-Length") {
 			if declared >= 0 {
 				panic(ruleError("bad Content-Length", "given twice"))
 			}
@@ -352,8 +371,12 @@ func (rs *response) send(p []byte) error {
 func (rs *response) sendHeaders(length int64) {
 	h := rs.w.Header()
 	// A header's values are a slice: one array holds them all, where
-	// h.Add would allocate one for each header.
-	vals := make([]string, 0, len(rs.headers)+2)
+	// h.Add would allocate one for each header, and for a few headers it
+	// is the response's own.
+	vals := rs.vals[:0]
+	if n := len(rs.headers) + 2; n > len(rs.vals) {
+		vals = make([]string, 0, n)
+	}
 	set := func(name, value string) {
 		vals = append(vals, value)
 		h[name] = vals[len(vals)-1 : len(vals) : len(vals)]
@@ -366,7 +389,7 @@ func (rs *response) sendHeaders(length int64) {
 		}
 		set(name, kv.Value)
 	}
-	if h.Get("Server") == "" {
+	if s := h["Server"]; len(s) == 0 || s[0] == "" { // the key is canonical
 		set("Server", Software)
 	}
 	// A HEAD body left empty says nothing of GET's length: none is sent.

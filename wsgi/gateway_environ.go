@@ -24,7 +24,7 @@ var version = Version{Major: 1, Minor: 0}
 // name holds "_" is dropped, since it would otherwise read as the dashed header
 // of the same name. Nothing from the process environment is copied in.
 func NewEnviron(r *http.Request) Environ {
-	return newEnviron(r, os.Stderr, &shared)
+	return newEnviron(r, os.Stderr, &shared, &input{r: r.Body})
 }
 
 // shared is NewEnviron's cache, as a Gateway keeps its own.
@@ -75,7 +75,7 @@ var (
 			"Pragma", "Priority", "Referer", "Sec-Ch-Ua", "Sec-Ch-Ua-Mobile", "Sec-Ch-Ua-Platform",
 			"Sec-Fetch-Dest", "Sec-Fetch-Mode", "Sec-Fetch-Site", "Sec-Fetch-User",
 			"Upgrade-Insecure-Requests", "User-Agent", "X-Forwarded-For", "X-Forwarded-Proto",
-			"X-Requested-With", "Expect", "Range", "If-Match", "If-Range",
+			"X-Requested-With", "Expect", "Range", "If-Match", "If-Range", "X-Request-Id",
 		} {
 			m[name] = headerKey(name)
 		}
@@ -121,7 +121,8 @@ func (c *serverAddrCache) is(a *net.TCPAddr) bool {
 	return c.addr.Port == a.Port && c.addr.IP.Equal(a.IP) && c.addr.Zone == a.Zone
 }
 
-func newEnviron(r *http.Request, errs io.Writer, cache *envCache) Environ {
+// newEnviron builds r's environ, with in, which reads r.Body, as wsgi.input.
+func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Environ {
 	var addrs *atomic.Pointer[serverAddrCache]
 	var hosts, remotes *boxCache
 	if cache != nil {
@@ -130,9 +131,14 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache) Environ {
 	env := make(Environ, 24+len(r.Header))
 	env["REQUEST_METHOD"] = methodValue(r.Method)
 	env["SCRIPT_NAME"] = ""
-	env["PATH_INFO"] = r.URL.Path
+	path := any(r.URL.Path)
+	env["PATH_INFO"] = path
 	env["QUERY_STRING"] = r.URL.RawQuery
-	env["REQUEST_URI"] = r.RequestURI
+	if r.RequestURI == r.URL.Path {
+		env["REQUEST_URI"] = path // boxed once: a path with no query or escapes is both
+	} else {
+		env["REQUEST_URI"] = r.RequestURI
+	}
 	env["SERVER_PROTOCOL"] = protoValue(r.Proto)
 	env["SERVER_SOFTWARE"] = Software
 	env["GATEWAY_INTERFACE"] = "CGI/1.1"
@@ -158,7 +164,7 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache) Environ {
 	} else {
 		env["wsgi.url_scheme"] = "http"
 	}
-	env["wsgi.input"] = &input{r: r.Body}
+	env["wsgi.input"] = in
 	env["wsgi.errors"] = errs
 	env["wsgi.multithread"] = true
 	env["wsgi.multiprocess"] = false

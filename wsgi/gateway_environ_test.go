@@ -3,6 +3,7 @@ package wsgi
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -249,7 +250,7 @@ func TestNewEnvironCachesServerAddr(t *testing.T) {
 	if env["SERVER_NAME"] != "127.0.0.1" || env["SERVER_PORT"] != "8123" {
 		t.Fatalf("SERVER_NAME, SERVER_PORT = %v, %v", env["SERVER_NAME"], env["SERVER_PORT"])
 	}
-	uncached := testing.AllocsPerRun(100, func() { env = newEnviron(r, nil, nil) })
+	uncached := testing.AllocsPerRun(100, func() { env = newEnviron(r, nil, nil, &input{}) })
 	if cached >= uncached {
 		t.Errorf("NewEnviron costs %.0f allocations, as many as with no cache (%.0f)", cached, uncached)
 	}
@@ -262,18 +263,58 @@ func TestEnvironSharesRepeatedValues(t *testing.T) {
 	var cache envCache
 	r := httptest.NewRequest("GET", "/", nil)
 	r.Host, r.RemoteAddr = "example.test:8000", "192.0.2.1:40000"
-	newEnviron(r, nil, &cache)
-	again := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache) })
-	fresh := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &envCache{}) })
+	newEnviron(r, nil, &cache, &input{})
+	again := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache, &input{}) })
+	fresh := testing.AllocsPerRun(100, func() { newEnviron(r, nil, &envCache{}, &input{}) })
 	if again > fresh-2 {
 		t.Errorf("an environ with HTTP_HOST and REMOTE_ADDR as before: %.0f allocations, want 2 fewer than %.0f", again, fresh)
 	}
 	other := r.Clone(r.Context())
 	other.Host, other.RemoteAddr = "other.test", "192.0.2.2:40001"
 	for _, req := range []*http.Request{other, r} {
-		env := newEnviron(req, nil, &cache)
+		env := newEnviron(req, nil, &cache, &input{})
 		if env["HTTP_HOST"] != req.Host || env["REMOTE_ADDR"] != strings.Split(req.RemoteAddr, ":")[0] {
 			t.Errorf("HTTP_HOST %v, REMOTE_ADDR %v; want %s, %s", env["HTTP_HOST"], env["REMOTE_ADDR"], req.Host, req.RemoteAddr)
 		}
+	}
+}
+
+// TestEnvironsAreTheirOwn: an environ is the app's to change; the next
+// request's has none of the changes, whatever the number of its headers.
+func TestEnvironsAreTheirOwn(t *testing.T) {
+	for _, headers := range []int{0, 10, 40} {
+		r := httptest.NewRequest("GET", "/", nil)
+		for i := range headers {
+			r.Header.Set(fmt.Sprintf("X-H%d", i), "v")
+		}
+		env := NewEnviron(r)
+		env["SCRIPT_NAME"] = "/changed"
+		delete(env, "wsgi.version")
+		clear(NewEnviron(r))
+		again := NewEnviron(r)
+		if again["SCRIPT_NAME"] != "" || again["wsgi.version"] != version || again["wsgi.url_scheme"] != "http" {
+			t.Errorf("%d headers: the next environ has SCRIPT_NAME %q, wsgi.version %v, wsgi.url_scheme %v",
+				headers, again["SCRIPT_NAME"], again["wsgi.version"], again["wsgi.url_scheme"])
+		}
+		if want := 21 + headers; len(again) != want {
+			t.Errorf("%d headers: %d keys, want %d", headers, len(again), want)
+		}
+	}
+}
+
+// TestEnvironSharesPathAndURI: a request target that is a plain path is
+// both PATH_INFO and REQUEST_URI, boxed once; an escaped one is two values.
+func TestEnvironSharesPathAndURI(t *testing.T) {
+	var cache envCache
+	plain, escaped := httptest.NewRequest("GET", "/items/a", nil), httptest.NewRequest("GET", "/items/%61", nil)
+	allocs := func(r *http.Request) float64 {
+		return testing.AllocsPerRun(100, func() { newEnviron(r, nil, &cache, &input{}) })
+	}
+	env := newEnviron(escaped, nil, &cache, &input{})
+	if env["PATH_INFO"] != "/items/a" || env["REQUEST_URI"] != "/items/%61" {
+		t.Errorf("PATH_INFO %v, REQUEST_URI %v", env["PATH_INFO"], env["REQUEST_URI"])
+	}
+	if p, e := allocs(plain), allocs(escaped); p != e-1 {
+		t.Errorf("a plain path costs %.0f allocations, an escaped one %.0f: want one fewer", p, e)
 	}
 }

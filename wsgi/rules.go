@@ -6,17 +6,17 @@ import (
 	"strings"
 )
 
-// hopByHop headers describe one connection, not the response; PEP 3333
-// leaves them to the server.
-var hopByHop = map[string]bool{
-	"connection":          true,
-	"keep-alive":          true,
-	"proxy-authenticate":  true,
-	"proxy-authorization": true,
-	"te":                  true,
-	"trailers":            true,
-	"transfer-encoding":   true,
-	"upgrade":             true,
+// hopByHop reports the headers that describe one connection, not the
+// response, which PEP 3333 leaves to the server; lower is a name in lower
+// case. A switch, not a map: every header of every response is looked up,
+// and comparing a few strings of the same length costs less than a hash.
+func hopByHop(lower string) bool {
+	switch lower {
+	case "connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+		"te", "trailers", "transfer-encoding", "upgrade":
+		return true
+	}
+	return false
 }
 
 func ruleError(rule, format string, args ...any) *ResponseError {
@@ -39,7 +39,7 @@ func CheckStatus(status string) (int, error) {
 	if code < 200 {
 		return 0, ruleError("informational status", "%q: the server sends 1xx responses itself", status)
 	}
-	if i := strings.IndexFunc(status, isControl); i >= 0 {
+	if i := indexControl(status); i >= 0 {
 		return 0, ruleError("control character in status", "%q has %q at byte %d", status, status[i], i)
 	}
 	return code, nil
@@ -63,13 +63,13 @@ func CheckHeader(h Header) error {
 	// response's headers pass here, where strings.ToLower would allocate.
 	var buf [32]byte
 	lower := appendLower(buf[:0], h.Name)
-	if hopByHop[string(lower)] {
+	if hopByHop(string(lower)) {
 		return ruleError("hop-by-hop header", "%q belongs to the connection, which the server manages", h.Name)
 	}
 	if string(lower) == "status" {
 		return ruleError("status header", "give the status as start_response's first argument, not as a %q header", h.Name)
 	}
-	if i := strings.IndexFunc(h.Value, isControl); i >= 0 {
+	if i := indexControl(h.Value); i >= 0 {
 		return ruleError("control character in header", "%s: %q has %q at byte %d", h.Name, h.Value, h.Value[i], i)
 	}
 	if string(lower) == "content-length" {
@@ -92,17 +92,26 @@ func appendLower(b []byte, name string) []byte {
 	return b
 }
 
-// isControl reports the characters no status or header value may hold. A tab
-// is allowed: HTTP permits it inside a field value.
-func isControl(r rune) bool {
-	return (r < 0x20 && r != '\t') || r == 0x7f
+// indexControl returns the index of the first character in s that no
+// status or header value may hold (a tab is allowed: HTTP permits it inside
+// a field value), or -1. Those characters are all ASCII, and no byte of a
+// longer UTF-8 sequence is ASCII, so it looks at bytes, not runes.
+func indexControl(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 && c != '\t' || c == 0x7f {
+			return i
+		}
+	}
+	return -1
 }
 
 // isTokenChar reports whether c may appear in a header name (RFC 9110 tchar).
-func isTokenChar(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
+func isTokenChar(c byte) bool { return tchars[c] }
+
+var tchars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
-}
+	return t
+}()

@@ -51,6 +51,7 @@ type check struct {
 	env      wsgi.Environ
 	started  bool // start_response was called
 	yielding bool // the first non-empty chunk was yielded
+	stopped  bool // the server stopped reading the body
 	status   int
 }
 
@@ -222,9 +223,9 @@ func (c *check) body(body iter.Seq[[]byte]) iter.Seq[[]byte] {
 		// Called directly, not ranged over: a range loop would turn an
 		// iterator that ignores a false from yield into a runtime panic that
 		// names neither the rule nor the app.
-		stopped := false
+		c.stopped = false
 		body(func(chunk []byte) bool {
-			if stopped {
+			if c.stopped {
 				c.fail("the body stops when asked", "it yielded again after the server stopped reading")
 			}
 			if len(chunk) > 0 && !c.started {
@@ -233,8 +234,8 @@ func (c *check) body(body iter.Seq[[]byte]) iter.Seq[[]byte] {
 			if len(chunk) > 0 {
 				c.yielding = true
 			}
-			stopped = !yield(chunk)
-			return !stopped
+			c.stopped = !yield(chunk)
+			return !c.stopped
 		})
 		if !c.started {
 			c.fail("start_response before the body", "the body ended without a call")
