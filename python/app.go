@@ -441,13 +441,14 @@ func (a *App) count(w *worker) {
 	}
 	a.mu.Lock()
 	w.served++
-	due := w.served >= w.limit && !w.recycling && !a.closing
+	served := w.served // for the log line, read under the lock
+	due := served >= w.limit && !w.recycling && !a.closing
 	if due {
 		w.recycling = true
 	}
 	a.mu.Unlock()
 	if due {
-		a.infof("python: worker %d has served %d requests: starting another to take its place (max requests)", w.pid, w.served)
+		a.infof("python: worker %d has served %d requests: starting another to take its place (max requests)", w.pid, served)
 		go a.recycle(w)
 	}
 }
