@@ -19,11 +19,19 @@ type idleWriteListener struct {
 	timeout time.Duration
 }
 
+// writePiece is the most an idleWriteConn writes under one deadline, and
+// the unsent bytes past which its connection stops taking more: a write
+// must make this much progress within the write timeout, so that a client
+// that takes a response at 1 KB a second is not cut, however large the
+// app's chunks.
+const writePiece = 32 << 10
+
 func (l idleWriteListener) Accept() (net.Conn, error) {
 	c, err := l.Listener.Accept()
 	if err != nil {
 		return nil, err
 	}
+	limitUnsent(c, writePiece)
 	return &idleWriteConn{Conn: c, timeout: l.timeout}, nil
 }
 
@@ -35,8 +43,9 @@ func (l idleWriteListener) Accept() (net.Conn, error) {
 //
 // The deadline moves only when a quarter of the timeout has passed since
 // it was last set, so that a write costs a clock read and not a timer
-// update: a write that cannot go through fails after between three
-// quarters of the timeout and all of it.
+// update, and it moves for each writePiece of a larger write: a write that
+// cannot go through fails after between three quarters of the timeout and
+// all of it, while one that goes through slowly is not cut.
 type idleWriteConn struct {
 	net.Conn
 	timeout time.Duration
@@ -44,12 +53,29 @@ type idleWriteConn struct {
 }
 
 func (c *idleWriteConn) Write(p []byte) (int, error) {
+	written := 0
+	for {
+		piece := p[written:]
+		if len(piece) > writePiece {
+			piece = piece[:writePiece]
+		}
+		c.moveDeadline()
+		n, err := c.Conn.Write(piece)
+		written += n
+		if err != nil || written == len(p) {
+			return written, err
+		}
+	}
+}
+
+// moveDeadline sets the write deadline a timeout from now, once a quarter
+// of it has passed since it was last set.
+func (c *idleWriteConn) moveDeadline() {
 	now := time.Now()
 	if now.UnixNano()-c.set.Load() > int64(c.timeout/4) {
 		c.set.Store(now.UnixNano())
 		c.Conn.SetWriteDeadline(now.Add(c.timeout))
 	}
-	return c.Conn.Write(p)
 }
 
 // CloseWrite lets net/http half-close the connection after a last response,

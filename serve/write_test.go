@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -137,5 +138,68 @@ func TestWriteTimeoutKeepsHandOverTools(t *testing.T) {
 	client.SetReadDeadline(time.Now().Add(10 * time.Second))
 	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("after CloseWrite the client read %v, want EOF", err)
+	}
+}
+
+// smallSendBuffer is a listener whose connections have a send buffer of
+// 64 KiB, as a real network's may be, where loopback's grows to megabytes.
+type smallSendBuffer struct{ net.Listener }
+
+func (l smallSendBuffer) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetWriteBuffer(64 << 10)
+	}
+	return c, err
+}
+
+// TestSlowSteadyReaderIsNotCut: a client that takes the response slowly
+// but without pause is not cut by the write timeout, even when the app
+// writes its body in one chunk that takes the client many timeouts to
+// read: the timeout is for a client that takes nothing.
+func TestSlowSteadyReaderIsNotCut(t *testing.T) {
+	const timeout = time.Second
+	const size = 512 << 10 // about 3 s at the client's pace
+	failed := make(chan error, 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", strconv.Itoa(size))
+		_, err := w.Write(make([]byte, size))
+		failed <- err
+	}), io.Discard)
+	srv.writeTimeout = timeout
+	srv.Go(smallSendBuffer{ln})
+	defer srv.Close()
+
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.(*net.TCPConn).SetReadBuffer(8 << 10)
+	c.SetDeadline(time.Now().Add(time.Minute))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	got, buf := 0, make([]byte, 8<<10)
+	for i := 0; i < 10000 && got < size; i++ {
+		n, err := c.Read(buf)
+		got += n
+		if err != nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond) // 8 KiB at a time: about 160 KB a second
+	}
+	if got < size {
+		t.Errorf("the client got %d bytes of %d+ before the connection ended", got, size)
+	}
+	select {
+	case err := <-failed:
+		if err != nil {
+			t.Errorf("the write to a client that read steadily failed: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("the handler's write never returned")
 	}
 }
