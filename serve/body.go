@@ -37,25 +37,62 @@ func (s *Server) bounded(w http.ResponseWriter, r *http.Request) *http.Request {
 }
 
 // MinBodyRate is the slowest a request body may come, in bytes a second,
-// over each stretch of the read timeout that reads spend waiting: a client
-// that sends a byte just before each read would time out holds the handler
-// for as long as it likes otherwise. Only the time the app spends waiting
-// in Read counts, as Kestrel's MinRequestBodyDataRate counts it; 240 is
-// Kestrel's default too, below any real network. Each stretch is judged
-// on its own, so that bytes sent fast first buy no time for a trickle
-// after them.
+// over the latest stretch of the read timeout that reads spent waiting: a
+// client that sends a byte just before each read would time out holds the
+// handler for as long as it likes otherwise. Only the time the app spends
+// waiting in Read counts, as Kestrel's MinRequestBodyDataRate counts it;
+// 240 is Kestrel's default too, below any real network. Bytes sent fast
+// before a trickle buy it no time: they came without a wait, and the
+// latest stretch of waiting holds only the trickle.
 const MinBodyRate = 240
 
 // idleBody is a request body whose each read must bring bytes within
-// timeout, and which must bring MinBodyRate bytes a second over each
-// stretch of timeout spent waiting.
+// timeout, and which must come at MinBodyRate over the latest timeout of
+// waiting (see rate).
 type idleBody struct {
 	io.ReadCloser
 	rc      *http.ResponseController
 	timeout time.Duration
-	ended   bool          // a read failed, or the body came to its end
-	waited  time.Duration // in Read, in this stretch
-	got     int64         // bytes read in this stretch
+	ended   bool // a read failed, or the body came to its end
+	rate    paceWindow
+}
+
+// A paceWindow holds a body's recent reads in a few slots, each closed
+// once its reads have waited a quarter of the timeout: enough to cover
+// the latest timeout of waiting, whatever came before it. A read that
+// waits that long alone starts a slot of its own, so that bytes that came
+// at once are not counted with it.
+type paceWindow struct {
+	slots [6]struct {
+		waited time.Duration
+		got    int64
+	}
+	cur int
+}
+
+// add counts a read of n bytes that waited d, and returns the bytes and
+// the waiting of the latest reads that waited timeout in all; waited is
+// less than timeout while the reads so far have not.
+func (w *paceWindow) add(n int, d, timeout time.Duration) (got int64, waited time.Duration) {
+	if d >= timeout/4 && w.slots[w.cur].got > 0 {
+		w.next()
+	}
+	s := &w.slots[w.cur]
+	s.waited += d
+	s.got += int64(n)
+	if s.waited >= timeout/4 {
+		w.next()
+	}
+	for i := 0; i < len(w.slots) && waited < timeout; i++ {
+		s := w.slots[(w.cur-i+len(w.slots))%len(w.slots)]
+		got, waited = got+s.got, waited+s.waited
+	}
+	return got, waited
+}
+
+func (w *paceWindow) next() {
+	w.cur = (w.cur + 1) % len(w.slots)
+	w.slots[w.cur].waited, w.slots[w.cur].got = 0, 0
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
@@ -80,27 +117,23 @@ func (b *idleBody) Read(p []byte) (int, error) {
 }
 
 // checkRate counts a read of n bytes that waited d, and fails the body if
-// the stretch it ends came too slowly: the connection's next read fails at
-// once, so that net/http closes it rather than read the rest.
+// the latest timeout of waiting brought it too slowly: the connection's
+// next read fails at once, so that net/http closes it rather than read
+// the rest.
 func (b *idleBody) checkRate(n int, d time.Duration) error {
-	b.waited += d
-	b.got += int64(n)
-	if b.waited <= b.timeout {
-		return nil
-	}
-	if float64(b.got) >= MinBodyRate*b.waited.Seconds() {
-		b.waited, b.got = 0, 0 // the next stretch starts
+	got, waited := b.rate.add(n, d, b.timeout)
+	if waited < b.timeout || float64(got) >= MinBodyRate*waited.Seconds() {
 		return nil
 	}
 	b.ended = true
 	b.rc.SetReadDeadline(time.Unix(1, 0))
-	return &SlowBodyError{Bytes: b.got, Waited: b.waited}
+	return &SlowBodyError{Bytes: got, Waited: waited}
 }
 
 // A SlowBodyError is a read of a request body that failed because the
 // client sent it slower than [MinBodyRate].
 type SlowBodyError struct {
-	Bytes  int64         // the bytes that came in the stretch judged
+	Bytes  int64         // the bytes that came in the latest stretch
 	Waited time.Duration // how long reads waited for them
 }
 

@@ -149,18 +149,28 @@ func TestReadTimeoutSparesLongRequests(t *testing.T) {
 // timeout and the body came slower than MinBodyRate meanwhile; bytes sent
 // fast before the trickle buy it no more than one more stretch.
 func TestTrickledBodyIsCut(t *testing.T) {
-	for name, first := range map[string]int{"from the start": 0, "after 100 KB at once": 100 << 10} {
-		t.Run(name, func(t *testing.T) {
-			trickledBodyIsCut(t, first)
+	const timeout = time.Second
+	for _, tt := range []struct {
+		name  string
+		first int           // bytes sent at once before the trickle
+		every time.Duration // a byte each
+	}{
+		{"from the start", 0, timeout / 20},
+		{"after 100 KB at once", 100 << 10, timeout / 20},
+		{"after 100 KB, a byte just before each timeout", 100 << 10, timeout * 4 / 5},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			trickledBodyIsCut(t, timeout, tt.first, tt.every)
 		})
 	}
 }
 
-func trickledBodyIsCut(t *testing.T, first int) {
-	const timeout = time.Second
+func trickledBodyIsCut(t *testing.T, timeout time.Duration, first int, every time.Duration) {
 	read := make(chan error, 1)
+	var trickled int // bytes of the trickle the app read before the cut
 	_, ln := bodyServer(t, timeout, func(w http.ResponseWriter, r *http.Request) {
-		_, err := io.ReadAll(r.Body)
+		b, err := io.ReadAll(r.Body)
+		trickled = len(b) - first
 		read <- err
 	})
 	c, err := net.Dial("tcp", ln.Addr().String())
@@ -170,20 +180,25 @@ func trickledBodyIsCut(t *testing.T, first int) {
 	defer c.Close()
 	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: %d\r\n\r\n%s", first+100000, strings.Repeat("f", first))
 	go func() {
-		// A byte each 50 ms, a twentieth of the read timeout, for at most
-		// 100 s: the rest of the body.
+		// The rest of the body, a byte at a time, for at most 2,000.
 		for range 2000 {
 			if _, err := c.Write([]byte("x")); err != nil {
 				return
 			}
-			time.Sleep(timeout / 20)
+			time.Sleep(every)
 		}
 	}()
 	select {
 	case err := <-read:
 		var slow *SlowBodyError
-		if !errors.As(err, &slow) || slow.Waited <= timeout || !errors.Is(err, os.ErrDeadlineExceeded) {
+		if !errors.As(err, &slow) || slow.Waited < timeout || !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("the app's read of a trickled body ended with %v, want a SlowBodyError after %s of waiting", err, timeout)
+		}
+		// A byte each 0.8 timeout: the second one's read ends the first
+		// timeout of waiting, and with it the body; a stretch that counted
+		// the bytes sent at once would let two more come.
+		if every > timeout/2 && trickled > 3 {
+			t.Errorf("the body was cut after %d bytes of the trickle: the %d sent at once bought it time", trickled, first)
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("the app's read of a trickled body was not cut within a minute")
