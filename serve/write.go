@@ -22,8 +22,8 @@ type idleWriteListener struct {
 // writePiece is the most an idleWriteConn writes under one deadline, and
 // the unsent bytes past which its connection stops taking more: a write
 // must make this much progress within the write timeout, so that a client
-// that takes a response at 1 KB a second is not cut, however large the
-// app's chunks.
+// that takes a response at 1.5 KB a second (at the default timeout) is not
+// cut, however large the app's chunks.
 const writePiece = 32 << 10
 
 func (l idleWriteListener) Accept() (net.Conn, error) {
