@@ -93,15 +93,15 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(in.fail, os.ErrDeadlineExceeded) {
 			what = "the server cut off a request body the client stopped sending, or sent too slowly"
 		}
-		log.Notef("app %q: %s (%d bytes of %s read: %v); the body was closed",
-			name, what, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
+		log.Notef("app %q: %s: %s (%d bytes of %s read: %v); the body was closed",
+			name, which(r), what, in.n, cmp.Or(env.Get("CONTENT_LENGTH"), "a chunked body"), in.fail)
 		panic(http.ErrAbortHandler)
 	}
 	if errors.Is(err, http.ErrAbortHandler) {
 		panic(http.ErrAbortHandler)
 	}
 	if errors.Is(err, errClientGone) {
-		log.Notef("app %q: %v after %d bytes; the body was closed", name, err, rs.written)
+		log.Notef("app %q: %s: %v after %d bytes; the body was closed", name, which(r), err, rs.written)
 		panic(http.ErrAbortHandler) // for the server's log: no whole response went out
 	}
 	f := &Failure{App: name, Err: err, Environ: env}
@@ -146,6 +146,16 @@ func hasControl(s string) bool {
 }
 
 var errClientGone = errors.New("the connection closed before the response was done (the client left, or the server was stopping)")
+
+// which names r in a note, as the access log's line for it does: its
+// method, its target, and its X-Request-Id if it has one.
+func which(r *http.Request) string {
+	s := r.Method + " " + strconv.Quote(r.RequestURI)
+	if id := r.Header.Get("X-Request-Id"); id != "" {
+		s += " (request id " + escape(id) + ")"
+	}
+	return s
+}
 
 // errClientStalled is errClientGone when a write to the client timed out:
 // the client stopped reading (see serve.DefaultWriteTimeout).

@@ -591,8 +591,8 @@ func TestStalledBodyIsLoggedAsSuch(t *testing.T) {
 	srv.Start()
 	defer srv.Close()
 	conn := testkit.Dial(t, srv)
-	io.WriteString(conn, "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 1000\r\n\r\nabc")
-	testkit.WaitForLog(t, log, `app "test": the server cut off a request body the client stopped sending, or sent too slowly (3 bytes of 1000 read`)
+	io.WriteString(conn, "POST /upload HTTP/1.1\r\nHost: h\r\nX-Request-Id: r-1\r\nContent-Length: 1000\r\n\r\nabc")
+	testkit.WaitForLog(t, log, `app "test": POST "/upload" (request id r-1): the server cut off a request body the client stopped sending, or sent too slowly (3 bytes of 1000 read`)
 }
 
 // TestClientGoneBeforeStart: an app that gives up on a request whose
