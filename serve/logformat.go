@@ -50,16 +50,17 @@ func newLogs(format string, w io.Writer) logs {
 	out := logbatch.New(w, "2006/01/02 15:04:05 ")
 	if format != "json" {
 		std := log.New(out, "", log.LstdFlags)
+		errorLog := log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix)
 		access := func(e *entry) {
 			out.Hold(e.end(), func(b, stamp []byte) []byte { return appendText(append(b, stamp...), e) })
 		}
 		return logs{
 			std:    std,
 			warn:   log.New(out, "WARN ", log.LstdFlags|log.Lmsgprefix),
-			error:  log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix),
+			error:  errorLog,
 			errors: out,
 			output: func(string) io.Writer { return out },
-			app:    textAppLog{Logger: wsgi.LogTo(std), error: log.New(out, "ERROR ", log.LstdFlags|log.Lmsgprefix)},
+			app:    textAppLog{Logger: wsgi.LogTo(std), error: errorLog},
 			access: access,
 			out:    out,
 		}

@@ -215,7 +215,7 @@ func (o options) asChild(ctx context.Context, now <-chan struct{}, child *contro
 }
 
 func parse(prog string, args []string, stderr io.Writer) (options, error) {
-	fs := newFlagSet(prog, stderr, fmt.Sprintf("[flags] [APP]\n\nServes APP, one of: %s", strings.Join(wsgi.Names(), ", ")))
+	fs, printUsage := newFlagSet(prog, stderr, fmt.Sprintf("[flags] [APP]\n\nServes APP, one of: %s", strings.Join(wsgi.Names(), ", ")))
 	o, err := serverFlags(fs)
 	if err != nil {
 		return *o, err
@@ -228,7 +228,7 @@ func parse(prog string, args []string, stderr io.Writer) (options, error) {
 		o.mounts = append(o.mounts, v)
 		return nil
 	})
-	named, err := parseAround(fs, args, &o.list, stderr)
+	named, err := parseAround(fs, args, &o.list, printUsage)
 	if err != nil || o.list {
 		return *o, err
 	}
@@ -286,43 +286,38 @@ func serverFlags(fs *flag.FlagSet) (*options, error) {
 	return o, nil
 }
 
-// newFlagSet returns a flag set for prog whose -help prints the usage,
+// newFlagSet returns a flag set for prog, and what prints its usage,
 // "Usage: prog " then usage, and the flags, to stderr. A mistake prints
 // nothing: the program says it in one line (see usageError), rather than
 // bury it above the whole usage, as the flag package does.
-func newFlagSet(prog string, stderr io.Writer, usage string) *flag.FlagSet {
-	fs := flag.NewFlagSet(prog, flag.ContinueOnError)
+func newFlagSet(prog string, stderr io.Writer, usage string) (fs *flag.FlagSet, printUsage func()) {
+	fs = flag.NewFlagSet(prog, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		if fs.Output() == stderr {
-			fmt.Fprintf(stderr, "Usage: %s %s\n\nFlags:\n", prog, usage)
-			fs.PrintDefaults()
-		}
+	fs.Usage = func() {} // the flag package calls it on every mistake
+	return fs, func() {
+		fmt.Fprintf(stderr, "Usage: %s %s\n\nFlags:\n", prog, usage)
+		fs.SetOutput(stderr)
+		fs.PrintDefaults()
+		fs.SetOutput(io.Discard)
 	}
-	return fs
 }
 
 // parseAround parses args with fs, flags before and after the positional
 // arguments (./site hello -port 80), and returns those; it stops early
 // when stop is set. A flag the flag package refused comes back as a
-// flagError; -help prints the usage (see newFlagSet) and returns
-// flag.ErrHelp.
-func parseAround(fs *flag.FlagSet, args []string, stop *bool, stderr io.Writer) ([]string, error) {
+// flagError; -help calls printUsage and returns flag.ErrHelp.
+func parseAround(fs *flag.FlagSet, args []string, stop *bool, printUsage func()) ([]string, error) {
 	var named []string
 	for {
 		err := fs.Parse(args)
 		if errors.Is(err, flag.ErrHelp) {
-			fs.SetOutput(stderr)
-			fs.Usage()
+			printUsage()
 			return named, err
 		}
 		if err != nil {
 			return named, flagError{err}
 		}
-		if *stop {
-			return named, nil
-		}
-		if fs.NArg() == 0 {
+		if *stop || fs.NArg() == 0 {
 			return named, nil
 		}
 		named = append(named, fs.Arg(0))

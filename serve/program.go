@@ -91,7 +91,7 @@ func (p *Program) Main(args []string, stdout, stderr io.Writer) int {
 
 // parse reads the command line of p.
 func (p *Program) parse(name string, args []string, stderr io.Writer) (options, error) {
-	fs := newFlagSet(name, stderr, p.Usage)
+	fs, printUsage := newFlagSet(name, stderr, p.Usage)
 	o, err := serverFlags(fs)
 	if err != nil {
 		return *o, err
@@ -100,7 +100,7 @@ func (p *Program) parse(name string, args []string, stderr io.Writer) (options, 
 		p.Flags(fs)
 	}
 	var never bool
-	positional, err := parseAround(fs, args, &never, stderr)
+	positional, err := parseAround(fs, args, &never, printUsage)
 	if err != nil {
 		return *o, err
 	}
