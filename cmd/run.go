@@ -57,9 +57,7 @@ func newRun() *cobra.Command {
 				// still decides.
 				debug.SetGCPercent(400)
 			}
-			if os.Getenv("GOMAXPROCS") == "" {
-				runtime.GOMAXPROCS(goProcs(runtime.GOMAXPROCS(0)))
-			}
+			limitGoProcs()
 			if code := pythonProgram().Main(args, c.OutOrStdout(), c.ErrOrStderr()); code != exitOK {
 				return &exitError{code: code}
 			}
@@ -76,6 +74,14 @@ func newRun() *cobra.Command {
 // (docs/benchmarks.md). GOMAXPROCS in the environment still decides.
 func goProcs(n int) int {
 	return max(1, n/2)
+}
+
+// limitGoProcs gives Go goProcs of the processors it has, unless
+// GOMAXPROCS in the environment decides.
+func limitGoProcs() {
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(goProcs(runtime.GOMAXPROCS(0)))
+	}
 }
 
 // runOptions are wsgo run's own flags, beside a built program's.

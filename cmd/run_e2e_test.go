@@ -345,13 +345,7 @@ func TestRunHostileClients(t *testing.T) {
 			t.Errorf("a request whose body was still coming took the thread:\n%s", seen(t, dir))
 		}
 		fmt.Fprint(c, strings.Repeat("x", 990))
-		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body := readBody(resp); body != "read 1000" {
-			t.Errorf("once the body had come: %d %q", resp.StatusCode, body)
-		}
+		wantEcho(t, bufio.NewReader(c), "read 1000")
 	})
 
 	t.Run("100-continue and no body", func(t *testing.T) {
@@ -366,13 +360,7 @@ func TestRunHostileClients(t *testing.T) {
 		free("a request that asked for 100 Continue and sent no body")
 		fmt.Fprint(c, strings.Repeat("x", 10))
 		br.ReadString('\n') // the blank line after the interim response
-		resp, err := http.ReadResponse(br, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body := readBody(resp); body != "read 10" {
-			t.Errorf("once the body had come: %d %q", resp.StatusCode, body)
-		}
+		wantEcho(t, br, "read 10")
 	})
 
 	t.Run("client that stops reading", func(t *testing.T) {
@@ -427,6 +415,19 @@ func waitForClose(t *testing.T, dir string, n int) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Errorf("the body's close() was not called (%d in all) after its client went away or stopped reading", n)
+}
+
+// wantEcho reads /echo's response from br, once its body has come, and
+// checks it says want.
+func wantEcho(t *testing.T, br *bufio.Reader, want string) {
+	t.Helper()
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body := readBody(resp); body != want {
+		t.Errorf("once the body had come: %d %q, want %q", resp.StatusCode, body, want)
+	}
 }
 
 func readBody(resp *http.Response) string {

@@ -132,8 +132,18 @@ func TestProductionTextLog(t *testing.T) {
 // TestProductionTextLogFailure: an app's failure in the text log is at
 // ERROR and carries the request's id, as its JSON record does.
 func TestProductionTextLogFailure(t *testing.T) {
+	out := failedRequestLog(t, "text")
+	if !regexp.MustCompile(`ERROR app "whoami" failed on GET "/fail" \(request id req-9\): .*broken`).MatchString(out) {
+		t.Errorf("text log of a failure:\n%s", out)
+	}
+}
+
+// failedRequestLog is the log, in format, of a production program whose
+// app failed on one request, GET /fail with X-Request-Id req-9.
+func failedRequestLog(t *testing.T, format string) string {
+	t.Helper()
 	var out syncbuf.Buffer
-	o := options{app: "whoami", logFormat: "text"}
+	o := options{app: "whoami", logFormat: format}
 	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
 	req, _ := http.NewRequest("GET", srv.URL+"/fail", nil)
 	req.Header.Set("X-Request-Id", "req-9")
@@ -143,9 +153,7 @@ func TestProductionTextLogFailure(t *testing.T) {
 	}
 	res.Body.Close()
 	srv.Close()
-	if !regexp.MustCompile(`ERROR app "whoami" failed on GET "/fail" \(request id req-9\): .*broken`).MatchString(out.String()) {
-		t.Errorf("text log of a failure:\n%s", out.String())
-	}
+	return out.String()
 }
 
 // TestJSONLogEscapesC1: a C1 control character (U+009B, which a terminal
@@ -226,19 +234,9 @@ func TestAbortedLogLine(t *testing.T) {
 // TestJSONFailureIDWithoutProxy: with no trusted proxy the request is not
 // copied with its log entry, and a failure's line still carries its id.
 func TestJSONFailureIDWithoutProxy(t *testing.T) {
-	var out syncbuf.Buffer
-	o := options{app: "whoami", logFormat: "json"}
-	srv := httptest.NewServer(o.gateway(whoami, newLogs(o.logFormat, &out)))
-	req, _ := http.NewRequest("GET", srv.URL+"/fail", nil)
-	req.Header.Set("X-Request-Id", "req-9")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res.Body.Close()
-	srv.Close()
+	out := failedRequestLog(t, "json")
 	var failed bool
-	for line := range strings.Lines(out.String()) {
+	for line := range strings.Lines(out) {
 		var m map[string]any
 		if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "app failed" {
 			failed = true
@@ -248,6 +246,6 @@ func TestJSONFailureIDWithoutProxy(t *testing.T) {
 		}
 	}
 	if !failed {
-		t.Errorf("no failure line in:\n%s", out.String())
+		t.Errorf("no failure line in:\n%s", out)
 	}
 }

@@ -157,7 +157,7 @@ func TestTrickledBodyIsCut(t *testing.T) {
 	}{
 		{"from the start", 0, timeout / 20},
 		{"after 100 KB at once", 100 << 10, timeout / 20},
-		{"after 100 KB, a byte just before each timeout", 100 << 10, timeout * 4 / 5},
+		{"after 100 KB, a byte well within each timeout", 100 << 10, timeout * 7 / 10},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			trickledBodyIsCut(t, timeout, tt.first, tt.every)
@@ -194,7 +194,7 @@ func trickledBodyIsCut(t *testing.T, timeout time.Duration, first int, every tim
 		if !errors.As(err, &slow) || slow.Waited < timeout || !errors.Is(err, os.ErrDeadlineExceeded) {
 			t.Fatalf("the app's read of a trickled body ended with %v, want a SlowBodyError after %s of waiting", err, timeout)
 		}
-		// A byte each 0.8 timeout: the second one's read ends the first
+		// A byte each 0.7 timeout: the second one's read ends the first
 		// timeout of waiting, and with it the body; a stretch that counted
 		// the bytes sent at once would let two more come.
 		if every > timeout/2 && trickled > 3 {

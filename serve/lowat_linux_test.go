@@ -1,9 +1,7 @@
 package serve
 
 import (
-	"net"
 	"testing"
-	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,24 +11,7 @@ import (
 // that a steady reader frees room in time, whatever size the kernel grew
 // the send buffer to.
 func TestAcceptedConnectionsLimitUnsent(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	accepted := make(chan net.Conn, 1)
-	go func() {
-		if c, err := (idleWriteListener{Listener: ln, timeout: time.Second}).Accept(); err == nil {
-			accepted <- c
-		}
-	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	c := <-accepted
-	defer c.Close()
+	c, _ := acceptOne(t)
 	rc, err := c.(*idleWriteConn).SyscallConn()
 	if err != nil {
 		t.Fatal(err)

@@ -105,25 +105,7 @@ func TestSlowStreamOutlivesTheWriteTimeout(t *testing.T) {
 // still one whose pending bytes can be counted (for the drain) and that
 // net/http can half-close.
 func TestWriteTimeoutKeepsHandOverTools(t *testing.T) {
-	conns := make(chan net.Conn, 1)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		c, err := idleWriteListener{Listener: ln, timeout: time.Second}.Accept()
-		if err == nil {
-			conns <- c
-		}
-	}()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer client.Close()
-	server := <-conns
-	defer server.Close()
+	server, client := acceptOne(t)
 	io.WriteString(client, "GET / HTTP/1.1\r\n")
 	deadline := time.Now().Add(10 * time.Second)
 	for !pending(server) && time.Now().Before(deadline) {
@@ -139,6 +121,36 @@ func TestWriteTimeoutKeepsHandOverTools(t *testing.T) {
 	if _, err := client.Read(make([]byte, 1)); err != io.EOF {
 		t.Errorf("after CloseWrite the client read %v, want EOF", err)
 	}
+}
+
+// acceptOne returns both ends of a loopback connection, the server's as an
+// idleWriteListener accepted it; both are closed when the test ends.
+func acceptOne(t *testing.T) (server, client net.Conn) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := idleWriteListener{Listener: ln, timeout: time.Second}.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	select {
+	case server = <-accepted:
+	case <-time.After(time.Minute):
+		t.Fatal("the listener accepted nothing")
+	}
+	t.Cleanup(func() { server.Close() })
+	return server, client
 }
 
 // smallSendBuffer is a listener whose connections have a send buffer of
@@ -158,8 +170,8 @@ func (l smallSendBuffer) Accept() (net.Conn, error) {
 // writes its body in one chunk that takes the client many timeouts to
 // read: the timeout is for a client that takes nothing.
 func TestSlowSteadyReaderIsNotCut(t *testing.T) {
-	const timeout = time.Second
-	const size = 512 << 10 // about 3 s at the client's pace
+	const timeout = 2 * time.Second
+	const size = 1 << 20 // about 6 s at the client's pace: three timeouts
 	failed := make(chan error, 1)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
