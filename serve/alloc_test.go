@@ -1,11 +1,8 @@
 package serve
 
 import (
-	"context"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -24,32 +21,6 @@ func production(format string, app wsgi.App) http.Handler {
 	return NewServer(TrackInFlight(o.gateway(app, l)), io.Discard).Handler
 }
 
-// sink is a ResponseWriter that keeps nothing but its header map, which it
-// clears for the next request, as net/http's own writer starts afresh.
-type sink struct{ h http.Header }
-
-func (s *sink) Header() http.Header         { return s.h }
-func (s *sink) Write(p []byte) (int, error) { return len(p), nil }
-func (s *sink) WriteHeader(int)             {}
-
-// tutorialRequest is bench/serve.sh's request as net/http hands it over,
-// with the address it arrived on in its context.
-func tutorialRequest() *http.Request {
-	r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
-	r.RemoteAddr = "127.0.0.1:40000"
-	r.Host = "127.0.0.1:8000"
-	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000}
-	return r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
-}
-
-// serveOnce serves one request the way net/http would hand it over:
-// a fresh header for the response.
-func serveOnce(h http.Handler, w *sink, r *http.Request) {
-	clear(w.h)
-	r.Header.Del("X-Request-Id") // set on the request by the last one
-	h.ServeHTTP(w, r)
-}
-
 // BenchmarkProduction is what a built program does for one request of
 // bench/serve.sh's tutorial app, without the network, beside the same
 // answer from a bare net/http handler.
@@ -63,10 +34,10 @@ func BenchmarkProduction(b *testing.B) {
 		{"json", production("json", tutorial.App)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			w, r := &sink{h: http.Header{}}, tutorialRequest()
+			w, r := tutorial.NewSink(), tutorial.Request()
 			b.ReportAllocs()
 			for b.Loop() {
-				serveOnce(c.h, w, r)
+				tutorial.ServeOnce(c.h, w, r)
 			}
 		})
 	}
@@ -83,9 +54,9 @@ func BenchmarkProduction(b *testing.B) {
 func TestProductionAllocations(t *testing.T) {
 	const most = 21
 	for _, format := range []string{"text", "json"} {
-		h, w, r := production(format, tutorial.App), &sink{h: http.Header{}}, tutorialRequest()
-		serveOnce(h, w, r)
-		if n := testing.AllocsPerRun(200, func() { serveOnce(h, w, r) }); n > most {
+		h, w, r := production(format, tutorial.App), tutorial.NewSink(), tutorial.Request()
+		tutorial.ServeOnce(h, w, r)
+		if n := testing.AllocsPerRun(200, func() { tutorial.ServeOnce(h, w, r) }); n > most {
 			t.Errorf("%s log: %.1f allocations a request, want at most %d", format, n, most)
 		}
 	}

@@ -1,10 +1,8 @@
 package wsgi_test
 
 import (
-	"context"
 	"io"
 	"iter"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -116,30 +114,6 @@ func devTutorial() http.Handler {
 	return serve.NewServer(serve.TrackInFlight(devserver.LogRequests(gw, log)), io.Discard).Handler
 }
 
-// sink is a ResponseWriter that keeps nothing but its header map, which
-// serveOnce clears for the next request, as net/http's own writer starts
-// afresh.
-type sink struct{ h http.Header }
-
-func (s *sink) Header() http.Header         { return s.h }
-func (s *sink) Write(p []byte) (int, error) { return len(p), nil }
-func (s *sink) WriteHeader(int)             {}
-
-func serveOnce(h http.Handler, w *sink, r *http.Request) {
-	clear(w.h)
-	h.ServeHTTP(w, r)
-}
-
-// tutorialRequest is bench/serve.sh's request as net/http hands it over,
-// with the address it arrived on in its context.
-func tutorialRequest() *http.Request {
-	r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
-	r.RemoteAddr = "127.0.0.1:40000"
-	r.Host = "127.0.0.1:8000"
-	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000}
-	return r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
-}
-
 // BenchmarkDevTutorial is what the dev server does for one request of
 // bench/serve.sh's tutorial app, without the network, beside the same
 // answer from a bare net/http handler.
@@ -152,10 +126,10 @@ func BenchmarkDevTutorial(b *testing.B) {
 		{"serve", devTutorial()},
 	} {
 		b.Run(c.name, func(b *testing.B) {
-			w, r := &sink{h: http.Header{}}, tutorialRequest()
+			w, r := tutorial.NewSink(), tutorial.Request()
 			b.ReportAllocs()
 			for b.Loop() {
-				serveOnce(c.h, w, r)
+				tutorial.ServeOnce(c.h, w, r)
 			}
 		})
 	}
@@ -167,9 +141,9 @@ func BenchmarkDevTutorial(b *testing.B) {
 // fewer allocations); counts, unlike times, are the same from run to run.
 func TestDevTutorialAllocations(t *testing.T) {
 	const most = 24
-	h, w, r := devTutorial(), &sink{h: http.Header{}}, tutorialRequest()
-	serveOnce(h, w, r)
-	if n := testing.AllocsPerRun(200, func() { serveOnce(h, w, r) }); n > most {
+	h, w, r := devTutorial(), tutorial.NewSink(), tutorial.Request()
+	tutorial.ServeOnce(h, w, r)
+	if n := testing.AllocsPerRun(200, func() { tutorial.ServeOnce(h, w, r) }); n > most {
 		t.Errorf("%.1f allocations a request, want at most %d", n, most)
 	}
 }

@@ -4,10 +4,12 @@
 package tutorial
 
 import (
+	"context"
 	"io"
 	"iter"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 
@@ -42,4 +44,35 @@ func Bare(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	io.WriteString(w, body)
+}
+
+// Request is bench/serve.sh's request, GET /get/prefix?ip=, as net/http
+// hands it to a handler: from 127.0.0.1:40000 to 127.0.0.1:8000, the
+// address it arrived on in its context.
+func Request() *http.Request {
+	r := httptest.NewRequest("GET", "/get/prefix?ip=", nil)
+	r.RemoteAddr = "127.0.0.1:40000"
+	r.Host = "127.0.0.1:8000"
+	local := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 8000}
+	return r.WithContext(context.WithValue(r.Context(), http.LocalAddrContextKey, local))
+}
+
+// A Sink is a ResponseWriter that keeps nothing but its header map, for
+// measuring a handler without the network.
+type Sink struct{ h http.Header }
+
+// NewSink returns a Sink with an empty header.
+func NewSink() *Sink { return &Sink{h: http.Header{}} }
+
+func (s *Sink) Header() http.Header         { return s.h }
+func (s *Sink) Write(p []byte) (int, error) { return len(p), nil }
+func (s *Sink) WriteHeader(int)             {}
+
+// ServeOnce serves r with h as net/http would hand it over again: a fresh
+// response header, and the request without the X-Request-Id a production
+// handler put on it the last time.
+func ServeOnce(h http.Handler, w *Sink, r *http.Request) {
+	clear(w.h)
+	r.Header.Del("X-Request-Id")
+	h.ServeHTTP(w, r)
 }
