@@ -108,17 +108,24 @@ func awaitBody(env wsgi.Environ) bool {
 	if env.Get("CONTENT_LENGTH") == "0" {
 		return true
 	}
+	in := env.Input()
+	// The first byte alone first: most requests have no body (a GET's
+	// CONTENT_LENGTH is as empty as a chunked body's), and cost no buffer.
+	var first [1]byte
+	if n, err := io.ReadFull(in, first[:]); n == 0 {
+		return err == io.EOF
+	}
 	size := prefetchSize
-	if n, err := strconv.Atoi(env.Get("CONTENT_LENGTH")); err == nil && n >= 0 && n < size {
+	if n, err := strconv.Atoi(env.Get("CONTENT_LENGTH")); err == nil && n >= 1 && n < size {
 		size = n
 	}
-	in := env.Input()
 	start := make([]byte, size)
-	n, err := io.ReadFull(in, start)
+	start[0] = first[0]
+	n, err := io.ReadFull(in, start[1:])
 	if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 		return false
 	}
-	env["wsgi.input"] = io.MultiReader(bytes.NewReader(start[:n]), in)
+	env["wsgi.input"] = io.MultiReader(bytes.NewReader(start[:1+n]), in)
 	return true
 }
 
