@@ -402,6 +402,9 @@ func (rs *response) sendHeaders(length int64) {
 	if s := h["Server"]; len(s) == 0 || s[0] == "" { // the key is canonical
 		set("Server", Software)
 	}
+	if _, ok := h["Date"]; !ok { // the app's own, if it sent one, stays
+		h["Date"] = dates.header(time.Now())
+	}
 	// A HEAD body left empty says nothing of GET's length: none is sent.
 	empty := length == 0 && rs.req.Method == http.MethodHead
 	if rs.declared < 0 && length >= 0 && bodyAllowed(rs.code) && !empty {
