@@ -282,7 +282,7 @@ func TestEnvironSharesRepeatedValues(t *testing.T) {
 // TestEnvironsAreTheirOwn: an environ is the app's to change; the next
 // request's has none of the changes, whatever the number of its headers.
 func TestEnvironsAreTheirOwn(t *testing.T) {
-	for _, headers := range []int{0, 10, 40} {
+	for _, headers := range []int{0, 10, 40, 100} { // each size of blank, and past them
 		r := httptest.NewRequest("GET", "/", nil)
 		for i := range headers {
 			r.Header.Set(fmt.Sprintf("X-H%d", i), "v")
@@ -299,6 +299,17 @@ func TestEnvironsAreTheirOwn(t *testing.T) {
 		if want := 21 + headers; len(again) != want {
 			t.Errorf("%d headers: %d keys, want %d", headers, len(again), want)
 		}
+	}
+}
+
+func TestEnvironSchemeAndProtocolAreEachRequests(t *testing.T) {
+	secure := httptest.NewRequest("GET", "https://example.com/", nil)
+	secure.Proto = "HTTP/2.0"
+	if env := NewEnviron(secure); env["wsgi.url_scheme"] != "https" || env["SERVER_PROTOCOL"] != "HTTP/2.0" {
+		t.Errorf("over TLS and HTTP/2: wsgi.url_scheme %v, SERVER_PROTOCOL %v", env["wsgi.url_scheme"], env["SERVER_PROTOCOL"])
+	}
+	if env := NewEnviron(httptest.NewRequest("GET", "/", nil)); env["wsgi.url_scheme"] != "http" || env["SERVER_PROTOCOL"] != "HTTP/1.1" {
+		t.Errorf("the next request: wsgi.url_scheme %v, SERVER_PROTOCOL %v", env["wsgi.url_scheme"], env["SERVER_PROTOCOL"])
 	}
 }
 
