@@ -2,7 +2,6 @@ package wsgi
 
 import (
 	"io"
-	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -129,8 +128,9 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 	if cache != nil {
 		addrs, hosts, remotes = &cache.addr, &cache.host, &cache.remote
 	}
-	env := blankEnviron(24 + len(r.Header))
+	env := make(Environ, 24+len(r.Header))
 	env["REQUEST_METHOD"] = methodValue(r.Method)
+	env["SCRIPT_NAME"] = ""
 	path := any(r.URL.Path)
 	env["PATH_INFO"] = path
 	env["QUERY_STRING"] = r.URL.RawQuery
@@ -139,9 +139,9 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 	} else {
 		env["REQUEST_URI"] = r.RequestURI
 	}
-	if r.Proto != "HTTP/1.1" {
-		env["SERVER_PROTOCOL"] = protoValue(r.Proto)
-	}
+	env["SERVER_PROTOCOL"] = protoValue(r.Proto)
+	env["SERVER_SOFTWARE"] = Software
+	env["GATEWAY_INTERFACE"] = "CGI/1.1"
 	env["SERVER_NAME"], env["SERVER_PORT"] = serverAddr(r, addrs)
 	if host, port, err := net.SplitHostPort(r.RemoteAddr); err == nil {
 		env["REMOTE_ADDR"], env["REMOTE_PORT"] = remotes.box(host), port
@@ -158,48 +158,18 @@ func newEnviron(r *http.Request, errs io.Writer, cache *envCache, in *input) Env
 		env[cgiKey(name)] = strings.Join(values, ",")
 	}
 
+	env["wsgi.version"] = versionValue
 	if r.TLS != nil {
 		env["wsgi.url_scheme"] = "https"
+	} else {
+		env["wsgi.url_scheme"] = "http"
 	}
 	env["wsgi.input"] = in
 	env["wsgi.errors"] = errs
-	env["wsgo.context"] = r.Context()
-	return env
-}
-
-// blanks are environs with the entries every request's has, whatever the
-// request, and room for more: blankEnviron copies one, which costs less
-// than making a map and adding those one by one. A copy of a map has the
-// room of the map (see the runtime's map Clone).
-var blanks = []struct {
-	room int
-	env  Environ
-}{{28, newBlank(28)}, {56, newBlank(56)}, {112, newBlank(112)}}
-
-func newBlank(room int) Environ {
-	env := make(Environ, room)
-	env["SCRIPT_NAME"] = ""
-	env["SERVER_PROTOCOL"] = "HTTP/1.1"
-	env["SERVER_SOFTWARE"] = Software
-	env["GATEWAY_INTERFACE"] = "CGI/1.1"
-	env["wsgi.version"] = versionValue
-	env["wsgi.url_scheme"] = "http"
 	env["wsgi.multithread"] = true
 	env["wsgi.multiprocess"] = false
 	env["wsgi.run_once"] = false
-	return env
-}
-
-// blankEnviron returns a new environ with the entries of a blank one and
-// room for size entries in all.
-func blankEnviron(size int) Environ {
-	for _, b := range blanks {
-		if size <= b.room {
-			return maps.Clone(b.env)
-		}
-	}
-	env := make(Environ, size)
-	maps.Copy(env, blanks[0].env)
+	env["wsgo.context"] = r.Context()
 	return env
 }
 
