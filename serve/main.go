@@ -51,7 +51,9 @@ const (
 // the response's X-Request-Id and in its access log line. A socket passed
 // under the LISTEN_FDS convention (systemd socket activation) is served
 // instead of binding one. SIGTERM or SIGINT drains the server; a second one
-// stops it at once.
+// stops it at once. Unless GOGC or GOMEMLIMIT is set, the garbage collector
+// runs less often while the live heap is small (GOGC 400 under 16 MiB, back
+// to Go's 100 at 64 MiB).
 func Main() {
 	os.Exit(run(os.Args[0], os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -94,6 +96,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return ExitUsage
 	}
+	collectLess()
 	registered := func(context.Context, string, Logs) (wsgi.App, func(), error) { return app, func() {}, nil }
 	return o.serve(ctx, now, prog, args, stderr, registered)
 }
