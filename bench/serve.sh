@@ -29,7 +29,8 @@
 #
 # Each round runs every server in turn, alternating the order. The script
 # prints every figure, then the medians: requests a second, their ratio to
-# bare, the 99th percentile of latency, the CPU time the server's processes
+# bare (the median of each round's ratio: the machine may be slower in one
+# round than in the next), the 99th percentile of latency, the CPU time the server's processes
 # spent per request (from /proc, so less swayed by what else the machine
 # runs) and, for Go servers, the heap allocations per request (counted by
 # the server itself, see bench/allocs). Request logs go to files, and their
@@ -257,21 +258,29 @@ for r in $(seq 1 "$rounds"); do
       read -r rps p99 cpu al n < <(run_wrk "$who" "$c")
       served[$who]=$((served[$who] + n))
       echo "round $r  c=$c  $who  $rps req/s  p99 $p99 µs  $cpu µs CPU/request  $al allocs/request"
-      echo "$c $who $rps $p99 $cpu $al" >>"$work/results"
+      echo "$c $who $rps $p99 $cpu $al $r" >>"$work/results"
     done
   done
 done
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR == 0 || a[1] == "-") print "-"; else print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 col() { awk -v c="$1" -v who="$2" -v k="$3" '$1==c && $2==who {print $k}' "$work/results" | median; }
+# ratio C WHO K: the median, over rounds, of bare's figure K over WHO's in
+# the same round (or WHO's over bare's with "up"): a ratio within a round
+# holds when the machine is faster in one round than in another.
+ratio() {
+  awk -v c="$1" -v who="$2" -v k="$3" -v up="${4:-}" '$1 == c {v[$2, $7] = $k; rounds[$7]}
+    END {for (r in rounds) if ((who, r) in v && ("bare", r) in v) print (up ? v[who, r] / v["bare", r] : v["bare", r] / v[who, r])}' \
+    "$work/results" | median
+}
 echo
-echo "medians: req/s, ratio to bare, p99, CPU per request (and bare's / its), allocations per request"
+echo "medians: req/s, ratio to bare, p99, CPU per request (and bare's / its), allocations per request;"
+echo "each ratio is the median of the rounds' ratios, each within its round"
 for c in $conns; do
-  b=$(col "$c" bare 3) bc=$(col "$c" bare 5)
   for who in bare $contenders; do
-    awk -v c="$c" -v who="$who" -v b="$b" -v w="$(col "$c" "$who" 3)" -v p="$(col "$c" "$who" 4)" \
-      -v bc="$bc" -v wc="$(col "$c" "$who" 5)" -v al="$(col "$c" "$who" 6)" 'BEGIN {
-      printf "c=%-3s %-13s %9.0f req/s  ratio %.2f  p99 %6.0f µs  CPU/request %5.1f µs (ratio %.2f)  allocs/request %s\n", c, who, w, w/b, p, wc, bc/wc, al}'
+    awk -v c="$c" -v who="$who" -v w="$(col "$c" "$who" 3)" -v r="$(ratio "$c" "$who" 3 up)" -v p="$(col "$c" "$who" 4)" \
+      -v wc="$(col "$c" "$who" 5)" -v rc="$(ratio "$c" "$who" 5)" -v al="$(col "$c" "$who" 6)" 'BEGIN {
+      printf "c=%-3s %-13s %9.0f req/s  ratio %.2f  p99 %6.0f µs  CPU/request %5.1f µs (ratio %.2f)  allocs/request %s\n", c, who, w, r, p, wc, rc, al}'
   done
 done
 
