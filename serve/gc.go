@@ -18,8 +18,7 @@ const (
 // collectLess makes the collector run less often while the program's live
 // heap is small: a server with a few MiB of live objects allocates them
 // over again every few thousand requests, and with Go's default the
-// collector runs dozens of times a second under load, for a tenth of the
-// CPU. It sets GOGC to 400 while the live heap is under 16 MiB, and less
+// collector runs dozens of times a second under load. It sets GOGC to 400 while the live heap is under 16 MiB, and less
 // above, down to Go's 100 at 64 MiB, so that the heap never takes more
 // than 48 MiB beyond what it would with the default. wsgo serve and wsgo
 // run make the same trade. GOGC or GOMEMLIMIT in the environment turns it

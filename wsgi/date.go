@@ -7,9 +7,9 @@ import (
 )
 
 // dates is the Date header of every gateway's responses. net/http formats
-// one for each response that comes without, which under load cost more
-// than the rest of the response's headers together; the gateway formats
-// it once a second instead, and sends what net/http would have.
+// one for each response that comes without, which under load cost as much
+// as writing the rest of its headers; the gateway formats it once a second
+// instead, and sends what net/http would have.
 var dates dateCache
 
 // A dateCache holds the Date header's value for the latest second it was
