@@ -18,19 +18,18 @@ type dateCache struct{ last atomic.Pointer[dated] }
 
 type dated struct {
 	unix  int64
-	value []string // one value, shared by every response of that second
+	value string
 }
 
 // header returns the value of a Date header sent at now, as net/http
-// writes it (RFC 9110's IMF-fixdate). Its one value is shared, and its
-// capacity is its length: a handler that adds to it gets an array of its
-// own, and net/http copies the headers before it writes them.
-func (c *dateCache) header(now time.Time) []string {
+// writes it (RFC 9110's IMF-fixdate). The string is shared; each response
+// has its own slice of values to hold it, which a handler may change.
+func (c *dateCache) header(now time.Time) string {
 	sec := now.Unix()
 	if d := c.last.Load(); d != nil && d.unix == sec {
 		return d.value
 	}
-	d := &dated{unix: sec, value: []string{now.UTC().Format(http.TimeFormat)}}
+	d := &dated{unix: sec, value: now.UTC().Format(http.TimeFormat)}
 	c.last.Store(d)
 	return d.value
 }

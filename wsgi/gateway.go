@@ -384,7 +384,7 @@ func (rs *response) sendHeaders(length int64) {
 	// h.Add would allocate one for each header, and for a few headers it
 	// is the response's own.
 	vals := rs.vals[:0]
-	if n := len(rs.headers) + 2; n > len(rs.vals) {
+	if n := len(rs.headers) + 3; n > len(rs.vals) {
 		vals = make([]string, 0, n)
 	}
 	set := func(name, value string) {
@@ -403,7 +403,7 @@ func (rs *response) sendHeaders(length int64) {
 		set("Server", Software)
 	}
 	if _, ok := h["Date"]; !ok { // the app's own, if it sent one, stays
-		h["Date"] = dates.header(time.Now())
+		set("Date", dates.header(time.Now()))
 	}
 	// A HEAD body left empty says nothing of GET's length: none is sent.
 	empty := length == 0 && rs.req.Method == http.MethodHead
