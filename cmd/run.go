@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/wsgo/wsgo/internal/gcpace"
 	"github.com/wsgo/wsgo/python"
 	"github.com/wsgo/wsgo/serve"
 	"github.com/wsgo/wsgo/wsgi"
@@ -50,13 +50,7 @@ func newRun() *cobra.Command {
 		// Flags are a built program's (serve.Main's): one parser for both.
 		DisableFlagParsing: true,
 		RunE: func(c *cobra.Command, args []string) error {
-			if os.Getenv("GOGC") == "" {
-				// This process's heap is small (the app lives in the
-				// workers), and with the default the collector runs dozens
-				// of times a second under load; GOGC in the environment
-				// still decides.
-				debug.SetGCPercent(400)
-			}
+			gcpace.Tune() // this process's heap is small: the app lives in the workers
 			limitGoProcs()
 			if code := pythonProgram().Main(args, c.OutOrStdout(), c.ErrOrStderr()); code != exitOK {
 				return &exitError{code: code}

@@ -11,7 +11,6 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +19,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/wsgo/wsgo/devserver"
+	"github.com/wsgo/wsgo/internal/gcpace"
 	"github.com/wsgo/wsgo/python"
 	"github.com/wsgo/wsgo/reload"
 	"github.com/wsgo/wsgo/reload/control"
@@ -92,12 +92,7 @@ breaks the contract (wsgiref.validate's rules); --no-validate turns it off.`,
 			// Before anything is printed: a Ctrl-C is honoured from here on.
 			stop := catchInterrupts(c.Context())
 			defer stop.release()
-			if os.Getenv("GOGC") == "" {
-				// A dev server's heap is small and short-lived, and with the
-				// default the collector runs dozens of times a second under
-				// load; GOGC in the environment still decides.
-				debug.SetGCPercent(400)
-			}
+			gcpace.Tune() // a dev server's heap is small and short-lived
 			o.noColor, _ = c.Flags().GetBool("no-color")
 			if err := flagsFromEnv(c, map[string]string{"host": "WSGO_HOST", "port": "WSGO_PORT", "poll": "WSGO_POLL", "editor": "WSGO_EDITOR"}); err != nil {
 				return err

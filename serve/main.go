@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/wsgo/wsgo/internal/gcpace"
 	"github.com/wsgo/wsgo/reload/control"
 	"github.com/wsgo/wsgo/wsgi"
 	"github.com/wsgo/wsgo/wsgi/proxy"
@@ -52,8 +53,8 @@ const (
 // under the LISTEN_FDS convention (systemd socket activation) is served
 // instead of binding one. SIGTERM or SIGINT drains the server; a second one
 // stops it at once. Unless GOGC or GOMEMLIMIT is set, the garbage collector
-// runs less often while the live heap is small (GOGC 400 under 16 MiB, back
-// to Go's 100 at 64 MiB).
+// runs less often while the heap is small (GOGC 400 under 16 MiB, back to
+// Go's 100 at 64 MiB; see docs/production.md).
 func Main() {
 	os.Exit(run(os.Args[0], os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -96,7 +97,7 @@ func run(prog string, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "%s: %v\n", prog, err)
 		return ExitUsage
 	}
-	collectLess()
+	gcpace.Tune()
 	registered := func(context.Context, string, Logs) (wsgi.App, func(), error) { return app, func() {}, nil }
 	return o.serve(ctx, now, prog, args, stderr, registered)
 }

@@ -19,7 +19,8 @@ const module = "github.com/wsgo/wsgo"
 // registered.
 var allowedImports = map[string][]string{
 	"":                  {"apps", "cmd"},
-	"cmd":               {"devserver", "internal/suggest", "python", "reload", "reload/control", "reload/gobuild", "reload/pybuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
+	"cmd":               {"devserver", "internal/gcpace", "internal/suggest", "python", "reload", "reload/control", "reload/gobuild", "reload/pybuild", "reload/watch", "serve", "wsgi", "wsgi/validate"},
+	"internal/gcpace":   nil,
 	"internal/suggest":  nil,
 	"internal/syncbuf":  nil,
 	"internal/termsafe": nil,
@@ -36,7 +37,7 @@ var allowedImports = map[string][]string{
 	"reload/watch":      {"reload"},
 	"reload/gobuild":    {"internal/scratch", "reload", "reload/watch"},
 	"reload/pybuild":    {"reload", "reload/watch"},
-	"serve":             {"internal/logbatch", "internal/recorder", "internal/scratch", "internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
+	"serve":             {"internal/gcpace", "internal/logbatch", "internal/recorder", "internal/scratch", "internal/suggest", "internal/termsafe", "reload", "reload/control", "wsgi", "wsgi/proxy"},
 	"wsgi":              nil,
 	"wsgi/proxy":        {"wsgi"},
 	"wsgi/validate":     {"wsgi"},
