@@ -18,73 +18,70 @@ const maxHeld = 32 << 10
 // lines held, so that the order of lines is kept. Call Flush before the
 // process exits.
 //
-// A batch is written without the lock that holding a line takes: a
-// request whose line fills a batch writes it, while the others go on
-// holding theirs instead of waiting for the disk. Batches go out one at a
-// time, in the order they were taken.
+// A batch is written without the lock that holding a line takes: while a
+// request writes a full batch to a slow file, the others go on holding
+// their lines instead of waiting for the disk. One batch is written at a
+// time; a request that fills the next one before that write is done
+// waits for it, so that a log slower than the requests slows them down
+// rather than piling their lines up in memory.
 type Writer struct {
-	mu     sync.Mutex // over the batch: held, spare, taken, the timer, the stamp
-	w      io.Writer
-	layout string // of the time stamps Hold gives
-	delay  time.Duration
-	held   []byte
-	spare  []byte // a written batch's buffer, for the next
-	taken  uint64 // batches taken to be written
-	timer  *time.Timer
-	armed  bool
+	mu      sync.Mutex
+	idle    sync.Cond // on mu: no batch is being written
+	writing bool      // a batch is being written, without mu
+	w       io.Writer
+	layout  string // of the time stamps Hold gives
+	delay   time.Duration
+	held    []byte
+	spare   []byte // the buffer of the batch written last, for the next
+	timer   *time.Timer
+	armed   bool
 
 	// The last time stamp, and the second it shows: under load, many
 	// lines share a second, which is formatted once.
 	stamp    []byte
 	stampSec int64
-
-	out     sync.Mutex // over written, and the writes to w
-	turn    sync.Cond  // on out: a batch was written
-	written uint64     // batches written
 }
 
 // New returns a Writer to w whose lines' time stamps are formatted with
 // layout (time.Time.Format's). It holds nothing until Batch.
 func New(w io.Writer, layout string) *Writer {
 	b := &Writer{w: w, layout: layout}
-	b.turn.L = &b.out
+	b.idle.L = &b.mu
 	return b
 }
 
 // Write writes p at once, after the lines held.
 func (b *Writer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	n, batch := b.take()
-	b.mu.Unlock()
-	return b.writeOut(n, batch, p)
+	return b.writeOut(b.take(nil), p)
 }
 
 // Batch makes b hold lines for up to delay.
 func (b *Writer) Batch(delay time.Duration) {
-	b.mu.Lock()
-	n, batch := b.take()
-	b.delay = delay
-	if b.timer == nil {
-		b.timer = time.AfterFunc(time.Hour, b.Flush)
-		b.timer.Stop()
-	}
-	b.mu.Unlock()
-	b.writeOut(n, batch, nil)
+	b.writeOut(b.take(func() {
+		b.delay = delay
+		if b.timer == nil {
+			b.timer = time.AfterFunc(time.Hour, b.Flush)
+			b.timer.Stop()
+		}
+	}), nil)
 }
 
-// Flush writes the lines held, once the batches before them are written.
-func (b *Writer) Flush() {
-	b.mu.Lock()
-	n, batch := b.take()
-	b.mu.Unlock()
-	b.writeOut(n, batch, nil)
-}
+// Flush writes the lines held.
+func (b *Writer) Flush() { b.writeOut(b.take(nil), nil) }
 
 // Hold writes one line, or holds it for the next batch. add appends the
 // line to the buffer it is given (to which nothing may keep a reference),
 // with stamp, the time now formatted with the Writer's layout.
 func (b *Writer) Hold(now time.Time, add func(buf, stamp []byte) []byte) {
+	if batch, full := b.hold(now, add); full {
+		b.writeOut(batch, nil)
+	}
+}
+
+// hold adds a line to the batch, and takes the batch if it is due.
+func (b *Writer) hold(now time.Time, add func(buf, stamp []byte) []byte) (batch []byte, due bool) {
 	b.mu.Lock()
+	defer b.mu.Unlock()
 	if sec := now.Unix(); sec != b.stampSec || b.stamp == nil {
 		b.stamp = now.AppendFormat(b.stamp[:0], b.layout)
 		b.stampSec = sec
@@ -95,50 +92,58 @@ func (b *Writer) Hold(now time.Time, add func(buf, stamp []byte) []byte) {
 			b.armed = true
 			b.timer.Reset(b.delay)
 		}
-		b.mu.Unlock()
-		return
+		return nil, false
 	}
-	n, batch := b.take()
-	b.mu.Unlock()
-	b.writeOut(n, batch, nil)
+	return b.takeLocked(), true
 }
 
-// take takes the lines held as the next batch to write, and its number;
-// b.mu is held.
-func (b *Writer) take() (n uint64, batch []byte) {
+// take waits until no batch is being written, runs then (if not nil)
+// under the lock, and takes the lines held as the batch to write next.
+// The caller must pass it to writeOut.
+func (b *Writer) take(then func()) []byte {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	batch := b.takeLocked()
+	if then != nil {
+		then()
+	}
+	return batch
+}
+
+func (b *Writer) takeLocked() []byte {
+	for b.writing {
+		b.idle.Wait()
+	}
 	if b.armed {
 		b.timer.Stop()
 		b.armed = false
 	}
-	batch, b.held, b.spare = b.held, b.spare[:0], nil
-	n = b.taken
-	b.taken++
-	return n, batch
+	b.writing = true
+	batch := b.held
+	b.held, b.spare = b.spare[:0], nil
+	return batch
 }
 
-// writeOut writes batch n, then p, once the batches before it are
-// written, and keeps batch's buffer for a next one.
-func (b *Writer) writeOut(n uint64, batch, p []byte) (nw int, err error) {
-	b.out.Lock()
-	for b.written != n {
-		b.turn.Wait()
-	}
+// writeOut writes batch, which take gave, then p; without b.mu, so that
+// lines can be held meanwhile.
+func (b *Writer) writeOut(batch, p []byte) (int, error) {
+	defer b.written(batch)
 	if len(batch) > 0 {
 		b.w.Write(batch)
 	}
-	if p != nil {
-		nw, err = b.w.Write(p)
+	if p == nil {
+		return 0, nil
 	}
-	b.written++
-	b.turn.Broadcast()
-	b.out.Unlock()
+	return b.w.Write(p)
+}
 
-	if cap(batch) > 0 && cap(batch) <= 2*maxHeld {
-		b.mu.Lock()
-		if b.spare == nil {
-			b.spare = batch[:0]
-		}
-		b.mu.Unlock()
+// written lets the next batch be written, and keeps batch's buffer for it.
+func (b *Writer) written(batch []byte) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.writing = false
+	if b.spare == nil && cap(batch) <= 2*maxHeld {
+		b.spare = batch[:0]
 	}
-	return nw, err
+	b.idle.Broadcast()
 }

@@ -3,6 +3,7 @@ package logbatch
 import (
 	"bytes"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -129,3 +130,75 @@ func TestEveryLineOnce(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// stuck is a writer that takes nothing until opened.
+type stuck struct {
+	open chan struct{}
+	mu   sync.Mutex
+	out  strings.Builder
+}
+
+func (s *stuck) Write(p []byte) (int, error) {
+	<-s.open
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.Write(p)
+}
+
+// TestStuckLogHoldsBack: a log that takes nothing does not pile up
+// batches, each with a goroutine waiting to write it; once it takes them
+// again, every line comes out.
+func TestStuckLogHoldsBack(t *testing.T) {
+	s := &stuck{open: make(chan struct{})}
+	b := New(s, "")
+	b.Batch(time.Millisecond)
+	before := runtime.NumGoroutine()
+	lines := 0
+	for start := time.Now(); time.Since(start) < 300*time.Millisecond && lines < 10000; lines++ {
+		b.Hold(noon, line("a request"))
+		time.Sleep(time.Millisecond)
+	}
+	if grown := runtime.NumGoroutine() - before; grown > 5 {
+		t.Errorf("%d goroutines more, waiting to write batches to a stuck log", grown)
+	}
+	close(s.open)
+	b.Flush()
+	if n := strings.Count(s.out.String(), "\n"); n != lines {
+		t.Errorf("%d lines written, want %d", n, lines)
+	}
+}
+
+// TestPanicsDoNotWedgeTheLog: a line's formatting or the writer may panic
+// (net/http recovers a handler's panic); the log goes on.
+func TestPanicsDoNotWedgeTheLog(t *testing.T) {
+	panicky := true
+	var out strings.Builder
+	b := New(writerFunc(func(p []byte) (int, error) {
+		if panicky {
+			panicky = false
+			panic("the disk")
+		}
+		return out.Write(p)
+	}), "")
+	b.Batch(time.Hour)
+	recovering := func(f func()) {
+		defer func() { recover() }()
+		f()
+	}
+	done := make(chan struct{})
+	go func() {
+		recovering(func() { b.Hold(noon, func([]byte, []byte) []byte { panic("a line") }) })
+		recovering(func() { b.Write([]byte("lost to the writer's panic\n")) })
+		b.Hold(noon, line("after"))
+		b.Write([]byte("stopping\n"))
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the log waits forever after a panic")
+	}
+	if out.String() != "after\nstopping\n" {
+		t.Errorf("log %q", out.String())
+	}
+}
