@@ -51,23 +51,22 @@ func New(w io.Writer, layout string) *Writer {
 }
 
 // Write writes p at once, after the lines held.
-func (b *Writer) Write(p []byte) (int, error) {
-	return b.writeOut(b.take(nil), p)
-}
+func (b *Writer) Write(p []byte) (int, error) { return b.writeOut(b.take(), p) }
 
 // Batch makes b hold lines for up to delay.
 func (b *Writer) Batch(delay time.Duration) {
-	b.writeOut(b.take(func() {
-		b.delay = delay
-		if b.timer == nil {
-			b.timer = time.AfterFunc(time.Hour, b.Flush)
-			b.timer.Stop()
-		}
-	}), nil)
+	b.Flush()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.delay = delay
+	if b.timer == nil {
+		b.timer = time.AfterFunc(time.Hour, b.Flush)
+		b.timer.Stop()
+	}
 }
 
 // Flush writes the lines held.
-func (b *Writer) Flush() { b.writeOut(b.take(nil), nil) }
+func (b *Writer) Flush() { b.writeOut(b.take(), nil) }
 
 // Hold writes one line, or holds it for the next batch. add appends the
 // line to the buffer it is given (to which nothing may keep a reference),
@@ -97,17 +96,12 @@ func (b *Writer) hold(now time.Time, add func(buf, stamp []byte) []byte) (batch 
 	return b.takeLocked(), true
 }
 
-// take waits until no batch is being written, runs then (if not nil)
-// under the lock, and takes the lines held as the batch to write next.
-// The caller must pass it to writeOut.
-func (b *Writer) take(then func()) []byte {
+// take waits until no batch is being written, and takes the lines held
+// as the batch to write next; the caller must pass it to writeOut.
+func (b *Writer) take() []byte {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	batch := b.takeLocked()
-	if then != nil {
-		then()
-	}
-	return batch
+	return b.takeLocked()
 }
 
 func (b *Writer) takeLocked() []byte {
